@@ -1,0 +1,63 @@
+"""A cadence: one policy per family, the full sales rhythm a team follows.
+
+In YAML each family is omitted (its default policy), a policy name, or a mapping
+of parameters with an optional ``name`` (default: the family's default policy)::
+
+    policy:
+      speed_to_lead: {response_target: 5m}
+      queue: {order: fifo}
+      followup: {name: geometric, first_gap: 10m, growth: 3, max_attempts: 6}
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import ValidatorFunctionWrapHandler, field_validator
+
+from policies.base import REGISTRY, Policy
+from policies.followup import FollowUpPolicy, StepCadence
+from policies.queue import QueueDiscipline
+from policies.speed_to_lead import SpeedToLeadPolicy
+from sim.schema import ConfigModel
+
+
+class Cadence(ConfigModel):
+    """The policies a scenario runs with, one per family."""
+
+    speed_to_lead: SpeedToLeadPolicy = SpeedToLeadPolicy()
+    queue: QueueDiscipline = QueueDiscipline()
+    followup: FollowUpPolicy = StepCadence()
+
+    @field_validator("*", mode="wrap")
+    @classmethod
+    def _resolve_policy(cls, value: Any, handler: ValidatorFunctionWrapHandler, info: Any) -> Any:
+        if isinstance(value, Policy):
+            return value
+        base: type[Policy] = cls.model_fields[info.field_name].annotation  # type: ignore[assignment]
+        default: Policy = cls.model_fields[info.field_name].default
+        if isinstance(value, str):
+            value = {"name": value}
+        if value is None:
+            value = {}
+        if not isinstance(value, dict):
+            return handler(value)
+        params = dict(value)
+        name = params.pop("name", default.name)
+        family = REGISTRY.get(base.family, {})
+        if name not in family:
+            raise ValueError(
+                f"unknown {base.family} policy {name!r}; expected one of: {', '.join(sorted(family))}"
+            )
+        return family[name].model_validate(params)
+
+    def policies(self) -> list[Policy]:
+        """The chosen policies, in family order."""
+        return [getattr(self, family) for family in type(self).model_fields]
+
+    def to_config(self) -> dict[str, dict[str, Any]]:
+        """The YAML form: each family's policy name and parameters."""
+        return {
+            family: {"name": policy.name, **policy.model_dump(mode="json")}
+            for family, policy in zip(type(self).model_fields, self.policies(), strict=True)
+        }

@@ -1,0 +1,72 @@
+"""Human-friendly durations.
+
+Inside the engine every duration is a number of **minutes** (a float). Scenario
+files may write durations the way people say them::
+
+    90s   5m   1.5h   2h30m   3d   1w
+
+A bare number is read as minutes. :func:`parse_duration` turns any of these
+into minutes and :func:`format_duration` turns minutes back into the shortest
+readable form, so that resolved configs and reports stay readable.
+"""
+
+from __future__ import annotations
+
+import re
+
+MINUTES_PER_UNIT: dict[str, float] = {
+    "s": 1 / 60,
+    "m": 1.0,
+    "h": 60.0,
+    "d": 1440.0,
+    "w": 10080.0,
+}
+
+_PART = re.compile(r"(\d+(?:\.\d*)?|\.\d+)\s*([smhdw])")
+_WHOLE = re.compile(r"^(?:\s*(?:\d+(?:\.\d*)?|\.\d+)\s*[smhdw]\s*)+$")
+
+
+def parse_duration(value: str | float | int) -> float:
+    """Return *value* in minutes.
+
+    >>> parse_duration("2h30m")
+    150.0
+    >>> parse_duration(5)
+    5.0
+
+    Raises ``ValueError`` naming the expected format when *value* cannot be read.
+    """
+    if isinstance(value, bool):
+        raise ValueError(
+            f"expected a duration such as '90s', '5m', '2h', '3d' or '1w', got {value!r}"
+        )
+    if isinstance(value, int | float):
+        minutes = float(value)
+    else:
+        text = str(value).strip().lower()
+        try:
+            minutes = float(text)
+        except ValueError:
+            if not _WHOLE.match(text):
+                raise ValueError(
+                    f"expected a duration such as '90s', '5m', '2h', '3d' or '1w', got {value!r}"
+                ) from None
+            minutes = sum(float(num) * MINUTES_PER_UNIT[unit] for num, unit in _PART.findall(text))
+    if minutes < 0 or minutes != minutes or minutes == float("inf"):
+        raise ValueError(f"expected a finite, non-negative duration, got {value!r}")
+    return minutes
+
+
+def format_duration(minutes: float) -> str:
+    """Return the shortest readable form of *minutes* (``90.0`` -> ``'1h30m'``)."""
+    if minutes == 0:
+        return "0m"
+    seconds = round(minutes * 60)
+    if abs(seconds - minutes * 60) > 1e-6:
+        return f"{minutes:g}m"
+    parts = []
+    for unit, size in (("w", 604800), ("d", 86400), ("h", 3600), ("m", 60), ("s", 1)):
+        count, seconds = divmod(seconds, size)
+        if count:
+            parts.append(f"{count}{unit}")
+    return "".join(parts)

@@ -1,0 +1,101 @@
+"""Key performance indicators: what a replication measures, and how to show it.
+
+Every KPI is computed per replication over the *cohort* (leads arriving in the
+measurement window, followed through the drain) or, for rep time and cost, over
+the window itself. :data:`KPIS` documents each one for tables, reports and
+tuning objectives.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from sim.work import LOST_REASONS, WON
+
+if TYPE_CHECKING:
+    from sim.engine import SalesFloor
+
+
+@dataclass(frozen=True)
+class Kpi:
+    """How to label, format and judge one KPI."""
+
+    label: str
+    unit: str  # "count", "share", "money", "minutes", "hours", "ratio"
+    higher_is_better: bool | None = None
+
+
+KPIS: dict[str, Kpi] = {
+    "leads": Kpi("Leads in cohort", "count"),
+    "reached_share": Kpi("Reached", "share", True),
+    "qualified_share": Kpi("Qualified", "share", True),
+    "won_share": Kpi("Won", "share", True),
+    "won": Kpi("Deals won", "count", True),
+    "revenue": Kpi("Revenue", "money", True),
+    "rep_cost": Kpi("Rep cost", "money", False),
+    "touch_cost": Kpi("Touch cost", "money", False),
+    "profit": Kpi("Profit", "money", True),
+    "speed_to_lead_median_minutes": Kpi("Speed to lead, median", "minutes", False),
+    "speed_to_lead_p90_minutes": Kpi("Speed to lead, 90th percentile", "minutes", False),
+    "mean_minutes_to_first_attempt": Kpi("Mean time to first attempt", "minutes", False),
+    "first_attempt_within_5m_share": Kpi("First attempt within 5 min", "share", True),
+    "first_attempt_within_1h_share": Kpi("First attempt within 1 hour", "share", True),
+    "first_attempt_within_target_share": Kpi("First attempt within target", "share", True),
+    "attempts_per_lead": Kpi("Attempts per lead", "ratio"),
+    "utilisation": Kpi("Rep utilisation", "share"),
+    "overtime_hours": Kpi("Overtime (finishing work after shift)", "hours", False),
+    "max_backlog": Kpi("Largest backlog (tasks waiting)", "count", False),
+    "mean_backlog": Kpi("Average backlog (tasks waiting)", "count", False),
+    "waited_share": Kpi("New leads that found no rep free", "share", False),
+    **{
+        f"lost_{reason}": Kpi(f"Lost: {reason.replace('_', ' ')}", "count", False)
+        for reason in LOST_REASONS
+    },
+    "open_at_end": Kpi("Still open at end of drain", "count"),
+}
+
+
+def _share(part: float, whole: float) -> float:
+    return part / whole if whole else math.nan
+
+
+def replication_kpis(floor: SalesFloor) -> dict[str, float]:
+    """The KPIs of a finished replication, keyed as in :data:`KPIS`."""
+    tally = floor.first_attempts
+    leads = tally.leads
+    counts = tally.counts.sum(axis=1)
+    economics = floor.scenario.economics
+    on_shift = floor.on_shift_minutes()
+    rep_cost = economics.rep_cost_per_hour * (on_shift + floor.overtime_minutes) / 60.0
+    touch_cost = economics.cost_per_touch * floor.cohort_attempts
+    attempted = leads - int(tally.counts[0, -1])
+    kpis = {
+        "leads": float(leads),
+        "reached_share": _share(counts[1], leads),
+        "qualified_share": _share(counts[2], leads),
+        "won_share": _share(counts[3], leads),
+        "won": float(floor.outcomes[WON]),
+        "revenue": floor.revenue,
+        "rep_cost": rep_cost,
+        "touch_cost": touch_cost,
+        "profit": floor.revenue - rep_cost - touch_cost,
+        "speed_to_lead_median_minutes": tally.quantile(0.5),
+        "speed_to_lead_p90_minutes": tally.quantile(0.9),
+        "mean_minutes_to_first_attempt": _share(tally.delay_sum, attempted),
+        "first_attempt_within_5m_share": tally.share_within(5.0),
+        "first_attempt_within_1h_share": tally.share_within(60.0),
+        "first_attempt_within_target_share": tally.share_within(
+            floor.cadence.speed_to_lead.response_target
+        ),
+        "attempts_per_lead": _share(floor.cohort_attempts, leads),
+        "utilisation": _share(floor.busy_minutes, on_shift),
+        "overtime_hours": floor.overtime_minutes / 60.0,
+        "max_backlog": float(floor.max_backlog),
+        "mean_backlog": floor.mean_backlog,
+        "waited_share": _share(floor.cohort_waited, leads),
+    }
+    kpis.update({f"lost_{reason}": float(floor.outcomes[reason]) for reason in LOST_REASONS})
+    kpis["open_at_end"] = float(floor.outcomes["open"])
+    return kpis
