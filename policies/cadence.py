@@ -17,8 +17,14 @@ from pydantic import ValidatorFunctionWrapHandler, field_validator
 
 from policies.base import REGISTRY, Policy
 from policies.followup import FollowUpPolicy, StepCadence
+from policies.nurture import NurturePolicy
 from policies.queue import QueueDiscipline
+from policies.referral import ReferralPolicy
+from policies.retention import RetentionPolicy
+from policies.routing import RoutingPolicy
+from policies.screening import ScreeningPolicy
 from policies.speed_to_lead import SpeedToLeadPolicy
+from policies.staffing import StaffingPolicy
 from sim.schema import ConfigModel
 
 
@@ -28,6 +34,12 @@ class Cadence(ConfigModel):
     speed_to_lead: SpeedToLeadPolicy = SpeedToLeadPolicy()
     queue: QueueDiscipline = QueueDiscipline()
     followup: FollowUpPolicy = StepCadence()
+    screening: ScreeningPolicy = ScreeningPolicy()
+    nurture: NurturePolicy = NurturePolicy()
+    retention: RetentionPolicy = RetentionPolicy()
+    referral: ReferralPolicy = ReferralPolicy()
+    routing: RoutingPolicy = RoutingPolicy()
+    staffing: StaffingPolicy = StaffingPolicy()
 
     @field_validator("*", mode="wrap")
     @classmethod

@@ -6,12 +6,14 @@ target. The target gives every new lead a deadline (arrival + target); with the
 ``deadline`` queue order, reps work whatever is closest to breaking its
 deadline first, so a tighter target moves new leads ahead of follow-ups.
 ``new_leads_first`` goes further: new leads always jump the queue.
+``responder_share`` turns that share of each generalist group into dedicated
+responders who only work new leads (screening, first calls, follow-ups).
 """
 
 from __future__ import annotations
 
 from policies.base import Policy, param
-from sim.schema import PositiveMinutes
+from sim.schema import PositiveMinutes, Probability
 
 
 class SpeedToLeadPolicy(Policy):
@@ -32,3 +34,15 @@ class SpeedToLeadPolicy(Policy):
         "whether a new lead's first attempt always comes before any other queued work",
         choices=[False, True],
     )
+    responder_share: Probability | None = param(
+        None,
+        "share of each generalist group that only works new leads (none: roles as in the scenario)",
+    )
+
+    def hold_minutes(self, luck: float) -> float:
+        """Minutes a new lead is held before its first attempt may start (0: at once).
+
+        *luck* is the lead's own uniform number; experiments such as the
+        lead-response validation override this to force delays.
+        """
+        return 0.0

@@ -12,22 +12,30 @@ The public API, for notebooks and scripts::
 Every duration inside the engine is in minutes.
 """
 
-from policies.cadence import Cadence
-from sim.engine import SalesFloor
-from sim.experiment import ConfigError, Experiment, load_experiment, validate_experiment
-from sim.kpis import KPIS
-from sim.runner import RunResult, run
-from sim.scenario import Scenario
+from __future__ import annotations
 
-__all__ = [
-    "KPIS",
-    "Cadence",
-    "ConfigError",
-    "Experiment",
-    "RunResult",
-    "SalesFloor",
-    "Scenario",
-    "load_experiment",
-    "run",
-    "validate_experiment",
-]
+import importlib
+from typing import Any
+
+_EXPORTS = {
+    "KPIS": "sim.kpis",
+    "Cadence": "policies.cadence",
+    "ConfigError": "sim.experiment",
+    "Experiment": "sim.experiment",
+    "RunResult": "sim.runner",
+    "SalesFloor": "sim.engine",
+    "Scenario": "sim.scenario",
+    "load_experiment": "sim.experiment",
+    "run": "sim.runner",
+    "validate_experiment": "sim.experiment",
+}
+
+__all__ = sorted(_EXPORTS)
+
+
+def __getattr__(name: str) -> Any:
+    # Imported on first use: `policies` builds on `sim.schema`, so `sim` must not
+    # import `policies` while it is itself being imported.
+    if name in _EXPORTS:
+        return getattr(importlib.import_module(_EXPORTS[name]), name)
+    raise AttributeError(f"module 'sim' has no attribute {name!r}")

@@ -15,14 +15,16 @@ from typing import NamedTuple
 import numpy as np
 
 from sim.calendar import HOURS_PER_WEEK, MINUTES_PER_WEEK
-from sim.scenario import LeadSource
+from sim.scenario import LeadSource, LeadTraits
 from sim.streams import Streams
 
 LUCK_ATTEMPTS = 8
 """Attempts whose reach outcome uses the lead's own luck (later ones use a shared stream)."""
 LUCK_QUALIFY = LUCK_ATTEMPTS
 LUCK_WIN = LUCK_ATTEMPTS + 1
-LUCK_SIZE = LUCK_ATTEMPTS + 2
+LUCK_SCREEN = LUCK_ATTEMPTS + 2
+LUCK_HOLD = LUCK_ATTEMPTS + 3
+LUCK_SIZE = LUCK_ATTEMPTS + 4
 
 
 class LeadDraw(NamedTuple):
@@ -33,9 +35,45 @@ class LeadDraw(NamedTuple):
     intent: float
     reachability: float
     value: float
+    fit: bool
     patience: float
     luck: list[float]
-    """Uniform numbers the lead's outcomes use: reach on attempts 1..8, qualify, win."""
+    """The lead's own uniform numbers: reach on attempts 1..8, qualify, win, screen, hold."""
+
+
+class TraitStreams:
+    """Draws the latent traits of leads from one attribute stream and one luck stream."""
+
+    def __init__(
+        self, traits: LeadTraits, attribute_rng: np.random.Generator, luck_rng: np.random.Generator
+    ):
+        self.traits = traits
+        self._attributes = attribute_rng
+        self._luck = luck_rng
+
+    def draws(self, times: np.ndarray, source: int) -> list[LeadDraw]:
+        """One :class:`LeadDraw` per arrival time, in the order given."""
+        n = times.size
+        traits, rng = self.traits, self._attributes
+        intent = traits.intent.sample(rng, n)
+        reach = traits.reachability.sample(rng, n)
+        value = traits.deal_value.sample(rng, n)
+        fit = rng.random(n) < traits.fit_rate
+        patience = traits.patience.sample(rng, n) if traits.patience else np.full(n, np.inf)
+        luck = self._luck.random((n, LUCK_SIZE)).tolist()
+        return [
+            LeadDraw(t, source, i, r, v, f, p, u)
+            for t, i, r, v, f, p, u in zip(
+                times.tolist(),
+                intent.tolist(),
+                reach.tolist(),
+                value.tolist(),
+                fit.tolist(),
+                patience.tolist(),
+                luck,
+                strict=True,
+            )
+        ]
 
 
 def hourly_rates(source: LeadSource) -> np.ndarray:
@@ -55,6 +93,11 @@ def thinned_arrivals(
     return candidates[keep]
 
 
+def trait_streams(name: str, traits: LeadTraits, streams: Streams) -> TraitStreams:
+    """The trait draws of the source called *name* (its own streams)."""
+    return TraitStreams(traits, streams.rng(f"attributes:{name}"), streams.rng(f"luck:{name}"))
+
+
 def lead_draws(sources: list[LeadSource], streams: Streams, end: float) -> Iterator[LeadDraw]:
     """All leads arriving before *end*, in time order, generated one week at a time.
 
@@ -65,8 +108,7 @@ def lead_draws(sources: list[LeadSource], streams: Streams, end: float) -> Itera
         (
             hourly_rates(source),
             streams.rng(f"arrivals:{source.name}"),
-            streams.rng(f"attributes:{source.name}"),
-            streams.rng(f"luck:{source.name}"),
+            trait_streams(source.name, source, streams),
         )
         for source in sources
     ]
@@ -74,29 +116,9 @@ def lead_draws(sources: list[LeadSource], streams: Streams, end: float) -> Itera
     while week_start < end:
         week_end = min(week_start + MINUTES_PER_WEEK, end)
         batch: list[LeadDraw] = []
-        for index, (source, (rates, arrival_rng, attribute_rng, luck_rng)) in enumerate(
-            zip(sources, per_source, strict=True)
-        ):
-            times = thinned_arrivals(rates, week_start, week_end, arrival_rng)
-            n = times.size
-            intent = source.intent.sample(attribute_rng, n)
-            reach = source.reachability.sample(attribute_rng, n)
-            value = source.deal_value.sample(attribute_rng, n)
-            patience = (
-                source.patience.sample(attribute_rng, n) if source.patience else np.full(n, np.inf)
-            )
-            luck = luck_rng.random((n, LUCK_SIZE)).tolist()
+        for index, (rates, arrival_rng, traits) in enumerate(per_source):
             batch.extend(
-                LeadDraw(t, index, i, r, v, p, u)
-                for t, i, r, v, p, u in zip(
-                    times.tolist(),
-                    intent.tolist(),
-                    reach.tolist(),
-                    value.tolist(),
-                    patience.tolist(),
-                    luck,
-                    strict=True,
-                )
+                traits.draws(thinned_arrivals(rates, week_start, week_end, arrival_rng), index)
             )
         batch.sort(key=lambda draw: draw.arrived_at)
         yield from batch

@@ -13,6 +13,7 @@ from typing import Annotated
 
 from pydantic import AfterValidator, BeforeValidator, Field, PlainSerializer, model_validator
 
+from sim.durations import shown
 from sim.schema import ConfigModel
 
 MINUTES_PER_DAY = 1440.0
@@ -72,10 +73,20 @@ def resolve_profile(value: object) -> object:
 def _check_profile(weights: tuple[float, ...]) -> tuple[float, ...]:
     if len(weights) != HOURS_PER_WEEK:
         raise ValueError(
-            f"expected 168 hourly weights (one per hour of the week), got {len(weights)}"
+            f"expected 168 hourly weights (one per hour of the week, Monday 00:00 first) "
+            f"or a preset name ({', '.join(PROFILE_PRESETS)}), got {len(weights)} weights"
         )
-    if any(w < 0 for w in weights) or sum(weights) <= 0:
-        raise ValueError("hourly weights must be non-negative and not all zero")
+    negative = [hour for hour, w in enumerate(weights) if w < 0]
+    if negative:
+        hour = negative[0]
+        raise ValueError(
+            f"expected non-negative hourly weights, got {weights[hour]:g} at position {hour} "
+            f"({DAY_NAMES[hour // 24]} {hour % 24:02d}:00)"
+        )
+    if sum(weights) <= 0:
+        raise ValueError(
+            "expected at least one positive hourly weight, got all zeros (no lead would ever arrive)"
+        )
     return weights
 
 
@@ -102,7 +113,7 @@ def _parse_days(value: object) -> object:
         expanded = _DAY_WORDS.get(str(name).strip().lower())
         if expanded is None:
             raise ValueError(
-                f"unknown day {name!r}; expected mon..sun, weekdays, weekend or everyday"
+                f"unknown day {shown(name)}; expected mon..sun, weekdays, weekend or everyday"
             )
         days.extend(day for day in expanded if day not in days)
     return days
@@ -121,7 +132,7 @@ def _clock_minutes(value: object) -> object:
     if isinstance(value, int) and not isinstance(value, bool) and value >= 24:
         # YAML 1.1 reads an unquoted 09:30 as the sexagesimal number 570 (minutes).
         return float(value)
-    raise ValueError(f"expected a clock time such as '09:00', got {value!r}")
+    raise ValueError(f"expected a clock time such as '09:00', got {shown(value)}")
 
 
 def clock_text(minutes: float) -> str:
@@ -150,9 +161,14 @@ class Shift(ConfigModel):
     @model_validator(mode="after")
     def _ends_after_start(self) -> Shift:
         if self.end <= self.start:
+            when = (
+                f"starts and ends at {clock_text(self.start)}"
+                if self.end == self.start
+                else f"ends ({clock_text(self.end)}) before it starts ({clock_text(self.start)})"
+            )
             raise ValueError(
-                f"the shift ends ({clock_text(self.end)}) before it starts ({clock_text(self.start)}); "
-                "split an overnight shift into two shifts"
+                f"the shift {when}; expected an end after the start "
+                "(split an overnight shift into two shifts)"
             )
         return self
 

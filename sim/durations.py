@@ -23,7 +23,17 @@ MINUTES_PER_UNIT: dict[str, float] = {
 }
 
 _PART = re.compile(r"(\d+(?:\.\d*)?|\.\d+)\s*([smhdw])")
+_EXPECTED = (
+    "expected a duration: a number of minutes, or numbers with units s, m, h, d, w "
+    "such as '90s', '5m', '2h30m', '3d' or '1w'"
+)
 _WHOLE = re.compile(r"^(?:\s*(?:\d+(?:\.\d*)?|\.\d+)\s*[smhdw]\s*)+$")
+
+
+def shown(value: object, limit: int = 60) -> str:
+    """``repr(value)`` cut to *limit* characters, for error messages."""
+    text = repr(value)
+    return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
 def parse_duration(value: str | float | int) -> float:
@@ -37,9 +47,7 @@ def parse_duration(value: str | float | int) -> float:
     Raises ``ValueError`` naming the expected format when *value* cannot be read.
     """
     if isinstance(value, bool):
-        raise ValueError(
-            f"expected a duration such as '90s', '5m', '2h', '3d' or '1w', got {value!r}"
-        )
+        raise ValueError(f"{_EXPECTED}, got {value!r}")
     if isinstance(value, int | float):
         minutes = float(value)
     else:
@@ -48,12 +56,12 @@ def parse_duration(value: str | float | int) -> float:
             minutes = float(text)
         except ValueError:
             if not _WHOLE.match(text):
-                raise ValueError(
-                    f"expected a duration such as '90s', '5m', '2h', '3d' or '1w', got {value!r}"
-                ) from None
+                if text.startswith("-") and _WHOLE.match(text[1:]):
+                    raise ValueError(f"expected a non-negative duration, got {value!r}") from None
+                raise ValueError(f"{_EXPECTED}, got {shown(value)}") from None
             minutes = sum(float(num) * MINUTES_PER_UNIT[unit] for num, unit in _PART.findall(text))
     if minutes < 0 or minutes != minutes or minutes == float("inf"):
-        raise ValueError(f"expected a finite, non-negative duration, got {value!r}")
+        raise ValueError(f"expected a finite, non-negative duration, got {shown(value)}")
     return minutes
 
 
@@ -65,7 +73,10 @@ def format_duration(minutes: float) -> str:
     if abs(seconds - minutes * 60) > 1e-6:
         return f"{minutes:g}m"
     parts = []
-    for unit, size in (("w", 604800), ("d", 86400), ("h", 3600), ("m", 60), ("s", 1)):
+    units = (("w", 604800), ("d", 86400), ("h", 3600), ("m", 60), ("s", 1))
+    if seconds % 604800:  # 30 days reads better as '30d' than as '4w2d'
+        units = units[1:]
+    for unit, size in units:
         count, seconds = divmod(seconds, size)
         if count:
             parts.append(f"{count}{unit}")

@@ -8,13 +8,18 @@ the file, the field and what was expected.
 from __future__ import annotations
 
 import re
+from difflib import get_close_matches
 from pathlib import Path
-from typing import Any
+from types import UnionType
+from typing import Annotated, Any, Union, get_args, get_origin
 
 import yaml
-from pydantic import Field, ValidationError
+from pydantic import BaseModel, Field, ValidationError, model_validator
 
+from policies.base import REGISTRY, Policy
 from policies.cadence import Cadence
+from policies.staffing import staffing_problems
+from sim.durations import shown
 from sim.scenario import Scenario
 from sim.schema import ConfigModel
 
@@ -37,6 +42,13 @@ class Experiment(ConfigModel):
     scenario: Scenario
     policy: Cadence = Cadence()
 
+    @model_validator(mode="after")
+    def _cadence_fits_scenario(self) -> Experiment:
+        problems = staffing_problems(self.scenario, self.policy)
+        if problems:
+            raise ValueError("; ".join(problems))
+        return self
+
     def to_config(self) -> dict[str, Any]:
         """The fully resolved YAML form (every default spelled out, durations in human units)."""
         data = self.model_dump(mode="json", exclude={"policy"})
@@ -44,65 +56,231 @@ class Experiment(ConfigModel):
         return data
 
 
-def _field_path(loc: tuple[int | str, ...]) -> str:
-    path = ""
-    for part in loc:
-        if isinstance(part, int):
-            path += f"[{part}]"
-        elif part.startswith(("function-", "tagged-union")) or part in (
-            "fixed",
-            "exponential",
-            "lognormal",
-            "uniform",
-        ):
-            continue
-        else:
-            path += f".{part}" if path else part
-    return path or "(top level)"
+_NO_DATA = object()
+"""Marks a place in the config data that the user did not write."""
 
 
-def _explain(error: dict[str, Any], model_fields: list[str] | None) -> str:
+def _unwrap(tp: Any, discriminator: str | None = None) -> tuple[Any, str | None]:
+    """Strip ``Annotated`` layers, keeping the discriminator of a tagged union if any."""
+    while get_origin(tp) is Annotated:
+        tp, *metadata = get_args(tp)
+        for meta in metadata:
+            key = getattr(meta, "discriminator", None)
+            if isinstance(key, str):
+                discriminator = key
+    return tp, discriminator
+
+
+def _members(tp: Any) -> list[Any]:
+    """The alternatives of a union (``None`` left out), or ``[tp]``."""
+    if get_origin(tp) in (Union, UnionType):
+        return [m for m in get_args(tp) if m is not type(None)]
+    return [tp]
+
+
+def _tags(member: Any, discriminator: str) -> list[str]:
+    """The values of *discriminator* that select *member* of a tagged union."""
+    fields = getattr(member, "model_fields", {})
+    if discriminator not in fields:
+        return []
+    return [str(tag) for tag in get_args(fields[discriminator].annotation)]
+
+
+def _union_of(tp: Any, discriminator: str | None) -> tuple[str, list[Any]] | None:
+    """``(discriminator, members)`` when *tp* is a tagged union of models."""
+    tp, discriminator = _unwrap(tp, discriminator)
+    members = _members(tp)
+    if len(members) == 1 and members[0] is not tp:  # Optional[Annotated[Union, ...]]
+        return _union_of(members[0], discriminator)
+    if discriminator and len(members) > 1:
+        return discriminator, members
+    return None
+
+
+def _model_of(tp: Any, discriminator: str | None = None) -> type[BaseModel] | None:
+    """The pydantic model *tp* stands for (through ``Annotated`` and ``Optional``), if one."""
+    tp, _ = _unwrap(tp, discriminator)
+    members = _members(tp)
+    if len(members) == 1:
+        inner, _ = _unwrap(members[0])
+        if isinstance(inner, type) and issubclass(inner, BaseModel):
+            return inner
+    return None
+
+
+def _concrete_policy(tp: Any, data: Any, default: Any) -> Any:
+    """A policy family's base class resolved to the policy the data names (``name:``)."""
+    if not (isinstance(tp, type) and issubclass(tp, Policy)) or tp.name:
+        return tp
+    if isinstance(data, str):
+        name = data
+    elif isinstance(data, dict):
+        name = data.get("name", getattr(default, "name", None))
+    else:
+        name = getattr(default, "name", None)
+    return REGISTRY.get(tp.family, {}).get(name, tp)  # type: ignore[arg-type]
+
+
+class _Place:
+    """Where an error's ``loc`` points: the path as the user wrote it, and the types there.
+
+    pydantic's ``loc`` also holds the tags of tagged unions (``lognormal``) and,
+    after a shorthand such as ``talk_time: 4m``, fields the user never wrote
+    (``value``); both are left out of the path.
+    """
+
+    def __init__(self, root: type[BaseModel], data: Any, loc: tuple[int | str, ...]) -> None:
+        path = ""
+        tp: Any = root
+        discriminator: str | None = None
+        node: Any = data
+        cut = False  # the user wrote a scalar here; deeper fields are pydantic's own
+        self.parent: Any = None  # type holding the last field of loc (for unknown fields)
+        for part in loc:
+            if isinstance(part, str) and part.startswith(("function-", "tagged-union")):
+                continue
+            union = _union_of(tp, discriminator) if tp is not None else None
+            if union and isinstance(part, str):
+                key, members = union
+                chosen = [m for m in members if part in _tags(m, key)]
+                if chosen:  # a tag: same place, now a known member of the union
+                    tp, discriminator = chosen[0], None
+                    continue
+            self.parent = tp
+            tp, discriminator, field_default = self._step(tp, discriminator, part)
+            child = _NO_DATA
+            if isinstance(node, dict):
+                child = node.get(part, _NO_DATA)
+            elif isinstance(node, list | tuple) and isinstance(part, int) and part < len(node):
+                child = node[part]
+            elif node is not _NO_DATA:
+                cut = True
+            if not cut:
+                path += f"[{part}]" if isinstance(part, int) else (f".{part}" if path else part)
+            node = child
+            tp = _concrete_policy(tp, node, field_default)
+        self.path = path or "(top level)"
+        self.type = tp
+        self.discriminator = discriminator
+
+    @staticmethod
+    def _step(tp: Any, discriminator: str | None, part: int | str) -> tuple[Any, str | None, Any]:
+        """The type (and discriminator, and field default) one ``loc`` step below *tp*."""
+        if tp is None:
+            return None, None, None
+        model = _model_of(tp, discriminator)
+        if model is not None:
+            field = model.model_fields.get(part) if isinstance(part, str) else None
+            if field is None:
+                return None, None, None
+            return field.annotation, field.discriminator, field.default
+        inner, _ = _unwrap(tp, discriminator)
+        members = _members(inner)
+        inner = _unwrap(members[0])[0] if len(members) == 1 else inner
+        if get_origin(inner) in (list, tuple) and isinstance(part, int):
+            args = get_args(inner)
+            if get_origin(inner) is tuple and args and args[-1] is not Ellipsis:
+                return (args[part] if part < len(args) else None), None, None
+            return (args[0] if args else None), None, None
+        return None, None, None
+
+
+def _got(value: Any) -> str:
+    if isinstance(value, dict):
+        return "a mapping"
+    if isinstance(value, list | tuple):
+        return "a list"
+    return shown(value)
+
+
+def _fields(model: type[BaseModel]) -> str:
+    return ", ".join(model.model_fields)
+
+
+def _unknown_field(key: Any, model: type[BaseModel] | None) -> tuple[str, str | None]:
+    """The message for an unknown key, and the field it probably meant."""
+    if model is None:
+        return "unknown field", None
+    allowed = list(model.model_fields)
+    close = get_close_matches(str(key), allowed, n=1, cutoff=0.6)
+    hint = f" (did you mean {close[0]!r}?)" if close else ""
+    return f"unknown field{hint}; expected one of: {', '.join(allowed)}", (
+        close[0] if close else None
+    )
+
+
+def _explain(error: Any, place: _Place) -> str:
     kind = error["type"]
-    message = error["msg"].removeprefix("Value error, ").removeprefix("Assertion failed, ")
-    if kind == "extra_forbidden":
-        message = "unknown field" + (
-            f"; expected one of: {', '.join(model_fields)}" if model_fields else ""
-        )
-    elif kind == "missing":
-        message = "required field is missing"
     got = error.get("input")
-    if kind not in ("missing", "extra_forbidden") and not isinstance(got, dict | list):
-        message += f" (got {got!r})"
+    ctx = error.get("ctx") or {}
+    union = _union_of(place.type, place.discriminator) if place.type is not None else None
+    model = _model_of(place.type) if place.type is not None else None
+    if kind == "missing":
+        return "required field is missing"
+    if kind == "union_tag_invalid":
+        key = str(ctx.get("discriminator", "")).strip("'")
+        tags = str(ctx.get("expected_tags", "")).replace("'", "")
+        return f"unknown {key} {ctx.get('tag')!r}; expected one of: {tags}"
+    if kind == "union_tag_not_found":
+        key = str(ctx.get("discriminator", "")).strip("'")
+        tags = ", ".join(t for m in union[1] for t in _tags(m, key)) if union else ""
+        return f"missing the {key!r} key; expected {key}: " + (f"one of: {tags}" if tags else "...")
+    if kind in ("model_attributes_type", "model_type", "dict_type"):
+        if union:
+            key, members = union
+            tags = ", ".join(t for m in members for t in _tags(m, key))
+            return f"expected a mapping with a {key!r} key (one of: {tags}) and its fields, got {_got(got)}"
+        if model is not None and issubclass(model, Policy):
+            names = ", ".join(sorted(REGISTRY.get(model.family, {})))
+            return f"expected a {model.family} policy name ({names}) or a mapping of its parameters, got {_got(got)}"
+        if model is not None:
+            return f"expected a mapping of fields ({_fields(model)}), got {_got(got)}"
+        return f"expected a mapping of fields, got {_got(got)}"
+    message = error["msg"].removeprefix("Value error, ").removeprefix("Assertion failed, ")
+    # Say what was found, unless the message already does; a mapping or list is only
+    # worth mentioning when its type is the problem.
+    mentioned = "got " in message or shown(got) in message
+    if not mentioned and (not isinstance(got, dict | list | tuple) or kind.endswith("_type")):
+        message += f" (got {_got(got)})"
     return message
 
 
-def _allowed_fields(root: type[ConfigModel], loc: tuple[int | str, ...]) -> list[str] | None:
-    """The field names valid at the parent of *loc*, for 'did you mean' messages."""
-    model: Any = root
-    for part in loc[:-1]:
-        if isinstance(part, int) or model is None:
-            continue
-        field = getattr(model, "model_fields", {}).get(part)
-        if field is None:
-            return None
-        annotation = field.annotation
-        args = getattr(annotation, "__args__", ())
-        candidates = [
-            a for a in (annotation, *args) if isinstance(a, type) and issubclass(a, ConfigModel)
-        ]
-        model = candidates[0] if candidates else None
-    if model is None or not hasattr(model, "model_fields"):
-        return None
-    return list(model.model_fields)
+def format_validation_error(
+    error: ValidationError, source: str, root: type[BaseModel], data: Any = _NO_DATA
+) -> str:
+    """One readable line per problem: ``file: field.path: what was expected``.
 
-
-def format_validation_error(error: ValidationError, source: str, root: type[ConfigModel]) -> str:
-    """One readable line per problem: ``file: field.path: what was expected``."""
+    *data* (what was validated) makes paths follow what the user wrote and lets
+    unknown policy parameters be checked against the policy the data names.
+    """
+    items = error.errors()
+    # A typo gives two errors: the unknown key and the field it meant, now missing.
+    # Report the typo once, with the suggestion, and drop the "missing" error.
+    explained: dict[tuple[int | str, ...], str] = {}
+    meant: set[tuple[int | str, ...]] = set()
+    for item in items:
+        if item["type"] == "extra_forbidden":
+            loc = item["loc"]
+            try:
+                parent = _model_of(_Place(root, data, loc).parent)
+            except Exception:  # see below
+                parent = None
+            message, suggestion = _unknown_field(loc[-1], parent)
+            explained[loc] = message
+            if suggestion is not None:
+                meant.add((*loc[:-1], suggestion))
     lines = []
-    for item in error.errors():
+    for item in items:
         loc = item["loc"]
-        allowed = _allowed_fields(root, loc) if item["type"] == "extra_forbidden" else None
-        lines.append(f"{source}: {_field_path(loc)}: {_explain(item, allowed)}")
+        if item["type"] == "missing" and loc in meant:
+            continue
+        try:
+            place = _Place(root, data, loc)
+            message = explained.get(loc) if item["type"] == "extra_forbidden" else None
+            lines.append(f"{source}: {place.path}: {message or _explain(item, place)}")
+        except Exception:  # never let the message turn bad input into an internal error
+            path = ".".join(str(part) for part in loc) or "(top level)"
+            lines.append(f"{source}: {path}: {item['msg']}")
     return "\n".join(dict.fromkeys(lines))
 
 
@@ -111,9 +289,18 @@ def read_yaml(path: Path) -> dict[str, Any]:
     try:
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
-        raise ConfigError(f"{path}: file not found") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ConfigError(f"{path}: cannot read the file ({exc})") from None
+        raise ConfigError(f"{path}: file not found (expected an experiment YAML file)") from None
+    except IsADirectoryError:
+        raise ConfigError(f"{path}: is a folder; expected an experiment YAML file") from None
+    except PermissionError:
+        raise ConfigError(f"{path}: cannot read the file (permission denied)") from None
+    except UnicodeDecodeError as exc:
+        raise ConfigError(
+            f"{path}: cannot read the file: expected UTF-8 text, found byte 0x{exc.object[exc.start]:02x} "
+            f"at offset {exc.start}"
+        ) from None
+    except OSError as exc:
+        raise ConfigError(f"{path}: cannot read the file ({exc.strerror or exc})") from None
     try:
         data = yaml.safe_load(text)
     except yaml.YAMLError as exc:
@@ -121,36 +308,73 @@ def read_yaml(path: Path) -> dict[str, Any]:
         at = f" at line {where.line + 1}, column {where.column + 1}" if where else ""
         problem = getattr(exc, "problem", None) or str(exc)
         raise ConfigError(f"{path}: malformed YAML{at}: {problem}") from None
+    if data is None:
+        raise ConfigError(
+            f"{path}: the file is empty; expected a YAML mapping of experiment fields "
+            f"({', '.join(Experiment.model_fields)})"
+        )
     if not isinstance(data, dict):
-        raise ConfigError(f"{path}: expected a YAML mapping of fields at the top level")
+        found = "a list" if isinstance(data, list) else f"{type(data).__name__} {data!r}"
+        raise ConfigError(
+            f"{path}: expected a YAML mapping of experiment fields "
+            f"({', '.join(Experiment.model_fields)}) at the top level, found {found}"
+        )
     return data
 
 
 _INDEX = re.compile(r"\[(\d+)\]")
 
 
-def apply_override(data: dict[str, Any], assignment: str) -> None:
-    """Apply ``path.to.field=value`` (value read as YAML) to an already resolved config."""
+def _dotted(keys: list[str | int]) -> str:
+    """``['scenario', 'reps', 0, 'count']`` -> ``'scenario.reps[0].count'``."""
+    text = ""
+    for key in keys:
+        text += f"[{key}]" if isinstance(key, int) else (f".{key}" if text else key)
+    return text or "(top level)"
+
+
+def apply_override(data: dict[str, Any], assignment: str, source: str | None = None) -> None:
+    """Apply ``path.to.field=value`` (value read as YAML) to an already resolved config.
+
+    *source* (the file being overridden) is named in error messages.
+    """
+    where = f"{source}: " if source else ""
     path, sep, raw = assignment.partition("=")
     if not sep or not path.strip():
-        raise ConfigError(f"--set {assignment!r}: expected path.to.field=value")
+        raise ConfigError(f"{where}--set {assignment!r}: expected path.to.field=value")
     keys: list[str | int] = [
-        int(part) if part.isdigit() else part
+        int(part) if part.isdigit() else part.strip()
         for part in _INDEX.sub(r".\1", path.strip()).split(".")
     ]
+    flag = f"{where}--set {path.strip()}"
     node: Any = data
     for depth, key in enumerate(keys):
-        here = ".".join(str(k) for k in keys[: depth + 1])
-        is_last = depth == len(keys) - 1
-        found = (isinstance(node, dict) and key in node) or (
-            isinstance(node, list) and isinstance(key, int) and key < len(node)
-        )
-        if not found:
-            options = (
-                f"; expected one of: {', '.join(map(str, node))}" if isinstance(node, dict) else ""
+        parent = _dotted(keys[:depth])
+        if isinstance(node, dict):
+            if key not in node:
+                close = get_close_matches(str(key), [str(k) for k in node], n=1, cutoff=0.6)
+                hint = f" (did you mean {close[0]!r}?)" if close else ""
+                raise ConfigError(
+                    f"{flag}: {parent} has no field {key!r}{hint}; "
+                    f"expected one of: {', '.join(map(str, node))}"
+                )
+        elif isinstance(node, list):
+            if not isinstance(key, int):
+                raise ConfigError(
+                    f"{flag}: {parent} is a list; expected an index such as {parent}[0], "
+                    f"got {key!r}"
+                )
+            if key >= len(node):
+                raise ConfigError(
+                    f"{flag}: {parent} has {len(node)} item(s); expected an index from 0 to "
+                    f"{len(node) - 1}, got {key}"
+                )
+        else:
+            raise ConfigError(
+                f"{flag}: {parent} is a single value ({node!r}), not a group of fields; "
+                f"no field {key!r} inside it"
             )
-            raise ConfigError(f"--set {path}: no field {here!r}{options}")
-        if is_last:
+        if depth == len(keys) - 1:
             try:
                 node[key] = yaml.safe_load(raw)
             except yaml.YAMLError:
@@ -164,7 +388,7 @@ def validate_experiment(data: dict[str, Any], source: str = "<experiment>") -> E
     try:
         return Experiment.model_validate(data)
     except ValidationError as exc:
-        raise ConfigError(format_validation_error(exc, source, Experiment)) from None
+        raise ConfigError(format_validation_error(exc, source, Experiment, data)) from None
 
 
 def load_experiment(
@@ -181,5 +405,5 @@ def load_experiment(
         return experiment
     data = experiment.to_config()
     for assignment in overrides:
-        apply_override(data, assignment)
+        apply_override(data, assignment, str(path))
     return validate_experiment(data, f"{path} (with --set)")

@@ -139,3 +139,28 @@ ResponseCurve = Annotated[
 
 NO_DECAY = TableCurve(family="table", points=[(0.0, 1.0)])
 """A curve that stays at 1: interest never fades (used for queueing-theory checks)."""
+
+
+def minutes_until_below(
+    curve: ExponentialCurve | SumOfExponentialsCurve | WeibullCurve | TableCurve, level: float
+) -> float:
+    """Minutes after which *curve* first drops below *level* (``inf`` if it never does).
+
+    Every family is non-increasing in practice, so bisection on the compiled curve
+    finds the crossing; a curve that is still at or above *level* after 100 years
+    never crosses.
+    """
+    value = curve.compile()
+    high = 1.0
+    while value(high) >= level:
+        high *= 2
+        if high > 100 * 525_600:
+            return math.inf
+    low = 0.0
+    for _ in range(80):
+        middle = (low + high) / 2
+        if value(middle) >= level:
+            low = middle
+        else:
+            high = middle
+    return high

@@ -6,28 +6,27 @@ team does*. Both are validated when loaded. Every duration is in minutes.
 
 from __future__ import annotations
 
+from typing import Literal
+
 from pydantic import Field, model_validator
 
 from sim.calendar import HourOfWeekProfile, Shift, WeeklyCalendar
 from sim.distributions import Duration, LognormalDuration, MoneyAmount, Proportion
-from sim.response import ExponentialCurve, ResponseCurve
+from sim.response import ExponentialCurve, ResponseCurve, SumOfExponentialsCurve
 from sim.schema import ConfigModel, Minutes, PositiveMinutes, Probability
 
+Role = Literal["generalist", "responder", "closer"]
+"""What work a rep takes: responders work new leads (screening, first calls,
+follow-ups), closers work qualified leads and customers (meetings, nurture and
+retention touches, referral requests), generalists do both."""
 
-class LeadSource(ConfigModel):
-    """A channel leads come from (web form, inbound call, referral, purchased list, ...).
 
-    Arrivals are a non-homogeneous Poisson process: ``leads_per_week`` spread over
-    the week by the hour-of-week ``profile``. Each lead draws its own latent
-    attributes, which reps do not see.
-    """
+class LeadTraits(ConfigModel):
+    """The latent attributes each lead draws when it arrives (reps do not see them)."""
 
-    name: str = Field(min_length=1)
-    leads_per_week: float = Field(gt=0, description="average number of new leads per week")
-    profile: HourOfWeekProfile = Field("business_hours", description="hour-of-week arrival weights")
     intent: Proportion = Field(
         {"mean": 0.3, "concentration": 4.0},
-        description="chance that a conversation with a fresh lead qualifies it",
+        description="chance that a conversation with a fresh, realistic lead qualifies it",
     )
     reachability: Proportion = Field(
         {"mean": 0.6, "concentration": 6.0},
@@ -36,17 +35,34 @@ class LeadSource(ConfigModel):
     deal_value: MoneyAmount = Field(
         {"mean": 8000.0, "sd": 6000.0}, description="value of the deal if won"
     )
+    fit_rate: Probability = Field(
+        0.85,
+        description="share of leads that are realistic prospects at all (the rest can never buy)",
+    )
     patience: Duration | None = Field(
         None,
         description="time until an unreached lead buys elsewhere and is lost (none: it waits)",
     )
 
 
+class LeadSource(LeadTraits):
+    """A channel leads come from (web form, inbound call, purchased list, ...).
+
+    Arrivals are a non-homogeneous Poisson process: ``leads_per_week`` spread over
+    the week by the hour-of-week ``profile``.
+    """
+
+    name: str = Field(min_length=1)
+    leads_per_week: float = Field(gt=0, description="average number of new leads per week")
+    profile: HourOfWeekProfile = Field("business_hours", description="hour-of-week arrival weights")
+
+
 class RepGroup(ConfigModel):
-    """Reps who share a shift."""
+    """Reps who share a shift and a role."""
 
     name: str = Field("reps", min_length=1)
     count: int = Field(gt=0, description="number of reps in the group")
+    role: Role = "generalist"
     shift: Shift = Shift()
     skill: float = Field(
         1.0, gt=0, description="multiplier on the chance that a conversation qualifies"
@@ -63,15 +79,35 @@ class Actions(ConfigModel):
     )
     conversation: Duration = Field(
         LognormalDuration(dist="lognormal", mean=12.0, sd=8.0),
-        description="talk time when the lead answers",
+        description="talk time when a new lead answers",
+    )
+    screening: Duration = Field(1.0, description="a quick check of whether a new lead is realistic")
+    meeting: Duration = Field(
+        LognormalDuration(dist="lognormal", mean=40.0, sd=15.0),
+        description="the closer's first meeting with a qualified lead",
+    )
+    nurture_touch: Duration = Field(8.0, description="a touch on a lead in the decision stage")
+    retention_touch: Duration = Field(8.0, description="a touch on an existing customer")
+    referral_request: Duration = Field(
+        20.0, description="asking a department or a customer for new contacts"
+    )
+
+
+def _default_contact_curve() -> SumOfExponentialsCurve:
+    return SumOfExponentialsCurve.model_validate(
+        {
+            "family": "sum_of_exponentials",
+            "components": [{"weight": 0.5, "scale": 10}, {"weight": 0.3, "scale": 600}],
+            "floor": 0.2,
+        }
     )
 
 
 class ResponseModel(ConfigModel):
-    """How fast interest fades after the last engagement (see :mod:`sim.response`)."""
+    """How fast a new lead's interest fades after it arrives (see :mod:`sim.response`)."""
 
     contact: ResponseCurve = Field(
-        ExponentialCurve(scale=240.0, floor=0.3),
+        default_factory=_default_contact_curve,
         description="multiplier on the chance an attempt reaches the lead",
     )
     qualification: ResponseCurve = Field(
@@ -80,21 +116,110 @@ class ResponseModel(ConfigModel):
     )
 
 
-class Funnel(ConfigModel):
-    """What happens after a lead qualifies."""
+class Screening(ConfigModel):
+    """How good the quick fit check is, at the policy's standard strictness."""
 
-    win_rate: Probability = Field(
-        0.25, description="share of qualified leads that become deals won"
+    false_negative_rate: Probability = Field(
+        0.3, description="share of unrealistic leads the check lets through"
     )
+    false_positive_rate: Probability = Field(
+        0.05, description="share of realistic leads the check wrongly drops"
+    )
+
+    @model_validator(mode="after")
+    def _informative(self) -> Screening:
+        if self.false_negative_rate + self.false_positive_rate >= 1:
+            raise ValueError(
+                "false_negative_rate + false_positive_rate must be below 1 (otherwise the check is no better than a coin)"
+            )
+        return self
+
+
+class DecisionStage(ConfigModel):
+    """What happens between qualification and a won or lost deal."""
+
+    time_to_decide: Duration = Field(
+        LognormalDuration(dist="lognormal", mean=20160.0, sd=10080.0),
+        description="from qualification to the prospect's decision",
+    )
+    interest: ResponseCurve = Field(
+        ExponentialCurve(scale=7 * 1440.0),
+        description="interest since the last touch that reached the prospect",
+    )
+    lost_below: Probability = Field(
+        0.2, description="interest below which the prospect buys from a competitor"
+    )
+    close_per_touch: Probability = Field(
+        0.05, description="chance a touch closes early (times intent and current interest)"
+    )
+    win_rate: Probability = Field(
+        0.45, description="chance of a win at the decision (times current interest)"
+    )
+
+
+class Customers(ConfigModel):
+    """Won leads become customers: relationship, repeat purchases, churn."""
+
+    relationship: ResponseCurve = Field(
+        ExponentialCurve(scale=60 * 1440.0),
+        description="relationship strength since the last touch that reached them",
+    )
+    repeat_purchases_per_year: float = Field(3.0, ge=0, description="at full relationship strength")
+    repeat_value: MoneyAmount = Field(
+        {"mean": 2500.0, "sd": 2000.0}, description="value of a repeat purchase"
+    )
+    churn_per_year: float = Field(
+        1.5, ge=0, description="churn rate when the relationship has faded entirely"
+    )
+
+
+class Referrals(ConfigModel):
+    """New contacts produced by asking other departments and customers."""
+
+    leads_per_department_request: float = Field(
+        4.0, ge=0, description="average new leads per request to a department"
+    )
+    leads_per_customer_request: float = Field(
+        0.3, ge=0, description="average new leads per request to a customer"
+    )
+    delay: Duration = Field(
+        {"dist": "exponential", "mean": 2880.0},
+        description="from the request to each referred lead's arrival",
+    )
+    traits: LeadTraits = Field(
+        LeadTraits(
+            intent={"mean": 0.45, "concentration": 5.0},
+            reachability={"mean": 0.75, "concentration": 6.0},
+            deal_value={"mean": 10000.0, "sd": 7000.0},
+            fit_rate=0.95,
+        ),
+        description="attributes of referred leads",
+    )
+
+
+class Fatigue(ConfigModel):
+    """Touch fatigue: too many or too frequent touches make people opt out.
+
+    Each person remembers touches with a weight that fades exponentially over
+    ``memory``; a touch when the remembered weight is *w* (this touch included)
+    makes them opt out with probability ``opt_out_per_touch * (w / tolerance) ** exponent``.
+    """
+
+    opt_out_per_touch: Probability = Field(
+        0.002, description="opt-out chance of a touch at the tolerated frequency"
+    )
+    memory: PositiveMinutes = Field(
+        7 * 1440.0, description="how long a touch is remembered (time constant)"
+    )
+    tolerance: float = Field(3.0, gt=0, description="remembered touches that feel normal")
+    exponent: float = Field(2.0, ge=0, description="how sharply fatigue grows beyond the tolerance")
 
 
 class Economics(ConfigModel):
     """Money: what reps and touches cost."""
 
     rep_cost_per_hour: float = Field(40.0, ge=0, description="fully loaded cost of one rep hour")
-    cost_per_touch: float = Field(
-        0.5, ge=0, description="cost of each call attempt (telephony, tools)"
-    )
+    cost_per_touch: float = Field(0.5, ge=0, description="cost of each touch (telephony, tools)")
 
 
 class Scenario(ConfigModel):
@@ -113,7 +238,11 @@ class Scenario(ConfigModel):
     reps: list[RepGroup] = Field(min_length=1)
     actions: Actions = Actions()
     response: ResponseModel = ResponseModel()
-    funnel: Funnel = Funnel()
+    screening: Screening = Screening()
+    decision: DecisionStage = DecisionStage()
+    customers: Customers = Customers()
+    referrals: Referrals = Referrals()
+    fatigue: Fatigue = Fatigue()
     economics: Economics = Economics()
 
     @model_validator(mode="after")
@@ -125,6 +254,8 @@ class Scenario(ConfigModel):
             duplicated = sorted({n for n in names if names.count(n) > 1})
             if duplicated:
                 raise ValueError(f"{kind} names must be unique; repeated: {', '.join(duplicated)}")
+        if REFERRAL_SOURCE in {s.name for s in self.sources}:
+            raise ValueError(f"the source name {REFERRAL_SOURCE!r} is reserved for referred leads")
         return self
 
     @property
@@ -144,3 +275,7 @@ class Scenario(ConfigModel):
     def working_calendar(self) -> WeeklyCalendar:
         """The hours in which at least one rep is on shift."""
         return WeeklyCalendar([w for group in self.reps for w in group.shift.windows()])
+
+
+REFERRAL_SOURCE = "referral"
+"""The source name of leads produced by referral requests."""

@@ -37,6 +37,7 @@ def queueing_experiment(
         "profile": "flat",
         "intent": 0.0,
         "reachability": 1.0,
+        "fit_rate": 1.0,
     }
     if abandonment_rate is not None:
         source["patience"] = {"dist": "exponential", "mean": 1.0 / abandonment_rate}
@@ -59,12 +60,18 @@ def queueing_experiment(
                     }
                 ],
                 "actions": {"conversation": {"dist": "exponential", "mean": 1.0 / service_rate}},
+                "fatigue": {"opt_out_per_touch": 0.0},
                 "response": {
                     "contact": {"family": "table", "points": [[0, 1.0]]},
                     "qualification": {"family": "table", "points": [[0, 1.0]]},
                 },
             },
-            "policy": {"queue": {"order": "fifo"}, "followup": {"max_attempts": 1}},
+            "policy": {
+                "queue": {"order": "fifo"},
+                "followup": {"max_attempts": 1},
+                "screening": {"enabled": False},
+                "referral": {"department_interval": None},
+            },
         }
     )
 

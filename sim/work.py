@@ -1,43 +1,85 @@
-"""The things the engine moves around: leads, reps and the tasks reps work on."""
+"""The things the engine moves around: leads, customers, reps and the tasks reps work on."""
 
 from __future__ import annotations
 
 import math
 
+# Kinds of task. Responders do the new-lead work, closers the rest; generalists both.
+SCREEN = "screen"
 FIRST_ATTEMPT = "first_attempt"
 FOLLOW_UP = "follow_up"
+MEETING = "meeting"
+NURTURE = "nurture"
+RETENTION = "retention"
+DEPARTMENT_REFERRAL = "department_referral"
+RESPONDER_WORK = (SCREEN, FIRST_ATTEMPT, FOLLOW_UP)
+CLOSER_WORK = (MEETING, NURTURE, RETENTION, DEPARTMENT_REFERRAL)
+RESPONDER_QUEUE, CLOSER_QUEUE = 0, 1
+QUEUE_OF = {
+    **dict.fromkeys(RESPONDER_WORK, RESPONDER_QUEUE),
+    **dict.fromkeys(CLOSER_WORK, CLOSER_QUEUE),
+}
+QUEUES_OF_ROLE = {"responder": (RESPONDER_QUEUE,), "closer": (CLOSER_QUEUE,), "generalist": (0, 1)}
 
+# How a lead ends.
 WON = "won"
+LOST_SCREENED_OUT = "screened_out"
+LOST_UNREALISTIC = "unrealistic"
 LOST_NEVER_REACHED = "never_reached"
 LOST_DISQUALIFIED = "disqualified"
 LOST_INTEREST_DECAYED = "interest_decayed"
+LOST_OPTED_OUT = "opted_out"
 LOST_NOT_WON = "not_won"
-LOST_REASONS = (LOST_NEVER_REACHED, LOST_DISQUALIFIED, LOST_INTEREST_DECAYED, LOST_NOT_WON)
-"""Why a lead was lost: attempts used up without reaching it; the conversation did not
-qualify it; it bought elsewhere before it was reached; it qualified but the deal was lost."""
+LOST_REASONS = (
+    LOST_SCREENED_OUT,
+    LOST_UNREALISTIC,
+    LOST_NEVER_REACHED,
+    LOST_DISQUALIFIED,
+    LOST_INTEREST_DECAYED,
+    LOST_OPTED_OUT,
+    LOST_NOT_WON,
+)
+"""Why a lead was lost: dropped by screening; found unrealistic in a conversation;
+attempts used up without reaching it; the conversation did not qualify it; it
+bought elsewhere (interest faded before it was reached, or during the decision
+stage); it opted out (touch fatigue); it decided against the deal."""
+OPEN = "open"
+"""Still undecided when the simulation ends."""
 
 
-class Lead:
+class Person:
+    """Someone reps touch: remembers recent touches (fatigue) and has a task pending or not."""
+
+    __slots__ = ("cohort", "fatigue", "fatigue_at", "id", "last_engaged_at", "reachability", "task")
+
+    def __init__(self, person_id: int, cohort: bool, reachability: float, now: float) -> None:
+        self.id = person_id
+        self.cohort = cohort
+        self.reachability = reachability
+        self.last_engaged_at = now
+        self.fatigue = 0.0
+        self.fatigue_at = now
+        self.task: Task | None = None
+
+
+class Lead(Person):
     """A prospective customer, from arrival to its outcome."""
 
     __slots__ = (
         "arrived_at",
         "attempts",
-        "cohort",
-        "expected_value",
+        "decide_at",
+        "engagements",
         "first_attempt_at",
-        "id",
+        "fit",
         "intent",
-        "last_engaged_at",
         "luck",
         "outcome",
         "patience_ends",
         "patience_watched",
         "qualified",
-        "reachability",
         "reached_at",
         "source",
-        "task",
         "value",
     )
 
@@ -49,27 +91,26 @@ class Lead:
         intent: float,
         reachability: float,
         value: float,
+        fit: bool,
         luck: list[float],
         cohort: bool,
     ) -> None:
-        self.id = lead_id
+        super().__init__(lead_id, cohort, reachability, arrived_at)
         self.source = source
         self.arrived_at = arrived_at
         self.intent = intent
-        self.reachability = reachability
         self.value = value
+        self.fit = fit
         self.luck = luck
-        self.cohort = cohort
         self.attempts = 0
         self.first_attempt_at = math.inf
         self.reached_at = math.inf
-        self.last_engaged_at = arrived_at
         self.qualified = False
         self.outcome: str | None = None
-        self.task: Task | None = None
-        self.expected_value = 0.0
         self.patience_ends = math.inf
         self.patience_watched = False
+        self.decide_at = math.inf
+        self.engagements = 0
 
     @property
     def first_attempt_delay(self) -> float:
@@ -77,19 +118,31 @@ class Lead:
         return self.first_attempt_at - self.arrived_at
 
 
+class Customer(Person):
+    """A won lead: buys again while the relationship holds, churns when it fades."""
+
+    __slots__ = ("active", "asked_at", "won_at")
+
+    def __init__(self, customer_id: int, cohort: bool, reachability: float, now: float) -> None:
+        super().__init__(customer_id, cohort, reachability, now)
+        self.won_at = now
+        self.active = True
+        self.asked_at = now
+
+
 class Task:
-    """A piece of rep work on a lead: a first attempt or a follow-up.
+    """A piece of rep work: *kind* on *subject* (a lead, a customer, or none).
 
     *due* is when it becomes workable, *deadline* when it is late, *value* the
     expected value of working it now (only estimated for value-ordered queues).
-    A task whose lead closes while it waits is marked not *live* and skipped.
+    A task whose subject closes while it waits is marked not *live* and skipped.
     """
 
-    __slots__ = ("deadline", "due", "kind", "lead", "live", "queued", "value")
+    __slots__ = ("deadline", "due", "kind", "live", "queued", "subject", "value")
 
-    def __init__(self, kind: str, lead: Lead, due: float, deadline: float) -> None:
+    def __init__(self, kind: str, subject: Person | None, due: float, deadline: float) -> None:
         self.kind = kind
-        self.lead = lead
+        self.subject = subject
         self.due = due
         self.deadline = deadline
         self.value = 0.0
@@ -100,12 +153,14 @@ class Task:
 class Rep:
     """A sales rep: does one task at a time, only starting work while on shift."""
 
-    __slots__ = ("busy", "group", "id", "on_shift", "shift_ends", "skill")
+    __slots__ = ("busy", "busy_minutes", "group", "id", "on_shift", "queues", "shift_ends", "skill")
 
-    def __init__(self, rep_id: int, group: int, skill: float) -> None:
+    def __init__(self, rep_id: int, group: int, skill: float, role: str) -> None:
         self.id = rep_id
         self.group = group
         self.skill = skill
+        self.queues = QUEUES_OF_ROLE[role]
         self.on_shift = False
         self.busy = False
         self.shift_ends = 0.0
+        self.busy_minutes = 0.0

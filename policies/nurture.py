@@ -1,0 +1,27 @@
+"""Nurture: the rhythm of touches on a qualified lead until it decides.
+
+A qualified prospect's interest fades with time since the last touch that
+reached them; a touch renews it and may close the deal early. Touch too
+rarely and the prospect drifts to a competitor; too often and touch fatigue
+makes them opt out.
+"""
+
+from __future__ import annotations
+
+from policies.base import Policy, param
+from sim.schema import PositiveMinutes
+
+
+class NurturePolicy(Policy):
+    """Touch each prospect in the decision stage every ``interval``."""
+
+    family = "nurture"
+    name = "interval"
+
+    interval: PositiveMinutes = param(
+        3 * 1440.0,
+        "time between touches on a qualified lead",
+        low=360.0,
+        high=21 * 1440.0,
+        log=True,
+    )

@@ -1,0 +1,27 @@
+"""Database expansion: asking other departments and customers for new contacts.
+
+Every request costs a closer's time and produces, on average, the scenario's
+number of referred leads, which arrive over the following days and join the
+normal lead flow as the ``referral`` source. Customers are asked during a
+retention touch that reaches them, at most once per ``customer_interval``.
+"""
+
+from __future__ import annotations
+
+from policies.base import Policy, param
+from sim.schema import PositiveMinutes
+
+
+class ReferralPolicy(Policy):
+    """How often the team asks departments, and each customer, for new contacts."""
+
+    family = "referral"
+    name = "rhythm"
+
+    department_interval: PositiveMinutes | None = param(
+        2 * 10080.0, "time between requests to other departments (none: never ask)"
+    )
+    customer_interval: PositiveMinutes | None = param(
+        None,
+        "least time between requests to the same customer, made during retention touches (none: never ask)",
+    )
