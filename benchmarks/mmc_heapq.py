@@ -21,10 +21,9 @@ from __future__ import annotations
 
 import heapq
 import random
-import time
 from collections import deque
 
-from sim.queueing import erlang_a
+from benchmarks.common import QueueResult, demo, queue_result
 
 _ARRIVAL = 0
 _DEPARTURE = 1
@@ -37,14 +36,11 @@ def simulate_mmc_heapq(
     abandonment_rate: float,
     customers: int,
     seed: int,
-) -> dict[str, float | int]:
+) -> QueueResult:
     """Simulate ``customers`` arrivals to an initially empty M/M/c+M queue.
 
-    Returns a dict with counts ``arrived``, ``served`` (started service), ``abandoned``,
-    ``waited`` (found all servers busy), ``mean_wait_minutes`` (time in queue averaged over
-    all arrivals, zero for those served at once), the derived ``abandon_probability`` and
-    ``wait_probability``, and ``events`` (heap events processed). Runs until every customer
-    has left.
+    Returns the :func:`benchmarks.common.queue_result` record (``events``: heap events
+    processed). Runs until every customer has left.
     """
     rng = random.Random(seed)
     expo = rng.expovariate
@@ -88,37 +84,19 @@ def simulate_mmc_heapq(
         else:
             busy -= 1
 
-    return {
-        "arrived": arrived,
-        "served": served,
-        "abandoned": abandoned,
-        "waited": waited,
-        "mean_wait_minutes": total_wait / arrived,
-        "abandon_probability": abandoned / arrived,
-        "wait_probability": waited / arrived,
-        "events": events,
-    }
+    return queue_result(
+        arrived=arrived,
+        served=served,
+        abandoned=abandoned,
+        waited=waited,
+        total_wait=total_wait,
+        events=events,
+    )
 
 
 def main() -> None:
     """Time 200,000 customers and compare with the Erlang A reference values."""
-    lam, mu, c, theta, n = 9.0, 1.0, 10, 0.5, 200_000
-    start = time.perf_counter()
-    result = simulate_mmc_heapq(lam, mu, c, theta, customers=n, seed=12345)
-    elapsed = time.perf_counter() - start
-    theory = erlang_a(lam, mu, c, theta)
-    print(f"M/M/{c}+M  lambda={lam}/min  mu={mu}/min  theta={theta}/min  customers={n:,}")
-    print(
-        f"time {elapsed:.3f} s   {n / elapsed:,.0f} customers/s   "
-        f"{result['events'] / elapsed:,.0f} events/s   ({result['events']:,} events)"
-    )
-    print(f"{'':18}{'simulated':>12}{'erlang_a':>12}")
-    for label, key, ref in [
-        ("P(abandon)", "abandon_probability", theory.abandon_probability),
-        ("P(wait)", "wait_probability", theory.wait_probability),
-        ("mean wait (min)", "mean_wait_minutes", theory.mean_wait_minutes),
-    ]:
-        print(f"{label:18}{result[key]:>12.5f}{ref:>12.5f}")
+    demo(simulate_mmc_heapq, "specialised heapq loop")
 
 
 if __name__ == "__main__":

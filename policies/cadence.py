@@ -57,7 +57,7 @@ class Cadence(ConfigModel):
         params = dict(value)
         name = params.pop("name", default.name)
         family = REGISTRY.get(base.family, {})
-        if name not in family:
+        if not isinstance(name, str) or name not in family:
             raise ValueError(
                 f"unknown {base.family} policy {name!r}; expected one of: {', '.join(sorted(family))}"
             )

@@ -104,6 +104,9 @@ Duration = Annotated[
 ]
 """A random duration in minutes (a plain duration means a fixed one)."""
 
+OptionalDuration = Annotated[Duration | None, BeforeValidator(_scalar_is_fixed)]
+"""A random duration, or none."""
+
 
 class MoneyAmount(ConfigModel):
     """A lognormal money amount given by its mean and standard deviation (sd 0: fixed)."""

@@ -319,6 +319,11 @@ class SalesFloor:
         """Simulate until the end of the drain and return this replication's KPIs."""
         from sim.kpis import replication_kpis
 
+        self.simulate()
+        return replication_kpis(self)
+
+    def simulate(self) -> SalesFloor:
+        """Simulate until the end of the drain; measurements are then on this object."""
         for index, windows in enumerate(self._shift_windows):
             for start, end in windows:
                 self._at(start, self._on_shift_start, (index, end))
@@ -331,7 +336,7 @@ class SalesFloor:
         for person in self._active.values():
             if isinstance(person, Lead) and person.cohort:
                 self._count_outcome(person, OPEN)
-        return replication_kpis(self)
+        return self
 
     def _due_task(self, kind: str, subject: Person | None, earliest: float, window: float) -> Task:
         """A task that falls due at the first working minute (for its role) from *earliest*."""
@@ -434,7 +439,11 @@ class SalesFloor:
             self.screened_out_realistic += lead.fit
             return
         self.first_attempts.add(
-            lead.first_attempt_delay, lead.reached_at != math.inf, lead.qualified, won
+            lead.first_attempt_delay,
+            lead.reached_at == lead.first_attempt_at,
+            lead.reached_at != math.inf,
+            lead.qualified,
+            won,
         )
 
     # -- the work queues -----------------------------------------------------------

@@ -118,7 +118,9 @@ def _concrete_policy(tp: Any, data: Any, default: Any) -> Any:
         name = data.get("name", getattr(default, "name", None))
     else:
         name = getattr(default, "name", None)
-    return REGISTRY.get(tp.family, {}).get(name, tp)  # type: ignore[arg-type]
+    if not isinstance(name, str):
+        return tp
+    return REGISTRY.get(tp.family, {}).get(name, tp)
 
 
 class _Place:

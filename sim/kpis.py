@@ -12,6 +12,7 @@ import math
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from sim.tally import OUTCOMES
 from sim.work import LOST_REASONS, LOST_SCREENED_OUT, OPEN, WON
 
 if TYPE_CHECKING:
@@ -45,7 +46,9 @@ KPIS: dict[str, Kpi] = {
     "speed_to_lead_median_minutes": Kpi("Speed to lead, median", "minutes", False),
     "speed_to_lead_p90_minutes": Kpi("Speed to lead, 90th percentile", "minutes", False),
     "mean_minutes_to_first_attempt": Kpi("Mean time to first attempt", "minutes", False),
-    "first_attempt_within_5m_share": Kpi("First attempt within 5 min", "share", True),  # of leads not screened out
+    "first_attempt_within_5m_share": Kpi(
+        "First attempt within 5 min", "share", True
+    ),  # of leads not screened out
     "first_attempt_within_1h_share": Kpi("First attempt within 1 hour", "share", True),
     "first_attempt_within_target_share": Kpi("First attempt within target", "share", True),
     "attempts_per_lead": Kpi("Attempts per lead", "ratio"),
@@ -88,9 +91,9 @@ def replication_kpis(floor: SalesFloor) -> dict[str, float]:
         "referral_leads": float(floor.cohort_referral_leads),
         "screened_out": float(floor.outcomes[LOST_SCREENED_OUT]),
         "screened_out_realistic": float(floor.screened_out_realistic),
-        "reached_share": _share(counts[1], leads),
-        "qualified_share": _share(counts[2], leads),
-        "won_share": _share(counts[3], leads),
+        "reached_share": _share(counts[OUTCOMES.index("reached")], leads),
+        "qualified_share": _share(counts[OUTCOMES.index("qualified")], leads),
+        "won_share": _share(counts[OUTCOMES.index("won")], leads),
         "won": float(floor.outcomes[WON]),
         "deal_revenue": floor.deal_revenue,
         "repeat_revenue": floor.repeat_revenue,

@@ -11,6 +11,7 @@ import os
 from collections.abc import Callable, Iterable
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -18,6 +19,7 @@ import pandas as pd
 from policies.cadence import Cadence
 from sim.engine import SalesFloor
 from sim.experiment import Experiment
+from sim.kpis import replication_kpis
 from sim.scenario import Scenario
 from sim.stats import summarise
 from sim.streams import replication_seeds
@@ -26,18 +28,25 @@ Progress = Callable[[int], None]
 """Called with 1 after each finished replication."""
 
 
+Measure = Callable[[SalesFloor], Any]
+"""Turns a finished replication into what the caller keeps (a module-level function, so it pickles)."""
+
+
 def run_replication(
-    scenario: Scenario, cadence: Cadence, seed: np.random.SeedSequence
-) -> dict[str, float]:
-    """KPIs of one replication."""
-    return SalesFloor(scenario, cadence, seed).run()
+    scenario: Scenario,
+    cadence: Cadence,
+    seed: np.random.SeedSequence,
+    measure: Measure = replication_kpis,
+) -> Any:
+    """One replication, measured (by default: its KPIs)."""
+    return measure(SalesFloor(scenario, cadence, seed).simulate())
 
 
 def _run_indexed(
-    job: tuple[int, Scenario, Cadence, np.random.SeedSequence],
-) -> tuple[int, dict[str, float]]:
-    index, scenario, cadence, seed = job
-    return index, run_replication(scenario, cadence, seed)
+    job: tuple[int, Scenario, Cadence, np.random.SeedSequence, Measure],
+) -> tuple[int, Any]:
+    index, scenario, cadence, seed, measure = job
+    return index, run_replication(scenario, cadence, seed, measure)
 
 
 def default_jobs() -> int:
@@ -53,10 +62,11 @@ def run_many(
     seeds: Iterable[np.random.SeedSequence],
     jobs: int = 1,
     progress: Progress | None = None,
-) -> list[dict[str, float]]:
-    """KPIs of one replication per seed, in seed order, using *jobs* processes."""
-    work = [(index, scenario, cadence, seed) for index, seed in enumerate(seeds)]
-    results: list[dict[str, float] | None] = [None] * len(work)
+    measure: Measure = replication_kpis,
+) -> list[Any]:
+    """One measured replication per seed (default: KPIs), in seed order, using *jobs* processes."""
+    work = [(index, scenario, cadence, seed, measure) for index, seed in enumerate(seeds)]
+    results: list[Any] = [None] * len(work)
     if jobs <= 1 or len(work) <= 1:
         for job in work:
             index, kpis = _run_indexed(job)
@@ -70,7 +80,7 @@ def run_many(
                 results[index] = kpis
                 if progress:
                     progress(1)
-    return [r for r in results if r is not None]
+    return results
 
 
 @dataclass(frozen=True)

@@ -11,7 +11,7 @@ from typing import Literal
 from pydantic import Field, model_validator
 
 from sim.calendar import HourOfWeekProfile, Shift, WeeklyCalendar
-from sim.distributions import Duration, LognormalDuration, MoneyAmount, Proportion
+from sim.distributions import Duration, LognormalDuration, MoneyAmount, OptionalDuration, Proportion
 from sim.response import ExponentialCurve, ResponseCurve, SumOfExponentialsCurve
 from sim.schema import ConfigModel, Minutes, PositiveMinutes, Probability
 
@@ -39,7 +39,7 @@ class LeadTraits(ConfigModel):
         0.85,
         description="share of leads that are realistic prospects at all (the rest can never buy)",
     )
-    patience: Duration | None = Field(
+    patience: OptionalDuration = Field(
         None,
         description="time until an unreached lead buys elsewhere and is lost (none: it waits)",
     )

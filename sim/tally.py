@@ -2,7 +2,7 @@
 
 The first-attempt tally bins each cohort lead by the delay of its first call
 attempt (log-spaced bins, 2% wide) and counts how many of each bin were
-reached, qualified and won. That answers both "what is the median and 90th
+reached on that first attempt, reached at all, qualified and won. That answers both "what is the median and 90th
 percentile speed-to-lead?" and "how do qualification odds fall with delay?"
 without keeping one record per lead.
 """
@@ -21,7 +21,8 @@ BINS = 1 + math.ceil(math.log(365 * 1440 / SMALLEST_DELAY_MINUTES) / _LOG_RATIO)
 NEVER = BINS
 """Bin of leads that never had an attempt."""
 
-OUTCOMES = ("leads", "reached", "qualified", "won")
+OUTCOMES = ("leads", "reached_first", "reached", "qualified", "won")
+"""Rows of the tally: leads, reached on the first attempt, reached at all, qualified, won."""
 
 
 def delay_bin(minutes: float) -> int:
@@ -46,10 +47,14 @@ class FirstAttemptTally:
         self._rows = [[0] * (BINS + 1) for _ in OUTCOMES]
         self.delay_sum = 0.0
 
-    def add(self, delay: float, reached: bool, qualified: bool, won: bool) -> None:
+    def add(
+        self, delay: float, reached_first: bool, reached: bool, qualified: bool, won: bool
+    ) -> None:
         b = delay_bin(delay)
-        leads, reached_row, qualified_row, won_row = self._rows
+        leads, reached_first_row, reached_row, qualified_row, won_row = self._rows
         leads[b] += 1
+        if reached_first:
+            reached_first_row[b] += 1
         if reached:
             reached_row[b] += 1
         if qualified:
@@ -61,7 +66,7 @@ class FirstAttemptTally:
 
     @property
     def counts(self) -> np.ndarray:
-        """Counts by outcome (rows: leads, reached, qualified, won) and delay bin (columns)."""
+        """Counts by outcome (rows as in :data:`OUTCOMES`) and delay bin (columns)."""
         return np.array(self._rows, dtype=np.int64)
 
     @property

@@ -1,0 +1,60 @@
+"""Shared fixtures: experiment data derived from ``experiments/baseline.yaml``.
+
+Tests start from a copy of the shipped baseline and change only what they test,
+so they stay valid as the schema grows.
+"""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+REPO = Path(__file__).resolve().parent.parent
+BASELINE = REPO / "experiments" / "baseline.yaml"
+
+
+@pytest.fixture(scope="session")
+def _baseline_data() -> dict[str, Any]:
+    return yaml.safe_load(BASELINE.read_text(encoding="utf-8"))
+
+
+@pytest.fixture
+def baseline(_baseline_data: dict[str, Any]) -> dict[str, Any]:
+    """A fresh, modifiable copy of ``experiments/baseline.yaml`` as loaded from YAML."""
+    return copy.deepcopy(_baseline_data)
+
+
+def shrink(data: dict[str, Any]) -> dict[str, Any]:
+    """Make an experiment fast: one measured week, a tenth of the team, a twentieth of the leads."""
+    data["name"] = "tiny"
+    data["replications"] = 2
+    scenario = data["scenario"]
+    scenario.update(horizon="1w", warmup="0m", drain="1w")
+    for source in scenario["sources"]:
+        source["leads_per_week"] = max(1, source["leads_per_week"] // 20)
+    for group in scenario["reps"]:
+        group["count"] = max(1, group["count"] // 10)
+    return data
+
+
+@pytest.fixture
+def tiny(baseline: dict[str, Any]) -> dict[str, Any]:
+    """The baseline shrunk to run in a fraction of a second (see :func:`shrink`)."""
+    return shrink(baseline)
+
+
+@pytest.fixture
+def write_yaml(tmp_path: Path) -> Callable[..., Path]:
+    """``write_yaml(data, name="experiment.yaml")`` writes *data* under tmp_path; returns the path."""
+
+    def write(data: Any, name: str = "experiment.yaml") -> Path:
+        path = tmp_path / name
+        path.write_text(yaml.safe_dump(data, sort_keys=False), encoding="utf-8")
+        return path
+
+    return write

@@ -1,0 +1,98 @@
+"""Smoke tests of the benchmarks: the baseline loops simulate M/M/c+M, the report's parts run.
+
+The full benchmark (``python -m benchmarks.engine``) is too slow for the test suite; these
+tests run each M/M/c+M baseline on a few thousand customers and call the benchmark's
+building blocks on tiny inputs.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+
+import pytest
+
+from benchmarks import engine
+from benchmarks.common import BENCHMARK_MODEL, Simulator, best_of, queue_result, table
+from benchmarks.mmc_callbacks import simulate_mmc_callbacks
+from benchmarks.mmc_heapq import simulate_mmc_heapq
+from benchmarks.mmc_simpy_process import simulate_mmc_simpy_process
+
+CUSTOMERS = 5_000
+SEED = 20240601
+
+# Tolerance derivation. With n = CUSTOMERS independent arrivals the abandonment estimate
+# would be binomial, standard error sqrt(p (1 - p) / n) = 0.0035 for p = 0.067. Queue
+# outcomes are positively autocorrelated, which inflates it: over 1,000 independent
+# replications of exactly this set-up (5,000 customers, seeds 5000-5999, mmc_heapq; 300
+# replications of mmc_simpy_process agreed) the observed sd was 2.06 times the binomial
+# one, rounded up here to 2.5 to cover that estimate's own error. The empty start biases the
+# estimate by -0.0004 (a twentieth of an sd), negligible. Z = 4 makes a correct simulator
+# fail one of the three checks with probability about 2e-4 whatever its seed, so the
+# tolerance is 4 * 2.5 * 0.0035 = 0.035: generous, yet a loop that never abandons (0) or
+# abandons every customer who waits (about 0.47) still fails by far.
+Z = 4.0
+INFLATION = 2.5
+
+
+@pytest.mark.parametrize(
+    "simulator",
+    [simulate_mmc_heapq, simulate_mmc_callbacks, simulate_mmc_simpy_process],
+    ids=["heapq", "callbacks", "simpy_process"],
+)
+def test_baseline_matches_erlang_a(simulator: Simulator) -> None:
+    result = BENCHMARK_MODEL.simulate(simulator, CUSTOMERS, SEED)
+    assert result["arrived"] == CUSTOMERS
+    assert result["served"] + result["abandoned"] == CUSTOMERS
+    assert result["abandoned"] <= result["waited"]
+    p = BENCHMARK_MODEL.theory().abandon_probability
+    tolerance = Z * INFLATION * math.sqrt(p * (1.0 - p) / CUSTOMERS)
+    assert abs(result["abandon_probability"] - p) < tolerance, (result, p, tolerance)
+
+
+def test_generic_loop_follows_the_specialised_one() -> None:
+    # Both draw arrival, service and patience times from one stream in the same order, so
+    # lazy deletion (mmc_heapq) and a patience-end event (mmc_callbacks) give the same path.
+    a = simulate_mmc_heapq(9.0, 1.0, 10, 0.5, 2_000, 3)
+    b = simulate_mmc_callbacks(9.0, 1.0, 10, 0.5, 2_000, 3)
+    assert {k: v for k, v in a.items() if k != "events"} == pytest.approx(
+        {k: v for k, v in b.items() if k != "events"}
+    )
+    assert b["events"] == a["events"] + b["waited"]  # plus one patience end per waiter
+
+
+def test_queue_result_and_best_of() -> None:
+    record = queue_result(arrived=4, served=3, abandoned=1, waited=2, total_wait=2.0, events=9)
+    assert record["abandon_probability"] == 0.25
+    assert record["wait_probability"] == 0.5
+    assert record["mean_wait_minutes"] == 0.5
+    seconds, value = best_of(lambda: 42, 2)
+    assert value == 42 and seconds >= 0
+
+
+def test_table_aligns_columns() -> None:
+    lines = table(["name", "value"], [["a", "1"], ["long name", "12345"]]).splitlines()
+    assert len(lines) == 4
+    assert len({len(line) for line in lines}) == 1  # every line equally wide
+
+
+def test_mmc_section_on_tiny_runs() -> None:
+    timings = [engine.time_variant(variant, BENCHMARK_MODEL, 500, 1) for variant in engine.VARIANTS]
+    engine_result = timings[2].result
+    assert engine_result["arrived"] > 0 and engine_result["events"] > engine_result["arrived"]
+    assert 0.0 <= engine_result["abandon_probability"] <= 1.0
+    report = engine.mmc_report(timings, BENCHMARK_MODEL, 1)
+    assert "engine / a" in report and "Erlang A" in report
+
+
+def test_one_replication_and_its_report(capsys: pytest.CaptureFixture[str]) -> None:
+    assert engine.main(["--one-replication", "1", "--repeats", "1"]) == 0
+    measurement = engine.ReplicationMeasurement(**json.loads(capsys.readouterr().out))
+    assert measurement.horizon_weeks == 1
+    assert measurement.events > measurement.leads > 0
+    assert measurement.seconds > 0 and measurement.traced_peak_bytes > 0
+    doubled = engine.ReplicationMeasurement(
+        **{**vars(measurement), "horizon_weeks": 2, "seconds": 2 * measurement.seconds}
+    )
+    report = engine.replication_report([measurement, doubled], 1)
+    assert "2H / H" in report

@@ -1,0 +1,182 @@
+"""The command line on good input: run, check and --help, and run folders written atomically.
+
+Every run here is the baseline shrunk to one measured week with a fraction of the
+leads and reps (see ``shrink`` in conftest.py), so the whole file takes seconds.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import pytest
+import yaml
+
+import sim.cli
+from sim.cli import main
+from sim.experiment import load_experiment
+from sim.kpis import KPIS
+from sim.results import _RunFolder
+
+RUN_FILES = {"config.yaml", "manifest.json", "replications.csv", "summary.csv"}
+OPTIONAL_FILES = {"replications.parquet", "summary.parquet"}  # when pyarrow is installed
+
+
+def run_files(folder: Path) -> set[str]:
+    """The run folder's file names, less the optional ones."""
+    return {p.name for p in folder.iterdir()} - OPTIONAL_FILES
+
+
+@pytest.fixture
+def experiment_file(tiny: dict[str, Any], write_yaml: Callable[..., Path]) -> Path:
+    return write_yaml(tiny, "tiny.yaml")
+
+
+@pytest.fixture
+def out(tmp_path: Path) -> Path:
+    return tmp_path / "results"
+
+
+def run(experiment_file: Path, out: Path, *args: str) -> int:
+    return main(["run", str(experiment_file), "--out", str(out), "-q", "-j", "1", *args])
+
+
+def entries(out: Path, name: str = "tiny") -> list[Path]:
+    """Everything in the experiment's results folder, hidden entries included."""
+    parent = out / name
+    return sorted(parent.iterdir()) if parent.exists() else []
+
+
+def test_run_prints_the_kpi_table_and_writes_one_run_folder(
+    experiment_file: Path, out: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert run(experiment_file, out) == 0
+    printed = capsys.readouterr().out
+
+    folders = entries(out)
+    assert len(folders) == 1, folders
+    folder = folders[0]
+    assert folder.is_dir() and not folder.name.startswith(".")
+    assert run_files(folder) == RUN_FILES
+
+    assert printed.startswith("tiny: 2 replications, seed ")
+    assert "KPI" in printed and "95% CI" in printed
+    summary = pd.read_csv(folder / "summary.csv", index_col=0)
+    for name in summary.index:
+        label = KPIS[name].label if name in KPIS else name
+        assert label in printed, f"KPI {name!r} ({label}) is missing from the table"
+    assert printed.rstrip().endswith(f"Results: {folder}")
+
+    replications = pd.read_csv(folder / "replications.csv", index_col=0)
+    assert len(replications) == 2
+    assert set(replications.columns) == set(summary.index)
+    manifest = json.loads((folder / "manifest.json").read_text())
+    assert manifest["replications"] == 2
+    assert manifest["experiment"] == "tiny"
+
+
+def test_the_run_folder_config_reloads_to_the_same_experiment(
+    experiment_file: Path, out: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert run(experiment_file, out, "--seed", "7", "-n", "3") == 0
+    (folder,) = entries(out)
+    saved = load_experiment(folder / "config.yaml")
+    assert saved == load_experiment(experiment_file, ["seed=7", "replications=3"])
+    assert (saved.seed, saved.replications) == (7, 3)
+    config = yaml.safe_load((folder / "config.yaml").read_text())
+    assert "economics" in config["scenario"]  # defaults are spelled out
+
+
+def test_set_reaches_fields_the_file_leaves_at_their_default(
+    experiment_file: Path, out: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert run(experiment_file, out, "--set", "scenario.economics.cost_per_touch=0.75") == 0
+    (folder,) = entries(out)
+    assert load_experiment(folder / "config.yaml").scenario.economics.cost_per_touch == 0.75
+
+
+def test_check(experiment_file: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["check", str(experiment_file)]) == 0
+    captured = capsys.readouterr()
+    assert captured.out.startswith(f"{experiment_file}: OK: experiment 'tiny'")
+    assert captured.err == ""
+
+
+def test_check_the_default_experiment(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["check"]) == 0, capsys.readouterr().err
+    assert "OK: experiment 'baseline'" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("verb", [[], ["run"], ["check"]], ids=["sim", "run", "check"])
+def test_help(verb: list[str], capsys: pytest.CaptureFixture[str]) -> None:
+    assert main([*verb, "--help"]) == 0
+    captured = capsys.readouterr()
+    assert captured.out.startswith("usage: python -m sim")
+    assert captured.err == ""
+
+
+def test_two_runs_make_two_folders(
+    experiment_file: Path, out: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert run(experiment_file, out) == 0
+    (first,) = entries(out)
+    before = {p.name: p.read_bytes() for p in first.iterdir()}
+    assert run(experiment_file, out) == 0  # same second: gets a "-2" suffix, no overwrite
+    folders = entries(out)
+    assert len(folders) == 2 and first in folders
+    assert {p.name: p.read_bytes() for p in first.iterdir()} == before
+    for folder in folders:
+        assert run_files(folder) == RUN_FILES
+
+
+def _fail_in_run(*args: Any, **kwargs: Any) -> Any:
+    raise RuntimeError("boom in the engine")
+
+
+def _fail_writing_summary(self: _RunFolder, name: str, table: Any, index: bool = True) -> None:
+    if name == "summary":
+        raise OSError("disk full")
+    original_write_table(self, name, table, index)
+
+
+original_write_table = _RunFolder.write_table
+
+
+@pytest.mark.parametrize(
+    ("target", "replacement"),
+    [
+        pytest.param((sim.cli, "run"), _fail_in_run, id="simulation-fails"),
+        pytest.param((_RunFolder, "write_table"), _fail_writing_summary, id="writing-fails"),
+    ],
+)
+def test_a_failed_run_leaves_no_folder(
+    target: tuple[Any, str],
+    replacement: Callable[..., Any],
+    experiment_file: Path,
+    out: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    monkeypatch.setattr(*target, replacement)
+    assert run(experiment_file, out) == 1
+    err = capsys.readouterr().err
+    assert "internal error" in err
+    assert entries(out) == []  # no run folder and no leftover .incomplete-* staging folder
+
+
+def test_an_interrupted_run_leaves_no_folder(
+    experiment_file: Path,
+    out: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    def interrupt(self: _RunFolder, name: str, table: Any, index: bool = True) -> None:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(_RunFolder, "write_table", interrupt)
+    assert run(experiment_file, out) == 130
+    assert "no results were written" in capsys.readouterr().err
+    assert entries(out) == []
