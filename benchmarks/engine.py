@@ -87,7 +87,7 @@ class Settings:
 
 
 FULL = Settings(customers=200_000, repeats=3, horizon_weeks=13)
-QUICK = Settings(customers=30_000, repeats=1, horizon_weeks=4)
+QUICK = Settings(customers=20_000, repeats=1, horizon_weeks=1)
 
 
 # -- section 1: M/M/c+M --------------------------------------------------------------------

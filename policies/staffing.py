@@ -71,18 +71,16 @@ def staffing_problems(scenario: Scenario, cadence: Cadence) -> list[str]:
     if problems:
         return problems
     staffed = staffed_groups(scenario, cadence)
-    responders = sum(
-        r + (o if g.role == "generalist" else 0) for g, r, o in staffed if g.role != "closer"
-    )
+    responders = sum(r + o for g, r, o in staffed if g.role in ("responder", "generalist"))
     closers = sum(o for g, _, o in staffed if g.role in ("closer", "generalist"))
     if responders == 0:
         problems.append(
-            "reps: no responder or generalist is staffed, so nobody would call new leads "
+            "scenario.reps: no responder or generalist is staffed, so nobody would call new leads "
             "(check scenario.reps roles and counts and policy.staffing.counts)"
         )
     if closers == 0:
         problems.append(
-            "reps: no closer or generalist is staffed, so qualified leads and customers would never be "
+            "scenario.reps: no closer or generalist is staffed, so qualified leads and customers would never be "
             "worked (check scenario.reps roles and counts, policy.staffing.counts and "
             "policy.speed_to_lead.responder_share)"
         )

@@ -18,8 +18,9 @@ from typing import NoReturn
 
 from tqdm import tqdm
 
+from policies.staffing import staffed_groups
 from sim.display import summary_table
-from sim.experiment import DEFAULT_EXPERIMENT, ConfigError, load_experiment
+from sim.experiment import DEFAULT_EXPERIMENT, ConfigError, Experiment, load_experiment
 from sim.results import DEFAULT_RESULTS, manifest, run_folder
 from sim.runner import default_jobs, run
 
@@ -71,12 +72,17 @@ def _overrides(args: argparse.Namespace) -> list[str]:
     return [*args.overrides, *extra]
 
 
+def staffed_rep_count(experiment: Experiment) -> int:
+    """Reps on the team once the cadence's staffing policy is applied."""
+    return sum(r + o for _, r, o in staffed_groups(experiment.scenario, experiment.policy))
+
+
 def cmd_check(args: argparse.Namespace) -> int:
     experiment = load_experiment(args.experiment, _overrides(args))
     scenario = experiment.scenario
     print(
         f"{args.experiment or DEFAULT_EXPERIMENT}: OK: experiment {experiment.name!r}, "
-        f"{len(scenario.sources)} lead source(s), {scenario.rep_count} reps, "
+        f"{len(scenario.sources)} lead source(s), {staffed_rep_count(experiment)} reps, "
         f"{experiment.replications} replications"
     )
     return 0
@@ -110,6 +116,21 @@ class _Parser(argparse.ArgumentParser):
 
     def error(self, message: str) -> NoReturn:
         self.exit(2, f"{self.prog}: error: {message}\n(see '{self.prog} --help')\n")
+
+
+def cmd_validate(args: argparse.Namespace) -> int:
+    from sim.validation import validate, validation_table
+
+    started = time.perf_counter()
+    rows = validate(quick=args.quick, jobs=args.jobs, seed=args.seed)
+    print(validation_table(rows))
+    failed = [row for row in rows if not row.passed]
+    mode = "quick" if args.quick else "full"
+    print(
+        f"\n{len(rows) - len(failed)} passed, {len(failed)} failed "
+        f"({mode} validation, seed {args.seed}, {time.perf_counter() - started:.0f} s)"
+    )
+    return 1 if failed else 0
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -149,6 +170,24 @@ def build_parser() -> argparse.ArgumentParser:
     )
     _add_experiment_arguments(check_parser)
     check_parser.set_defaults(handler=cmd_check)
+    validate_parser = verbs.add_parser(
+        "validate",
+        help="check the engine against queueing theory and published lead-response figures",
+        description="Check the engine against Erlang C/A and the published lead-response studies; "
+        "exits 1 if any check fails.",
+    )
+    validate_parser.add_argument(
+        "--quick", action="store_true", help="smaller samples (under 30 s)"
+    )
+    validate_parser.add_argument("--seed", type=_seed, default=1, help="root seed (default: 1)")
+    validate_parser.add_argument(
+        "--jobs",
+        "-j",
+        type=_positive_int,
+        default=default_jobs(),
+        help="worker processes (default: all cores)",
+    )
+    validate_parser.set_defaults(handler=cmd_validate)
     return parser
 
 

@@ -39,6 +39,19 @@ def format_value(kpi: Kpi | None, value: float) -> str:
     return f"{value:,.3g}"
 
 
+_NON_NEGATIVE = {"share", "count", "minutes", "hours", "ratio"}
+
+
+def _feasible(kpi: Kpi | None, low: float, high: float) -> tuple[float, float]:
+    """A t-interval clipped to values the KPI can take (a share stays within 0-100%)."""
+    if kpi is None or kpi.unit not in _NON_NEGATIVE:
+        return low, high
+    low, high = max(low, 0.0), max(high, 0.0)
+    if kpi.unit == "share":
+        low, high = min(low, 1.0), min(high, 1.0)
+    return low, high
+
+
 def summary_table(summary: pd.DataFrame, title: str = "") -> str:
     """A plain-text table: KPI, mean and 95% confidence interval per row."""
     rows = [("KPI", "mean", "95% CI")]
@@ -48,7 +61,8 @@ def summary_table(summary: pd.DataFrame, title: str = "") -> str:
         if math.isnan(row["half_width"]):
             ci = "n/a"
         else:
-            ci = f"{format_value(kpi, row['ci_low'])} .. {format_value(kpi, row['ci_high'])}"
+            low, high = _feasible(kpi, row["ci_low"], row["ci_high"])
+            ci = f"{format_value(kpi, low)} .. {format_value(kpi, high)}"
         rows.append((label, format_value(kpi, row["mean"]), ci))
     widths = [max(len(r[i]) for r in rows) for i in range(3)]
     lines = [title] if title else []

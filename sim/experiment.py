@@ -279,7 +279,9 @@ def format_validation_error(
         try:
             place = _Place(root, data, loc)
             message = explained.get(loc) if item["type"] == "extra_forbidden" else None
-            lines.append(f"{source}: {place.path}: {message or _explain(item, place)}")
+            message = message or _explain(item, place)
+            # Whole-experiment checks name their own fields in the message.
+            lines.append(f"{source}: {place.path}: {message}" if loc else f"{source}: {message}")
         except Exception:  # never let the message turn bad input into an internal error
             path = ".".join(str(part) for part in loc) or "(top level)"
             lines.append(f"{source}: {path}: {item['msg']}")
@@ -335,6 +337,10 @@ def _dotted(keys: list[str | int]) -> str:
     return text or "(top level)"
 
 
+OPEN_MAPPINGS = frozenset({"counts", "weights"})
+"""Fields that map names the user chooses (rep groups) to values: ``--set`` may add keys."""
+
+
 def apply_override(data: dict[str, Any], assignment: str, source: str | None = None) -> None:
     """Apply ``path.to.field=value`` (value read as YAML) to an already resolved config.
 
@@ -353,7 +359,8 @@ def apply_override(data: dict[str, Any], assignment: str, source: str | None = N
     for depth, key in enumerate(keys):
         parent = _dotted(keys[:depth])
         if isinstance(node, dict):
-            if key not in node:
+            open_mapping = depth == len(keys) - 1 and depth > 0 and keys[depth - 1] in OPEN_MAPPINGS
+            if key not in node and not open_mapping:
                 close = get_close_matches(str(key), [str(k) for k in node], n=1, cutoff=0.6)
                 hint = f" (did you mean {close[0]!r}?)" if close else ""
                 raise ConfigError(
@@ -393,16 +400,59 @@ def validate_experiment(data: dict[str, Any], source: str = "<experiment>") -> E
         raise ConfigError(format_validation_error(exc, source, Experiment, data)) from None
 
 
+def merge_config(base: dict[str, Any], changes: dict[str, Any]) -> dict[str, Any]:
+    """*base* with *changes* applied: mappings merge key by key, anything else is replaced.
+
+    A mapping that names a different policy (``name:``) than the base replaces it
+    whole, since the two policies' parameters differ.
+    """
+    merged = dict(base)
+    for key, value in changes.items():
+        old = merged.get(key)
+        same_policy = not (isinstance(old, dict) and isinstance(value, dict)) or old.get(
+            "name", value.get("name")
+        ) == value.get("name", old.get("name"))
+        if isinstance(old, dict) and isinstance(value, dict) and same_policy:
+            merged[key] = merge_config(old, value)
+        else:
+            merged[key] = value
+    return merged
+
+
+def read_experiment_data(path: Path, _seen: tuple[Path, ...] = ()) -> tuple[dict[str, Any], str]:
+    """The raw config of an experiment file with its ``extends:`` chain resolved.
+
+    ``extends: baseline.yaml`` (relative to the file) starts from that file and
+    applies this file's fields on top (see :func:`merge_config`). Returns the data
+    and a description of the source for error messages.
+    """
+    data = read_yaml(path)
+    parent = data.pop("extends", None)
+    if parent is None:
+        return data, str(path)
+    if not isinstance(parent, str):
+        raise ConfigError(
+            f"{path}: extends: expected the path of another experiment file, got {parent!r}"
+        )
+    base_path = path.parent / parent
+    if base_path.resolve() in _seen or base_path.resolve() == path.resolve():
+        raise ConfigError(f"{path}: extends: {parent} leads back to this file (a cycle)")
+    base, base_source = read_experiment_data(base_path, (*_seen, path.resolve()))
+    return merge_config(base, data), f"{path} (extends {base_source})"
+
+
 def load_experiment(
     path: str | Path | None = None, overrides: list[str] | tuple[str, ...] = ()
 ) -> Experiment:
     """Load and validate an experiment file (default: ``experiments/baseline.yaml``).
 
-    *overrides* are ``path.to.field=value`` strings applied after defaults are
-    filled in, so any field can be set, including ones the file leaves out.
+    The file may start from another with ``extends: other.yaml``. *overrides*
+    are ``path.to.field=value`` strings applied after defaults are filled in,
+    so any field can be set, including ones the file leaves out.
     """
     path = Path(path) if path is not None else DEFAULT_EXPERIMENT
-    experiment = validate_experiment(read_yaml(path), str(path))
+    data, source = read_experiment_data(path)
+    experiment = validate_experiment(data, source)
     if not overrides:
         return experiment
     data = experiment.to_config()
