@@ -24,7 +24,8 @@ LUCK_QUALIFY = LUCK_ATTEMPTS
 LUCK_WIN = LUCK_ATTEMPTS + 1
 LUCK_SCREEN = LUCK_ATTEMPTS + 2
 LUCK_HOLD = LUCK_ATTEMPTS + 3
-LUCK_SIZE = LUCK_ATTEMPTS + 4
+LUCK_STAGE = LUCK_ATTEMPTS + 4
+LUCK_SIZE = LUCK_ATTEMPTS + 5
 
 
 class LeadDraw(NamedTuple):
@@ -38,7 +39,8 @@ class LeadDraw(NamedTuple):
     fit: bool
     patience: float
     luck: list[float]
-    """The lead's own uniform numbers: reach on attempts 1..8, qualify, win, screen, hold."""
+    """The lead's own uniform numbers: reach on attempts 1..8, qualify, win, screen, hold,
+    and the seed of its own generator for the decision stage and life as a customer."""
 
 
 class TraitStreams:

@@ -19,9 +19,11 @@ from typing import NoReturn
 from tqdm import tqdm
 
 from policies.staffing import staffed_groups
-from sim.display import summary_table
+from sim.display import comparison_tables, summary_table, sweep_table
 from sim.experiment import DEFAULT_EXPERIMENT, ConfigError, Experiment, load_experiment
-from sim.results import DEFAULT_RESULTS, manifest, run_folder
+from sim.kpis import KPIS
+from sim.outputs import tidy_tables
+from sim.results import DEFAULT_RESULTS, fill_run_folder, run_folder
 from sim.runner import default_jobs, run
 
 
@@ -88,26 +90,219 @@ def cmd_check(args: argparse.Namespace) -> int:
     return 0
 
 
+def _progress_bar(args: argparse.Namespace, total: int, label: str) -> tqdm:
+    return tqdm(total=total, desc=label, unit="rep", disable=args.quiet or None, file=sys.stderr)
+
+
+def _finish(folder_path: Path | None, warnings: list[str]) -> None:
+    for warning in warnings:
+        print(f"warning: {warning}", file=sys.stderr)
+    print(f"\nResults: {folder_path}")
+
+
 def cmd_run(args: argparse.Namespace) -> int:
     experiment = load_experiment(args.experiment, _overrides(args))
     n = experiment.replications
     started = time.perf_counter()
-    with tqdm(
-        total=n, desc=f"{experiment.name}", unit="rep", disable=args.quiet or None, file=sys.stderr
-    ) as bar:
+    with _progress_bar(args, n, experiment.name) as bar:
         result = run(experiment, jobs=args.jobs, progress=bar.update)
     wall = time.perf_counter() - started
     with run_folder(args.out, experiment.name) as folder:
-        folder.write_yaml("config.yaml", experiment.to_config())
-        folder.write_json(
-            "manifest.json",
-            manifest(experiment.seed, n, args.jobs, wall, experiment=experiment.name),
+        warnings = fill_run_folder(
+            folder,
+            experiment,
+            tidy_tables([result]),
+            verb="run",
+            replications=n,
+            jobs=args.jobs,
+            wall_seconds=wall,
+            report=not args.no_report,
+            primary_kpi="profit",
+            response_target_minutes={result.label: experiment.policy.speed_to_lead.response_target},
         )
-        folder.write_table("replications", result.replications)
-        folder.write_table("summary", result.summary)
     title = f"{experiment.name}: {n} replications, seed {experiment.seed}, {wall:.1f} s"
     print(summary_table(result.summary, title))
-    print(f"\nResults: {folder.final}")
+    _finish(folder.final, warnings)
+    return 0
+
+
+def cmd_compare(args: argparse.Namespace) -> int:
+    from sim.compare import HalfWidthTarget, arms, compare
+
+    experiment = load_experiment(args.experiment, _overrides(args))
+    source = str(args.experiment or DEFAULT_EXPERIMENT)
+    labelled = arms(experiment, source)  # bad variants fail here, before any simulation
+    target = HalfWidthTarget.parse(args.target_halfwidth) if args.target_halfwidth else None
+    if args.max_replications is not None and target is None:
+        raise ConfigError("--max-replications: only used with --target-halfwidth")
+    started = time.perf_counter()
+    first = experiment.replications
+    with _progress_bar(args, first * len(labelled), experiment.name) as bar:
+
+        def next_batch(done: int, widest: float) -> None:
+            bar.total = bar.n + first * len(labelled)
+            bar.set_postfix_str(f"{done} reps, widest half-width {widest:,.4g}")
+
+        result = compare(
+            experiment,
+            jobs=args.jobs,
+            target=target,
+            max_replications=args.max_replications,
+            progress=bar.update,
+            on_batch=next_batch,
+            source=source,
+        )
+    wall = time.perf_counter() - started
+    tables = tidy_tables(result.results)
+    tables["differences"] = result.differences
+    tables["ranking"] = result.ranking
+    with run_folder(args.out, experiment.name) as folder:
+        warnings = fill_run_folder(
+            folder,
+            experiment,
+            tables,
+            verb="compare",
+            replications=result.replications,
+            jobs=args.jobs,
+            wall_seconds=wall,
+            report=not args.no_report,
+            primary_kpi=result.kpi,
+            baseline=result.baseline,
+            stopped_because=result.stopped_because,
+            response_target_minutes={
+                label: arm.policy.speed_to_lead.response_target for label, arm in labelled
+            },
+        )
+    print(
+        f"{experiment.name}: {len(labelled)} policies x {result.replications} replications on the same seeds "
+        f"(seed {experiment.seed}), {wall:.1f} s"
+    )
+    print(
+        comparison_tables(
+            {r.label: r.summary for r in result.results}, result.differences, result.kpi
+        )
+    )
+    print(f"\nRanking by {KPIS[result.kpi].label.lower()}:")
+    for _, row in result.ranking.iterrows():
+        print(f"  {row['rank']}. {row['policy']} (group {row['group']}): {row['verdict']}")
+    print(f"Stopped: {result.stopped_because}")
+    _finish(folder.final, warnings)
+    return 0
+
+
+def cmd_sweep(args: argparse.Namespace) -> int:
+    from sim.sweep import MAX_POINTS_WITHOUT_CONFIRMATION, Checkpoint, sweep, sweep_points
+
+    experiment = load_experiment(args.experiment, _overrides(args))
+    source = str(args.experiment or DEFAULT_EXPERIMENT)
+    if experiment.sweep is None:
+        raise ConfigError(f"{source}: no sweep: section; expected a grid or a list of points")
+    size = experiment.sweep.size
+    if size > MAX_POINTS_WITHOUT_CONFIRMATION and not args.yes:
+        raise ConfigError(
+            f"{source}: sweep: {size:,} points (more than {MAX_POINTS_WITHOUT_CONFIRMATION:,}); "
+            "add --yes to run them all"
+        )
+    sweep_points(experiment, source)  # every point is valid before anything runs
+    partial, out = _sweep_folder(args, experiment)
+    checkpoint = Checkpoint(partial)
+    done = len(checkpoint.load())
+    n = experiment.replications
+    started = time.perf_counter()
+    try:
+        with run_folder(out, experiment.name, partial=partial) as folder:
+            if not (partial / "config.yaml").exists():
+                folder.write_yaml("config.yaml", experiment.to_config())
+            with _progress_bar(args, (size - done) * n, experiment.name) as bar:
+                result = sweep(
+                    experiment,
+                    jobs=args.jobs,
+                    progress=bar.update,
+                    checkpoint=checkpoint,
+                    source=source,
+                )
+            wall = time.perf_counter() - started
+            checkpoint.path.unlink()
+            tables = {
+                "points": result.points,
+                "replications": result.replications,
+                "summary": result.summary,
+            }
+            warnings = fill_run_folder(
+                folder,
+                experiment,
+                tables,
+                verb="sweep",
+                replications=n,
+                jobs=args.jobs,
+                wall_seconds=wall,
+                report=not args.no_report,
+                primary_kpi=experiment.sweep.kpi,
+                parameters=result.parameters,
+                resumed_points=done,
+            )
+    except KeyboardInterrupt:
+        finished = len(checkpoint.load())
+        again = " ".join(
+            ["python -m sim sweep", *([str(args.experiment)] if args.experiment else [])]
+        )
+        print(
+            f"\ninterrupted: {finished} of {size} points finished and kept in {partial}\n"
+            f"resume with: {again} --resume {partial} (and the same --set options)",
+            file=sys.stderr,
+        )
+        return 130
+    print(
+        sweep_table(
+            result,
+            experiment.sweep.kpi,
+            title=f"{experiment.name}: {size} points x {n} replications",
+        )
+    )
+    _finish(folder.final, warnings)
+    return 0
+
+
+def _sweep_folder(args: argparse.Namespace, experiment: Experiment) -> tuple[Path, Path]:
+    """The ``.partial`` folder to fill (new, or the one to resume) and the results root."""
+    from sim.experiment import read_yaml
+    from sim.results import PARTIAL_SUFFIX, new_partial_folder
+
+    if args.resume is None:
+        return new_partial_folder(args.out, experiment.name), args.out
+    folder: Path = args.resume
+    if (
+        not folder.is_dir()
+        or not folder.name.endswith(PARTIAL_SUFFIX)
+        or not (folder / "config.yaml").exists()
+    ):
+        raise ConfigError(
+            f"--resume {folder}: expected the <run-id>{PARTIAL_SUFFIX} folder an interrupted sweep left behind"
+        )
+    stored = read_yaml(folder / "config.yaml")
+    current = experiment.to_config()
+    if stored != current:
+        differing = sorted(
+            key for key in set(stored) | set(current) if stored.get(key) != current.get(key)
+        )
+        raise ConfigError(
+            f"--resume {folder}: that folder holds a sweep of experiment {stored.get('name')!r} with different "
+            f"settings ({', '.join(differing)}); expected a partial sweep of {experiment.name!r} with the same "
+            "settings (same file, same --set options)"
+        )
+    return folder, folder.parent.parent
+
+
+def cmd_report(args: argparse.Namespace) -> int:
+    from sim.report import write_report
+
+    folder: Path = args.run_dir
+    if not (folder / "manifest.json").exists():
+        raise ConfigError(
+            f"{folder}: not a run folder (expected manifest.json and the tables of a finished run)"
+        )
+    html, pdf = write_report(folder)
+    print(f"Report: {html}\n        {pdf}")
     return 0
 
 
@@ -133,6 +328,30 @@ def cmd_validate(args: argparse.Namespace) -> int:
     return 1 if failed else 0
 
 
+def _add_run_arguments(parser: argparse.ArgumentParser, report: bool = True) -> None:
+    """Flags shared by the verbs that simulate: replications, seed, jobs, output folder."""
+    _add_experiment_arguments(parser)
+    parser.add_argument(
+        "--replications", "-n", type=_positive_int, help="replications (default: from the file)"
+    )
+    parser.add_argument("--seed", type=_seed, help="root seed (default: from the file)")
+    parser.add_argument(
+        "--jobs",
+        "-j",
+        type=_positive_int,
+        default=default_jobs(),
+        help="worker processes (default: all cores)",
+    )
+    parser.add_argument(
+        "--out", type=Path, default=DEFAULT_RESULTS, help="results root folder (default: results/)"
+    )
+    parser.add_argument("--quiet", "-q", action="store_true", help="no progress bar")
+    if report:
+        parser.add_argument(
+            "--no-report", action="store_true", help="skip the figures and report.html/report.pdf"
+        )
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(
         prog="python -m sim",
@@ -140,41 +359,83 @@ def build_parser() -> argparse.ArgumentParser:
     )
     verbs = parser.add_subparsers(dest="verb", metavar="VERB", required=True)
 
-    run_parser = verbs.add_parser(
-        "run",
-        help="run one experiment for N replications",
-        description="Run one experiment and summarise its KPIs.",
-    )
-    _add_experiment_arguments(run_parser)
-    run_parser.add_argument(
-        "--replications", "-n", type=_positive_int, help="replications (default: from the file)"
-    )
-    run_parser.add_argument("--seed", type=_seed, help="root seed (default: from the file)")
-    run_parser.add_argument(
-        "--jobs",
-        "-j",
-        type=_positive_int,
-        default=default_jobs(),
-        help="worker processes (default: all cores)",
-    )
-    run_parser.add_argument(
-        "--out", type=Path, default=DEFAULT_RESULTS, help="results root folder (default: results/)"
-    )
-    run_parser.add_argument("--quiet", "-q", action="store_true", help="no progress bar")
-    run_parser.set_defaults(handler=cmd_run)
+    def verb(
+        name: str, summary: str, description: str, handler: Callable[[argparse.Namespace], int]
+    ):
+        sub = verbs.add_parser(name, help=summary, description=description)
+        sub.set_defaults(handler=handler)
+        return sub
 
-    check_parser = verbs.add_parser(
+    _add_run_arguments(
+        verb(
+            "run",
+            "run one experiment for N replications",
+            "Run one experiment and summarise its KPIs.",
+            cmd_run,
+        )
+    )
+
+    compare_parser = verb(
+        "compare",
+        "compare a baseline cadence with variants on the same seeds",
+        "Run the baseline and every variant of the file's compare: section on the same replication seeds; "
+        "print paired differences with CIs and p-values and a ranking.",
+        cmd_compare,
+    )
+    _add_run_arguments(compare_parser)
+    compare_parser.add_argument(
+        "--target-halfwidth",
+        metavar="X",
+        help="add replications until every paired-difference CI on the comparison KPI is this narrow "
+        "(absolute, or relative to the baseline such as 2%%)",
+    )
+    compare_parser.add_argument(
+        "--max-replications",
+        type=_positive_int,
+        help="upper limit with --target-halfwidth (default: 10x the first batch)",
+    )
+
+    sweep_parser = verb(
+        "sweep",
+        "sweep a grid of parameters",
+        "Run every point of the file's sweep: section on the same replication seeds; resumable.",
+        cmd_sweep,
+    )
+    _add_run_arguments(sweep_parser)
+    sweep_parser.add_argument(
+        "--resume",
+        type=Path,
+        metavar="RUN_DIR",
+        help="continue the interrupted sweep in RUN_DIR (a .partial folder)",
+    )
+    sweep_parser.add_argument(
+        "--yes", action="store_true", help="run grids of more than 10,000 points"
+    )
+
+    check_parser = verb(
         "check",
-        help="validate an experiment file without running it",
-        description="Validate an experiment file.",
+        "validate an experiment file without running it",
+        "Validate an experiment file.",
+        cmd_check,
     )
     _add_experiment_arguments(check_parser)
-    check_parser.set_defaults(handler=cmd_check)
-    validate_parser = verbs.add_parser(
+
+    report_parser = verb(
+        "report",
+        "write figures, report.html and report.pdf for a run folder",
+        "Draw the figures and write a self-contained report.html and report.pdf into a finished run folder.",
+        cmd_report,
+    )
+    report_parser.add_argument(
+        "run_dir", type=Path, metavar="RUN_DIR", help="a finished run folder"
+    )
+
+    validate_parser = verb(
         "validate",
-        help="check the engine against queueing theory and published lead-response figures",
-        description="Check the engine against Erlang C/A and the published lead-response studies; "
+        "check the engine against queueing theory and published lead-response figures",
+        "Check the engine against Erlang C/A and the published lead-response studies; "
         "exits 1 if any check fails.",
+        cmd_validate,
     )
     validate_parser.add_argument(
         "--quick", action="store_true", help="smaller samples (under 30 s)"
@@ -187,7 +448,6 @@ def build_parser() -> argparse.ArgumentParser:
         default=default_jobs(),
         help="worker processes (default: all cores)",
     )
-    validate_parser.set_defaults(handler=cmd_validate)
     return parser
 
 

@@ -1,7 +1,8 @@
 """Random quantities in a scenario: durations, deal values and proportions.
 
-Each distribution is a small configuration model with one job: ``sample(rng, n)``
-returns *n* draws as a numpy array. The engine never calls numpy once per event
+Each distribution is a small configuration model: ``sample(rng, n)`` returns
+*n* draws as a numpy array, and ``quantile(u)`` turns one uniform number into a
+draw (for randomness that belongs to one lead, see :mod:`sim.engine`). The engine never calls numpy once per event
 (that would dominate its run time); it wraps a distribution in a :class:`Draws`
 buffer that refills a block of draws at a time.
 
@@ -20,12 +21,15 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
+from statistics import NormalDist
 from typing import Annotated, Literal
 
 import numpy as np
 from pydantic import BeforeValidator, Field, model_validator
 
 from sim.schema import ConfigModel, Minutes, PositiveMinutes, Probability
+
+_STANDARD_NORMAL = NormalDist()
 
 
 def lognormal_parameters(mean: float, sd: float) -> tuple[float, float]:
@@ -47,6 +51,9 @@ class FixedDuration(ConfigModel):
     def sample(self, rng: np.random.Generator, n: int) -> np.ndarray:
         return np.full(n, self.value)
 
+    def quantile(self, u: float) -> float:
+        return self.value
+
 
 class ExponentialDuration(ConfigModel):
     """Memoryless duration with the given mean (used for queueing-theory checks)."""
@@ -56,6 +63,9 @@ class ExponentialDuration(ConfigModel):
 
     def sample(self, rng: np.random.Generator, n: int) -> np.ndarray:
         return rng.exponential(self.mean, n)
+
+    def quantile(self, u: float) -> float:
+        return -self.mean * math.log1p(-u)
 
 
 class LognormalDuration(ConfigModel):
@@ -68,6 +78,10 @@ class LognormalDuration(ConfigModel):
     def sample(self, rng: np.random.Generator, n: int) -> np.ndarray:
         mu, sigma = lognormal_parameters(self.mean, self.sd)
         return rng.lognormal(mu, sigma, n)
+
+    def quantile(self, u: float) -> float:
+        mu, sigma = lognormal_parameters(self.mean, self.sd)
+        return math.exp(mu + sigma * _STANDARD_NORMAL.inv_cdf(u))
 
 
 class UniformDuration(ConfigModel):
@@ -89,6 +103,9 @@ class UniformDuration(ConfigModel):
 
     def sample(self, rng: np.random.Generator, n: int) -> np.ndarray:
         return rng.uniform(self.low, self.high, n)
+
+    def quantile(self, u: float) -> float:
+        return self.low + u * (self.high - self.low)
 
 
 def _scalar_is_fixed(value: object) -> object:
@@ -119,6 +136,12 @@ class MoneyAmount(ConfigModel):
             return np.full(n, self.mean)
         mu, sigma = lognormal_parameters(self.mean, self.sd)
         return rng.lognormal(mu, sigma, n)
+
+    def quantile(self, u: float) -> float:
+        if self.sd == 0:
+            return self.mean
+        mu, sigma = lognormal_parameters(self.mean, self.sd)
+        return math.exp(mu + sigma * _STANDARD_NORMAL.inv_cdf(u))
 
 
 def _scalar_is_constant(value: object) -> object:

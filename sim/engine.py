@@ -25,10 +25,11 @@ adds to the person's fatigue, which can make them opt out.
 from __future__ import annotations
 
 import math
+import random
 from collections.abc import Callable
 from heapq import heappop, heappush
 from itertools import count
-from typing import Any
+from typing import Any, Protocol
 
 import numpy as np
 import simpy
@@ -42,6 +43,7 @@ from sim.arrivals import (
     LUCK_HOLD,
     LUCK_QUALIFY,
     LUCK_SCREEN,
+    LUCK_STAGE,
     LUCK_WIN,
     LeadDraw,
     lead_draws,
@@ -91,6 +93,27 @@ CLOSER_ON_TIME_MINUTES = 1440.0
 NOT_REACHED, REACHED, QUALIFIED, UNREALISTIC_FOUND, OPTED_OUT, CLOSED_EARLY, DROPPED, ASKED = range(
     8
 )
+OUTCOME_NAMES = (
+    "not_reached",
+    "reached",
+    "qualified",
+    "unrealistic",
+    "opted_out",
+    "closed_won",
+    "screened_out",
+    "reached",
+)
+"""Readable name of each action outcome, for recorders."""
+
+
+class Recorder(Protocol):
+    """Receives every finished action and closed lead (for CRM-style exports)."""
+
+    def action(
+        self, task: Task, rep_id: int, started: float, ended: float, outcome: str
+    ) -> None: ...
+
+    def lead_closed(self, lead: Lead, outcome: str, now: float) -> None: ...
 
 
 class _Call(Event):
@@ -135,11 +158,13 @@ class SalesFloor:
         cadence: Cadence,
         seed: np.random.SeedSequence,
         trace: Trace | None = None,
+        recorder: Recorder | None = None,
     ) -> None:
         self.scenario = scenario
         self.cadence = cadence
         self.env = simpy.Environment()
         self._trace = trace
+        self._recorder = recorder
         self._setup_randomness(Streams(seed))
         self._setup_rules()
         self._setup_reps()
@@ -164,14 +189,10 @@ class SalesFloor:
         self._nurture_time = draws(actions.nurture_touch, "durations:nurture")
         self._retention_time = draws(actions.retention_touch, "durations:retention")
         self._referral_time = draws(actions.referral_request, "durations:referral")
-        self._time_to_decide = draws(scenario.decision.time_to_decide, "decision")
+        self._time_to_decide = scenario.decision.time_to_decide.quantile
         self._referral_delay = draws(scenario.referrals.delay, "referrals:delay")
-        self._repeat_value = draws(scenario.customers.repeat_value, "customers:value")
+        self._repeat_value = scenario.customers.repeat_value.quantile
         self._uniform = Draws(lambda rng, n: rng.random(n), streams.rng("outcomes"))
-        self._customer_uniform = Draws(lambda rng, n: rng.random(n), streams.rng("customers"))
-        self._exponential = Draws(
-            lambda rng, n: rng.standard_exponential(n), streams.rng("customers:timing")
-        )
         self._routing_rng = streams.rng("routing")
 
     def _setup_rules(self) -> None:
@@ -281,6 +302,7 @@ class SalesFloor:
         self.busy_minutes = 0.0
         self.overtime_minutes = 0.0
         self.busy_by_hour = [0.0] * 168
+        self.backlog_by_hour = [0.0] * 168
         self.cohort_touches = 0
         self.cohort_attempts = 0
         self.cohort_waited = 0
@@ -422,6 +444,8 @@ class SalesFloor:
 
     def _close(self, lead: Lead, outcome: str) -> None:
         lead.outcome = outcome
+        if self._recorder is not None:
+            self._recorder.lead_closed(lead, outcome, self.env.now)
         task = self._cancel_pending(lead)
         if task is not None and task.queued:
             self._change_backlog(-1)
@@ -494,9 +518,12 @@ class SalesFloor:
 
     def _change_backlog(self, delta: int) -> None:
         now = self.env.now
-        span = min(now, self.window_end) - max(self._backlog_since, self.window_start)
-        if span > 0:
-            self._backlog_area += self.backlog * span
+        if self.backlog:
+            start = max(self._backlog_since, self.window_start)
+            end = min(now, self.window_end)
+            if end > start:
+                self._backlog_area += self.backlog * (end - start)
+                _spread_by_hour(self.backlog_by_hour, start, end, self.backlog)
         self._backlog_since = now
         self.backlog += delta
         if self.backlog > self.max_backlog and self.window_start <= now < self.window_end:
@@ -522,6 +549,8 @@ class SalesFloor:
             subject = task.subject
             self._trace("end", now, rep.id, subject.id if subject is not None else -1, task.kind)
         self._account_busy(rep, started, now)
+        if self._recorder is not None:
+            self._recorder.action(task, rep.id, started, now, OUTCOME_NAMES[outcome])
         self._end[task.kind](task, outcome, now)
         if rep.on_shift:
             self._dispatch(rep)
@@ -538,7 +567,7 @@ class SalesFloor:
         chance = (
             self._opt_out_per_touch * (weight / self._fatigue_tolerance) ** self._fatigue_exponent
         )
-        return self._uniform() < chance
+        return (person.rng.random() if person.rng else self._uniform()) < chance
 
     def _begin_screen(self, rep: Rep, task: Task, now: float) -> tuple[float, int]:
         lead: Lead = task.subject  # type: ignore[assignment]
@@ -564,6 +593,7 @@ class SalesFloor:
             self.cohort_attempts += 1
         if attempt == 1:
             lead.first_attempt_at = now
+            lead.owner = rep.id
         opted_out = self._touch(lead, now)
         since = now - lead.last_engaged_at
         luck = lead.luck
@@ -606,7 +636,8 @@ class SalesFloor:
 
     def _qualified(self, lead: Lead, now: float) -> None:
         lead.qualified = True
-        lead.decide_at = now + self._time_to_decide()
+        lead.rng = random.Random(int(lead.luck[LUCK_STAGE] * 2**53))
+        lead.decide_at = now + self._time_to_decide(lead.rng.random())
         self._at(lead.decide_at - now, self._on_decision, lead)
         self._engaged(lead, now)
         task = Task(MEETING, lead, now, now + CLOSER_ON_TIME_MINUTES)
@@ -630,10 +661,11 @@ class SalesFloor:
         duration = self._meeting_time() if task.kind == MEETING else self._nurture_time()
         if self._touch(lead, now):
             return duration, OPTED_OUT
-        if task.kind == NURTURE and self._uniform() >= lead.reachability:
+        luck = lead.rng
+        if task.kind == NURTURE and luck.random() >= lead.reachability:
             return duration, NOT_REACHED
         interest = self._interest(now - lead.last_engaged_at)
-        if self._uniform() < self._close_per_touch * lead.intent * interest:
+        if luck.random() < self._close_per_touch * lead.intent * interest:
             return duration, CLOSED_EARLY
         return duration, REACHED
 
@@ -665,14 +697,16 @@ class SalesFloor:
     def _win(self, lead: Lead, now: float) -> None:
         self._close(lead, WON)
         customer = Customer(next(self._ids), lead.cohort, lead.reachability, now)
+        # Its own luck as a customer, independent of how its decision stage went.
+        customer.rng = random.Random(int(lead.luck[LUCK_STAGE] * 2**53) + 1)
         self._active[customer.id] = customer
         if customer.cohort:
             self.customers += 1
         self._next_retention_touch(customer, now)
         if self._repeat_rate:
-            self._at(self._exponential() / self._repeat_rate, self._on_repeat_chance, customer)
+            self._at(customer.rng.expovariate(self._repeat_rate), self._on_repeat_chance, customer)
         if self._churn_rate:
-            self._at(self._exponential() / self._churn_rate, self._on_churn_chance, customer)
+            self._at(customer.rng.expovariate(self._churn_rate), self._on_churn_chance, customer)
 
     # -- customers ---------------------------------------------------------------
 
@@ -687,7 +721,7 @@ class SalesFloor:
         duration = self._retention_time()
         if self._touch(customer, now):
             return duration, OPTED_OUT
-        if self._customer_uniform() >= customer.reachability:
+        if customer.rng.random() >= customer.reachability:
             return duration, NOT_REACHED
         interval = self._customer_interval
         if interval is not None and now - customer.asked_at >= interval:
@@ -714,24 +748,24 @@ class SalesFloor:
         if not customer.active:
             return
         now = self.env.now
-        if self._customer_uniform() < self._relationship(now - customer.last_engaged_at):
-            value = self._repeat_value()
+        if customer.rng.random() < self._relationship(now - customer.last_engaged_at):
+            value = self._repeat_value(customer.rng.random())
             if customer.cohort:
                 self.repeat_purchases += 1
                 self.repeat_revenue += value
-        self._at(self._exponential() / self._repeat_rate, self._on_repeat_chance, customer)
+        self._at(customer.rng.expovariate(self._repeat_rate), self._on_repeat_chance, customer)
 
     def _on_churn_chance(self, event: Event) -> None:
         """A candidate churn at the faded-relationship rate, kept with the relationship's weakness."""
         customer: Customer = event._value
         if not customer.active:
             return
-        if self._customer_uniform() < 1.0 - self._relationship(
+        if customer.rng.random() < 1.0 - self._relationship(
             self.env.now - customer.last_engaged_at
         ):
             self._churn(customer, opted_out=False)
             return
-        self._at(self._exponential() / self._churn_rate, self._on_churn_chance, customer)
+        self._at(customer.rng.expovariate(self._churn_rate), self._on_churn_chance, customer)
 
     def _churn(self, customer: Customer, opted_out: bool) -> None:
         customer.active = False
@@ -777,16 +811,9 @@ class SalesFloor:
         busy = max(0.0, min(on_shift_end, w1) - max(start, w0))
         if busy > 0:
             self.busy_minutes += busy
-            self._add_busy_by_hour(max(start, w0), min(on_shift_end, w1))
+            _spread_by_hour(self.busy_by_hour, max(start, w0), min(on_shift_end, w1), 1.0)
         if end > on_shift_end:
             self.overtime_minutes += max(0.0, min(end, w1) - max(on_shift_end, w0))
-
-    def _add_busy_by_hour(self, start: float, end: float) -> None:
-        while start < end:
-            hour_end = (start // 60 + 1) * 60
-            piece = min(end, hour_end) - start
-            self.busy_by_hour[int(start // 60) % 168] += piece
-            start += piece
 
     def _on_shift_start(self, event: Event) -> None:
         group, ends = event._value
@@ -828,6 +855,14 @@ class SalesFloor:
                     weeks = _weeks_covering(self.window_start, self.window_end, hour)
                     minutes[hour] += len(members) * weekly * weeks
         return minutes
+
+
+def _spread_by_hour(totals: list[float], start: float, end: float, weight: float) -> None:
+    """Add ``weight x minutes`` of ``[start, end)`` to each hour-of-week slot it covers."""
+    while start < end:
+        piece = min(end, (start // 60 + 1) * 60) - start
+        totals[int(start // 60) % 168] += weight * piece
+        start += piece
 
 
 def _weeks_covering(start: float, end: float, hour: int) -> float:

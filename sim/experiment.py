@@ -19,6 +19,7 @@ from pydantic import BaseModel, Field, ValidationError, model_validator
 from policies.base import REGISTRY, Policy
 from policies.cadence import Cadence
 from policies.staffing import staffing_problems
+from sim.designs import Comparison, Sweep
 from sim.durations import shown
 from sim.scenario import Scenario
 from sim.schema import ConfigModel
@@ -41,6 +42,8 @@ class Experiment(ConfigModel):
     replications: int = Field(20, ge=1, description="independent runs of the scenario")
     scenario: Scenario
     policy: Cadence = Cadence()
+    compare: Comparison | None = Field(None, description="variants to compare with this cadence")
+    sweep: Sweep | None = Field(None, description="a grid or list of points to sweep")
 
     @model_validator(mode="after")
     def _cadence_fits_scenario(self) -> Experiment:
@@ -51,8 +54,11 @@ class Experiment(ConfigModel):
 
     def to_config(self) -> dict[str, Any]:
         """The fully resolved YAML form (every default spelled out, durations in human units)."""
-        data = self.model_dump(mode="json", exclude={"policy"})
+        data = self.model_dump(mode="json", exclude={"policy", "compare", "sweep"})
         data["policy"] = self.policy.to_config()
+        for design in ("compare", "sweep"):
+            if getattr(self, design) is not None:
+                data[design] = getattr(self, design).model_dump(mode="json")
         return data
 
 
@@ -350,11 +356,22 @@ def apply_override(data: dict[str, Any], assignment: str, source: str | None = N
     path, sep, raw = assignment.partition("=")
     if not sep or not path.strip():
         raise ConfigError(f"{where}--set {assignment!r}: expected path.to.field=value")
+    try:
+        value = yaml.safe_load(raw)
+    except yaml.YAMLError:
+        value = raw
+    set_field(data, path, value, f"{where}--set {path.strip()}")
+
+
+def set_field(data: dict[str, Any], path: str, value: Any, flag: str) -> None:
+    """Set the field at *path* (``a.b[0].c``) of a resolved config to *value*.
+
+    *flag* starts every error message (it says where the path came from).
+    """
     keys: list[str | int] = [
         int(part) if part.isdigit() else part.strip()
         for part in _INDEX.sub(r".\1", path.strip()).split(".")
     ]
-    flag = f"{where}--set {path.strip()}"
     node: Any = data
     for depth, key in enumerate(keys):
         parent = _dotted(keys[:depth])
@@ -384,10 +401,7 @@ def apply_override(data: dict[str, Any], assignment: str, source: str | None = N
                 f"no field {key!r} inside it"
             )
         if depth == len(keys) - 1:
-            try:
-                node[key] = yaml.safe_load(raw)
-            except yaml.YAMLError:
-                node[key] = raw
+            node[key] = value
         else:
             node = node[key]
 
@@ -435,6 +449,10 @@ def read_experiment_data(path: Path, _seen: tuple[Path, ...] = ()) -> tuple[dict
             f"{path}: extends: expected the path of another experiment file, got {parent!r}"
         )
     base_path = path.parent / parent
+    if not base_path.is_file():
+        raise ConfigError(
+            f"{path}: extends: {parent}: file not found ({base_path}); expected another experiment file"
+        )
     if base_path.resolve() in _seen or base_path.resolve() == path.resolve():
         raise ConfigError(f"{path}: extends: {parent} leads back to this file (a cycle)")
     base, base_source = read_experiment_data(base_path, (*_seen, path.resolve()))

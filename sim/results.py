@@ -20,9 +20,13 @@ from contextlib import contextmanager
 from datetime import UTC, datetime
 from importlib import metadata
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+import pandas as pd
 import yaml
+
+if TYPE_CHECKING:
+    from sim.experiment import Experiment
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_RESULTS = Path("results")
@@ -115,38 +119,63 @@ def _new_run_id(parent: Path) -> str:
     return run_id
 
 
-@contextmanager
-def run_folder(out: Path, experiment_name: str):
-    """Yield a temporary folder to fill; on success it becomes ``out/<name>/<run-id>``.
+PARTIAL_SUFFIX = ".partial"
+"""A sweep interrupted part-way leaves ``<run-id>.partial/``, which ``--resume`` continues."""
 
-    The final path is available as ``folder.final`` once the block has finished.
-    On any exception the temporary folder is removed and nothing is left behind.
+
+@contextmanager
+def run_folder(out: Path, experiment_name: str, partial: Path | None = None):
+    """Yield a folder to fill; on success it is renamed to ``out/<name>/<run-id>``.
+
+    By default the folder is a hidden temporary one, removed on any exception, so
+    nothing is left behind. With *partial* (a resumable sweep) the given
+    ``<run-id>.partial`` folder is filled instead and kept on failure or Ctrl-C.
+    The final path is ``folder.final`` once the block has finished.
     """
     parent = out / experiment_name
     parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(
-        parent
-        / f".incomplete-{datetime.now().strftime('%Y%m%d-%H%M%S')}-{os.getpid()}-{time.monotonic_ns()}"
-    )
-    staging.mkdir()
+    if partial is None:
+        stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
+        staging = parent / f".incomplete-{stamp}-{os.getpid()}-{time.monotonic_ns()}"
+        staging.mkdir()
+    else:
+        staging = partial
+        staging.mkdir(parents=True, exist_ok=True)
     folder = _RunFolder(staging)
     try:
         yield folder
-        for _ in range(100):
-            final = parent / _new_run_id(parent)
-            try:
-                staging.rename(final)  # atomic; fails rather than replace a non-empty folder
-            except OSError:
-                if final.exists():
-                    continue
-                raise
-            folder.final = final
-            break
-        else:
-            raise RuntimeError(f"could not find a fresh run folder name under {parent}")
+        preferred = staging.name.removesuffix(PARTIAL_SUFFIX) if partial is not None else None
+        folder.final = _rename_fresh(staging, parent, preferred)
     except BaseException:
-        shutil.rmtree(staging, ignore_errors=True)
+        if partial is None:
+            shutil.rmtree(staging, ignore_errors=True)
         raise
+
+
+def new_partial_folder(out: Path, experiment_name: str) -> Path:
+    """A fresh ``<run-id>.partial`` path for a resumable run (not created yet)."""
+    parent = out / experiment_name
+    run_id = _new_run_id(parent)
+    while (parent / f"{run_id}{PARTIAL_SUFFIX}").exists():
+        run_id = _new_run_id(parent) + "-b"
+    return parent / f"{run_id}{PARTIAL_SUFFIX}"
+
+
+def _rename_fresh(staging: Path, parent: Path, preferred: str | None) -> Path:
+    """Rename *staging* to a run-id that does not exist yet (atomic; never replaces)."""
+    for attempt in range(100):
+        run_id = preferred if preferred and attempt == 0 else _new_run_id(parent)
+        final = parent / run_id
+        if final.exists():
+            continue
+        try:
+            staging.rename(final)
+        except OSError:
+            if final.exists():
+                continue
+            raise
+        return final
+    raise RuntimeError(f"could not find a fresh run folder name under {parent}")
 
 
 class _RunFolder:
@@ -173,3 +202,51 @@ class _RunFolder:
         except ImportError:
             return
         table.to_parquet(self.path / f"{name}.parquet", index=index)
+
+
+def fill_run_folder(
+    folder: _RunFolder,
+    experiment: Experiment,
+    tables: dict[str, pd.DataFrame],
+    *,
+    verb: str,
+    replications: int,
+    jobs: int,
+    wall_seconds: float,
+    report: bool,
+    **extra: Any,
+) -> list[str]:
+    """Write config, tables and manifest, then figures and the report (unless *report* is off).
+
+    Returns warnings: a report that cannot be drawn never costs the simulated results,
+    which stay complete; ``python -m sim report RUN_DIR`` can retry.
+    """
+    folder.write_yaml("config.yaml", experiment.to_config())
+    for name, table in tables.items():
+        folder.write_table(name, table, index=False)
+    folder.write_json(
+        "manifest.json",
+        manifest(
+            experiment.seed,
+            replications,
+            jobs,
+            wall_seconds,
+            verb=verb,
+            experiment=experiment.name,
+            window_weeks=experiment.scenario.horizon / 10080.0,
+            **extra,
+        ),
+    )
+    if not report:
+        return []
+    from sim.report import write_report
+
+    try:
+        write_report(folder.path)
+    except Exception as exc:  # the results are complete without the report
+        for leftover in ("report.html", "report.pdf"):
+            (folder.path / leftover).unlink(missing_ok=True)
+        return [
+            f"the report could not be written ({type(exc).__name__}: {exc}); the results are complete"
+        ]
+    return []

@@ -1,59 +1,97 @@
 """Replications: run an experiment many times, in parallel, reproducibly.
 
 Replication *i* always uses ``SeedSequence(seed).spawn(n)[i]`` and results are
-put back in replication order, so the numbers depend on the seed alone, never
-on the number of worker processes.
+put back in job order, so the numbers depend on the seed alone, never on the
+number of worker processes. Every verb (run, compare, sweep, tune) hands its
+replications to :func:`run_jobs` as a flat list, so a pool keeps all cores busy
+across cadences and sweep points alike.
 """
 
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Iterable
-from concurrent.futures import ProcessPoolExecutor, as_completed
+from collections.abc import Callable, Iterable, Sequence
+from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-import pandas as pd
 
 from policies.cadence import Cadence
 from sim.engine import SalesFloor
 from sim.experiment import Experiment
 from sim.kpis import replication_kpis
+from sim.outputs import ReplicationOutput, RunResult, replication_output
 from sim.scenario import Scenario
-from sim.stats import summarise
 from sim.streams import replication_seeds
 
 Progress = Callable[[int], None]
 """Called with 1 after each finished replication."""
 
-
 Measure = Callable[[SalesFloor], Any]
 """Turns a finished replication into what the caller keeps (a module-level function, so it pickles)."""
 
 
-def run_replication(
-    scenario: Scenario,
-    cadence: Cadence,
-    seed: np.random.SeedSequence,
-    measure: Measure = replication_kpis,
-) -> Any:
+@dataclass(frozen=True)
+class Job:
+    """One replication to run: a scenario, a cadence and a seed."""
+
+    scenario: Scenario
+    cadence: Cadence
+    seed: np.random.SeedSequence
+
+
+def run_replication(job: Job, measure: Measure = replication_kpis) -> Any:
     """One replication, measured (by default: its KPIs)."""
-    return measure(SalesFloor(scenario, cadence, seed).simulate())
-
-
-def _run_indexed(
-    job: tuple[int, Scenario, Cadence, np.random.SeedSequence, Measure],
-) -> tuple[int, Any]:
-    index, scenario, cadence, seed, measure = job
-    return index, run_replication(scenario, cadence, seed, measure)
+    return measure(SalesFloor(job.scenario, job.cadence, job.seed).simulate())
 
 
 def default_jobs() -> int:
     """Worker processes to use when none is given: the cores this process may use."""
-    return max(
-        1, len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
-    )
+    if hasattr(os, "sched_getaffinity"):
+        return max(1, len(os.sched_getaffinity(0)))
+    return max(1, os.cpu_count() or 1)
+
+
+def run_jobs(
+    jobs: Sequence[Job],
+    workers: int = 1,
+    progress: Progress | None = None,
+    measure: Measure = replication_kpis,
+    on_result: Callable[[int, Any], None] | None = None,
+) -> list[Any]:
+    """Run every job with *workers* processes; results come back in job order.
+
+    *on_result(index, result)* is called as each job finishes (in finishing order),
+    e.g. to checkpoint a sweep. Ctrl-C cancels the jobs not yet started.
+    """
+    results: list[Any] = [None] * len(jobs)
+
+    def finished(index: int, result: Any) -> None:
+        results[index] = result
+        if on_result:
+            on_result(index, result)
+        if progress:
+            progress(1)
+
+    if workers <= 1 or len(jobs) <= 1:
+        for index, job in enumerate(jobs):
+            finished(index, run_replication(job, measure))
+        return results
+    with ProcessPoolExecutor(max_workers=min(workers, len(jobs))) as pool:
+        pending: dict[Future[Any], int] = {
+            pool.submit(run_replication, job, measure): index for index, job in enumerate(jobs)
+        }
+        try:
+            while pending:
+                done, _ = wait(pending, return_when=FIRST_COMPLETED)
+                for future in done:
+                    finished(pending.pop(future), future.result())
+        except BaseException:
+            for future in pending:
+                future.cancel()
+            raise
+    return results
 
 
 def run_many(
@@ -64,32 +102,8 @@ def run_many(
     progress: Progress | None = None,
     measure: Measure = replication_kpis,
 ) -> list[Any]:
-    """One measured replication per seed (default: KPIs), in seed order, using *jobs* processes."""
-    work = [(index, scenario, cadence, seed, measure) for index, seed in enumerate(seeds)]
-    results: list[Any] = [None] * len(work)
-    if jobs <= 1 or len(work) <= 1:
-        for job in work:
-            index, kpis = _run_indexed(job)
-            results[index] = kpis
-            if progress:
-                progress(1)
-    else:
-        with ProcessPoolExecutor(max_workers=min(jobs, len(work))) as pool:
-            for future in as_completed([pool.submit(_run_indexed, job) for job in work]):
-                index, kpis = future.result()
-                results[index] = kpis
-                if progress:
-                    progress(1)
-    return results
-
-
-@dataclass(frozen=True)
-class RunResult:
-    """What :func:`run` returns: the experiment, one row per replication, and the summary."""
-
-    experiment: Experiment
-    replications: pd.DataFrame
-    summary: pd.DataFrame
+    """One measured replication per seed (default: KPIs), in seed order."""
+    return run_jobs([Job(scenario, cadence, seed) for seed in seeds], jobs, progress, measure)
 
 
 def run(
@@ -105,13 +119,8 @@ def run(
     >>> result.summary.loc["profit", ["mean", "ci_low", "ci_high"]]
     """
     n = replications or experiment.replications
-    rows = run_many(
-        experiment.scenario,
-        experiment.policy,
-        replication_seeds(experiment.seed, n),
-        jobs,
-        progress,
+    seeds = replication_seeds(experiment.seed, n)
+    outputs: list[ReplicationOutput] = run_many(
+        experiment.scenario, experiment.policy, seeds, jobs, progress, replication_output
     )
-    table = pd.DataFrame(rows)
-    table.index.name = "replication"
-    return RunResult(experiment, table, summarise(table))
+    return RunResult.from_outputs(experiment.name, experiment, outputs)

@@ -51,3 +51,46 @@ def summarise(replications: pd.DataFrame, confidence: float = CONFIDENCE) -> pd.
             }
         )
     return pd.DataFrame(rows).set_index("kpi")
+
+
+def paired_differences(
+    baseline: pd.DataFrame, variant: pd.DataFrame, confidence: float = CONFIDENCE
+) -> pd.DataFrame:
+    """Per KPI, the variant minus the baseline over the same replications (same seeds).
+
+    Columns: n, baseline_mean, mean_difference, ci_low, ci_high, relative_difference,
+    relative_ci_low, relative_ci_high (relative to the baseline mean, which is
+    treated as known), p_value (two-sided paired t-test).
+    """
+    rows = []
+    for kpi in baseline.columns:
+        pair = pd.DataFrame({"b": baseline[kpi], "v": variant[kpi]}).dropna()
+        pair = pair[np.isfinite(pair["b"]) & np.isfinite(pair["v"])]
+        diff = (pair["v"] - pair["b"]).to_numpy(dtype=float)
+        n = diff.size
+        mean = float(diff.mean()) if n else math.nan
+        sd = float(diff.std(ddof=1)) if n > 1 else math.nan
+        half = t_halfwidth(sd, n, confidence)
+        if n < 2:
+            p_value = math.nan
+        elif sd == 0:
+            p_value = 1.0 if mean == 0 else 0.0
+        else:
+            p_value = float(2 * stats.t.sf(abs(mean) / (sd / math.sqrt(n)), n - 1))
+        base_mean = float(pair["b"].mean()) if n else math.nan
+        scale = abs(base_mean) if base_mean else math.nan
+        rows.append(
+            {
+                "kpi": kpi,
+                "n": n,
+                "baseline_mean": base_mean,
+                "mean_difference": mean,
+                "ci_low": mean - half,
+                "ci_high": mean + half,
+                "relative_difference": mean / scale,
+                "relative_ci_low": (mean - half) / scale,
+                "relative_ci_high": (mean + half) / scale,
+                "p_value": p_value,
+            }
+        )
+    return pd.DataFrame(rows).set_index("kpi")

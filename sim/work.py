@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import random
 
 # Kinds of task. Responders do the new-lead work, closers the rest; generalists both.
 SCREEN = "screen"
@@ -50,7 +51,16 @@ OPEN = "open"
 class Person:
     """Someone reps touch: remembers recent touches (fatigue) and has a task pending or not."""
 
-    __slots__ = ("cohort", "fatigue", "fatigue_at", "id", "last_engaged_at", "reachability", "task")
+    __slots__ = (
+        "cohort",
+        "fatigue",
+        "fatigue_at",
+        "id",
+        "last_engaged_at",
+        "reachability",
+        "rng",
+        "task",
+    )
 
     def __init__(self, person_id: int, cohort: bool, reachability: float, now: float) -> None:
         self.id = person_id
@@ -60,6 +70,8 @@ class Person:
         self.fatigue = 0.0
         self.fatigue_at = now
         self.task: Task | None = None
+        self.rng: random.Random | None = None
+        """The person's own generator, once they qualify: their luck whatever the cadence."""
 
 
 class Lead(Person):
@@ -75,6 +87,7 @@ class Lead(Person):
         "intent",
         "luck",
         "outcome",
+        "owner",
         "patience_ends",
         "patience_watched",
         "qualified",
@@ -107,6 +120,8 @@ class Lead(Person):
         self.reached_at = math.inf
         self.qualified = False
         self.outcome: str | None = None
+        self.owner = -1
+        """The rep who made the first attempt (-1: none yet)."""
         self.patience_ends = math.inf
         self.patience_watched = False
         self.decide_at = math.inf

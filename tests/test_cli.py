@@ -21,8 +21,10 @@ from sim.experiment import load_experiment
 from sim.kpis import KPIS
 from sim.results import _RunFolder
 
-RUN_FILES = {"config.yaml", "manifest.json", "replications.csv", "summary.csv"}
-OPTIONAL_FILES = {"replications.parquet", "summary.parquet"}  # when pyarrow is installed
+TABLES = ("replications", "summary", "first_attempts", "hourly")
+RUN_FILES = {"config.yaml", "manifest.json", *(f"{t}.csv" for t in TABLES)}
+REPORT_FILES = {"report.html", "report.pdf", "figures"}
+OPTIONAL_FILES = {f"{t}.parquet" for t in TABLES}  # when pyarrow is installed
 
 
 def run_files(folder: Path) -> set[str]:
@@ -60,19 +62,21 @@ def test_run_prints_the_kpi_table_and_writes_one_run_folder(
     assert len(folders) == 1, folders
     folder = folders[0]
     assert folder.is_dir() and not folder.name.startswith(".")
-    assert run_files(folder) == RUN_FILES
+    assert run_files(folder) == RUN_FILES | REPORT_FILES
+    assert any((folder / "figures").glob("*.png"))
 
     assert printed.startswith("tiny: 2 replications, seed ")
     assert "KPI" in printed and "95% CI" in printed
-    summary = pd.read_csv(folder / "summary.csv", index_col=0)
-    for name in summary.index:
+    summary = pd.read_csv(folder / "summary.csv")
+    assert set(summary["policy"]) == {"tiny"}
+    for name in summary["kpi"]:
         label = KPIS[name].label if name in KPIS else name
         assert label in printed, f"KPI {name!r} ({label}) is missing from the table"
     assert printed.rstrip().endswith(f"Results: {folder}")
 
-    replications = pd.read_csv(folder / "replications.csv", index_col=0)
+    replications = pd.read_csv(folder / "replications.csv")
     assert len(replications) == 2
-    assert set(replications.columns) == set(summary.index)
+    assert set(replications.columns) == {"policy", "replication", *summary["kpi"]}
     manifest = json.loads((folder / "manifest.json").read_text())
     assert manifest["replications"] == 2
     assert manifest["experiment"] == "tiny"
@@ -121,10 +125,10 @@ def test_help(verb: list[str], capsys: pytest.CaptureFixture[str]) -> None:
 def test_two_runs_make_two_folders(
     experiment_file: Path, out: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    assert run(experiment_file, out) == 0
+    assert run(experiment_file, out, "--no-report") == 0
     (first,) = entries(out)
     before = {p.name: p.read_bytes() for p in first.iterdir()}
-    assert run(experiment_file, out) == 0  # same second: gets a "-2" suffix, no overwrite
+    assert run(experiment_file, out, "--no-report") == 0  # same second: a "-2" suffix, no overwrite
     folders = entries(out)
     assert len(folders) == 2 and first in folders
     assert {p.name: p.read_bytes() for p in first.iterdir()} == before
