@@ -37,9 +37,7 @@ def arms(experiment: Experiment, source: str = "<experiment>") -> list[tuple[str
         raise ConfigError(
             f"{source}: no compare: section; expected a baseline label and a list of variants"
         )
-    base = experiment.to_config()
-    base.pop("compare")
-    base.pop("sweep", None)
+    base = experiment.to_config(designs=False)
     result = [(comparison.baseline, validate_experiment(base, source))]
     for index, variant in enumerate(comparison.variants):
         merged = merge_config(base, {"policy": variant.policy, "scenario": variant.scenario})
@@ -144,13 +142,15 @@ def compare(
     progress: Progress | None = None,
     on_batch: Callable[[int, float], None] | None = None,
     source: str = "<experiment>",
+    first_replication: int = 0,
 ) -> ComparisonResult:
     """Run the baseline and every variant on the same seeds and compare them.
 
     With a *target*, replications are added in batches (the first batch's size)
     until every variant's paired-difference CI on the comparison KPI is that
     narrow, or *max_replications* is reached. *on_batch(n, widest half-width)*
-    reports progress between batches.
+    reports progress between batches. *first_replication* skips that many seeds of
+    the sequence, e.g. to confirm a tuned cadence on seeds the search never saw.
     """
     labelled = arms(experiment, source)
     comparison = experiment.compare
@@ -162,7 +162,9 @@ def compare(
     done = 0
     while True:
         goal = min(done + batch, limit) if target else batch
-        seeds = replication_seeds(experiment.seed, goal)[done:]
+        seeds = replication_seeds(experiment.seed, first_replication + goal)[
+            first_replication + done :
+        ]
         jobs_list = [Job(e.scenario, e.policy, seed) for _, e in labelled for seed in seeds]
         batch_outputs = run_jobs(jobs_list, jobs, progress, replication_output)
         for position, (label, _) in enumerate(labelled):

@@ -23,7 +23,7 @@ fields, named by their path as in ``--set``::
 from __future__ import annotations
 
 import itertools
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, Field, model_validator
 
@@ -123,3 +123,69 @@ class Sweep(ConfigModel):
             dict(zip(self.grid, combo, strict=True))
             for combo in itertools.product(*self.grid.values())
         ]
+
+
+class Objective(ConfigModel):
+    """A KPI to optimise (its mean over the trial's replications)."""
+
+    kpi: KpiName
+    direction: Literal["maximize", "minimize"] | None = Field(
+        None, description="default: maximise a KPI where higher is better, else minimise"
+    )
+
+    @property
+    def resolved_direction(self) -> str:
+        if self.direction is not None:
+            return self.direction
+        return "minimize" if KPIS[self.kpi].higher_is_better is False else "maximize"
+
+
+class Constraint(ConfigModel):
+    """A business rule a tuned cadence must keep, on a KPI's mean: ``max`` and/or ``min``."""
+
+    kpi: KpiName
+    max: float | None = None
+    min: float | None = None
+
+    @model_validator(mode="after")
+    def _bounded(self) -> Constraint:
+        if self.max is None and self.min is None:
+            raise ValueError("a constraint needs max, min or both")
+        if self.max is not None and self.min is not None and self.min > self.max:
+            raise ValueError(f"min ({self.min:g}) is above max ({self.max:g})")
+        return self
+
+    def violation(self, value: float) -> float:
+        """Optuna's convention: <= 0 when the constraint holds, the shortfall otherwise."""
+        excess = [value - self.max] if self.max is not None else []
+        shortfall = [self.min - value] if self.min is not None else []
+        return max([*excess, *shortfall])
+
+    def describe(self) -> str:
+        parts = [f">= {self.min:g}"] if self.min is not None else []
+        parts += [f"<= {self.max:g}"] if self.max is not None else []
+        return f"{self.kpi} {' and '.join(parts)}"
+
+
+class Tuning(ConfigModel):
+    """An Optuna search over policy (and scenario) parameters.
+
+    ``families`` tunes every tunable parameter of those policies (their
+    ``search_space()``); ``parameters`` adds, narrows, widens or fixes single
+    fields by path: ``{low: 1m, high: 1h, log: true}``, ``{choices: [...]}``, or
+    a plain value to fix it.
+    """
+
+    objectives: list[Objective] = Field(
+        default_factory=lambda: [Objective(kpi="profit")], min_length=1
+    )
+    constraints: list[Constraint] = Field(default_factory=list)
+    families: list[str] = Field(default_factory=list, description="policy families to tune in full")
+    parameters: dict[str, Any] = Field(
+        default_factory=dict, description="field path -> range, choices or value"
+    )
+    replications: int = Field(
+        8, ge=2, description="replications per trial (the same seeds for every trial)"
+    )
+    confirm_top: int = Field(3, ge=1, description="best trials re-run on fresh seeds at the end")
+    confirm_replications: int = Field(20, ge=2, description="replications of the confirmation run")

@@ -24,9 +24,11 @@ adds to the person's fatigue, which can make them opt out.
 
 from __future__ import annotations
 
+import gc
 import math
 import random
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from heapq import heappop, heappush
 from itertools import count
 from typing import Any, Protocol
@@ -127,6 +129,22 @@ class _Call(Event):
         self._value = payload
         self._ok = True
         env.schedule(self, NORMAL, delay)
+
+
+@contextmanager
+def _fewer_garbage_collections() -> Iterator[None]:
+    """Run the cyclic garbage collector rarely while simulating.
+
+    The engine allocates millions of short-lived objects without reference cycles
+    (leads drop their pending task when it starts), so frequent generation-0
+    collections only cost time (15-20% of a replication). Restored afterwards.
+    """
+    previous = gc.get_threshold()
+    gc.set_threshold(100_000, 50, 100)
+    try:
+        yield
+    finally:
+        gc.set_threshold(*previous)
 
 
 def _absolute_windows(group: RepGroup, end: float) -> list[tuple[float, float]]:
@@ -353,7 +371,8 @@ class SalesFloor:
         if self._department_interval is not None:
             self._at(self._department_interval, self._on_department_request_due, None)
         self._schedule_next_arrival()
-        self.env.run(until=self.scenario.end)
+        with _fewer_garbage_collections():
+            self.env.run(until=self.scenario.end)
         self._change_backlog(0)
         for person in self._active.values():
             if isinstance(person, Lead) and person.cohort:
@@ -518,16 +537,18 @@ class SalesFloor:
 
     def _change_backlog(self, delta: int) -> None:
         now = self.env.now
-        if self.backlog:
+        backlog = self.backlog
+        if backlog:
             start = max(self._backlog_since, self.window_start)
             end = min(now, self.window_end)
             if end > start:
-                self._backlog_area += self.backlog * (end - start)
-                _spread_by_hour(self.backlog_by_hour, start, end, self.backlog)
+                self._backlog_area += backlog * (end - start)
+                _spread_by_hour(self.backlog_by_hour, start, end, backlog)
         self._backlog_since = now
-        self.backlog += delta
-        if self.backlog > self.max_backlog and self.window_start <= now < self.window_end:
-            self.max_backlog = self.backlog
+        backlog += delta
+        self.backlog = backlog
+        if backlog > self.max_backlog and self.window_start <= now < self.window_end:
+            self.max_backlog = backlog
 
     # -- doing the work ----------------------------------------------------------
 
@@ -540,15 +561,15 @@ class SalesFloor:
         duration, outcome = self._begin[task.kind](rep, task, now)
         if self._trace is not None:
             self._trace("start", now, rep.id, subject.id if subject is not None else -1, task.kind)
-        self._at(duration, self._on_finish, (rep, task, outcome, now))
+        self._at(duration, self._on_finish, (rep, task, outcome, now, rep.shift_ends))
 
     def _on_finish(self, event: Event) -> None:
-        rep, task, outcome, started = event._value
+        rep, task, outcome, started, shift_ends = event._value
         now = self.env.now
         if self._trace is not None:
             subject = task.subject
             self._trace("end", now, rep.id, subject.id if subject is not None else -1, task.kind)
-        self._account_busy(rep, started, now)
+        self._account_busy(rep, started, now, shift_ends)
         if self._recorder is not None:
             self._recorder.action(task, rep.id, started, now, OUTCOME_NAMES[outcome])
         self._end[task.kind](task, outcome, now)
@@ -803,11 +824,11 @@ class SalesFloor:
 
     # -- time accounting and shifts ---------------------------------------------------
 
-    def _account_busy(self, rep: Rep, start: float, end: float) -> None:
-        """Add a task's rep time to busy (within the shift) and overtime (after it)."""
+    def _account_busy(self, rep: Rep, start: float, end: float, shift_ends: float) -> None:
+        """Add a task's rep time to busy (within the shift it started in) and overtime (after it)."""
         w0, w1 = self.window_start, self.window_end
         rep.busy_minutes += end - start
-        on_shift_end = min(end, rep.shift_ends)
+        on_shift_end = min(end, shift_ends)
         busy = max(0.0, min(on_shift_end, w1) - max(start, w0))
         if busy > 0:
             self.busy_minutes += busy
@@ -859,6 +880,10 @@ class SalesFloor:
 
 def _spread_by_hour(totals: list[float], start: float, end: float, weight: float) -> None:
     """Add ``weight x minutes`` of ``[start, end)`` to each hour-of-week slot it covers."""
+    hour = start // 60
+    if end <= hour * 60 + 60:  # the common case: within one hour
+        totals[int(hour) % 168] += weight * (end - start)
+        return
     while start < end:
         piece = min(end, (start // 60 + 1) * 60) - start
         totals[int(start // 60) % 168] += weight * piece

@@ -19,7 +19,7 @@ from pydantic import BaseModel, Field, ValidationError, model_validator
 from policies.base import REGISTRY, Policy
 from policies.cadence import Cadence
 from policies.staffing import staffing_problems
-from sim.designs import Comparison, Sweep
+from sim.designs import Comparison, Sweep, Tuning
 from sim.durations import shown
 from sim.scenario import Scenario
 from sim.schema import ConfigModel
@@ -29,6 +29,9 @@ DEFAULT_EXPERIMENT = Path(__file__).resolve().parent.parent / "experiments" / "b
 
 class ConfigError(ValueError):
     """Bad input: a file, a field or a flag that is not what was expected."""
+
+
+_DESIGNS = ("compare", "sweep", "tune")
 
 
 class Experiment(ConfigModel):
@@ -44,6 +47,7 @@ class Experiment(ConfigModel):
     policy: Cadence = Cadence()
     compare: Comparison | None = Field(None, description="variants to compare with this cadence")
     sweep: Sweep | None = Field(None, description="a grid or list of points to sweep")
+    tune: Tuning | None = Field(None, description="an Optuna search over cadence parameters")
 
     @model_validator(mode="after")
     def _cadence_fits_scenario(self) -> Experiment:
@@ -52,12 +56,16 @@ class Experiment(ConfigModel):
             raise ValueError("; ".join(problems))
         return self
 
-    def to_config(self) -> dict[str, Any]:
-        """The fully resolved YAML form (every default spelled out, durations in human units)."""
-        data = self.model_dump(mode="json", exclude={"policy", "compare", "sweep"})
+    def to_config(self, designs: bool = True) -> dict[str, Any]:
+        """The fully resolved YAML form (every default spelled out, durations in human units).
+
+        ``designs=False`` leaves out the compare, sweep and tune sections: the plain
+        experiment that one cadence runs.
+        """
+        data = self.model_dump(mode="json", exclude={"policy", *_DESIGNS})
         data["policy"] = self.policy.to_config()
-        for design in ("compare", "sweep"):
-            if getattr(self, design) is not None:
+        for design in _DESIGNS:
+            if designs and getattr(self, design) is not None:
                 data[design] = getattr(self, design).model_dump(mode="json")
         return data
 
@@ -417,19 +425,39 @@ def validate_experiment(data: dict[str, Any], source: str = "<experiment>") -> E
 def merge_config(base: dict[str, Any], changes: dict[str, Any]) -> dict[str, Any]:
     """*base* with *changes* applied: mappings merge key by key, anything else is replaced.
 
-    A mapping that names a different policy (``name:``) than the base replaces it
-    whole, since the two policies' parameters differ.
+    Under ``policy``, a family whose policy changes name (explicitly, or against the
+    family's default when the base leaves it implicit) is replaced whole, since two
+    policies' parameters differ; a family given by name only keeps that name.
     """
     merged = dict(base)
     for key, value in changes.items():
         old = merged.get(key)
-        same_policy = not (isinstance(old, dict) and isinstance(value, dict)) or old.get(
-            "name", value.get("name")
-        ) == value.get("name", old.get("name"))
-        if isinstance(old, dict) and isinstance(value, dict) and same_policy:
+        if key == "policy" and isinstance(old, dict) and isinstance(value, dict):
+            merged[key] = _merge_policies(old, value)
+        elif isinstance(old, dict) and isinstance(value, dict):
             merged[key] = merge_config(old, value)
         else:
             merged[key] = value
+    return merged
+
+
+def _merge_policies(base: dict[str, Any], changes: dict[str, Any]) -> dict[str, Any]:
+    merged = dict(base)
+    for family, value in changes.items():
+        old = (
+            {"name": merged[family]} if isinstance(merged.get(family), str) else merged.get(family)
+        )
+        new = {"name": value} if isinstance(value, str) else value
+        field = Cadence.model_fields.get(family)
+        if not (isinstance(old, dict) and isinstance(new, dict)) or field is None:
+            merged[family] = value
+            continue
+        default = field.default.name
+        old_name = old.get("name", default)
+        if new.get("name", old_name) != old_name:
+            merged[family] = new
+        else:
+            merged[family] = {**merge_config(old, new), "name": old_name}
     return merged
 
 

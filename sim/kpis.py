@@ -49,6 +49,7 @@ KPIS: dict[str, Kpi] = {
     "first_attempt_within_5m_share": Kpi(
         "First attempt within 5 min", "share", True
     ),  # of leads not screened out
+    "first_attempt_within_15m_share": Kpi("First attempt within 15 min", "share", True),
     "first_attempt_within_1h_share": Kpi("First attempt within 1 hour", "share", True),
     "first_attempt_within_target_share": Kpi("First attempt within target", "share", True),
     "attempts_per_lead": Kpi("Attempts per lead", "ratio"),
@@ -105,6 +106,7 @@ def replication_kpis(floor: SalesFloor) -> dict[str, float]:
         "speed_to_lead_p90_minutes": tally.quantile(0.9),
         "mean_minutes_to_first_attempt": _share(tally.delay_sum, attempted),
         "first_attempt_within_5m_share": tally.share_within(5.0),
+        "first_attempt_within_15m_share": tally.share_within(15.0),
         "first_attempt_within_1h_share": tally.share_within(60.0),
         "first_attempt_within_target_share": tally.share_within(
             floor.cadence.speed_to_lead.response_target

@@ -145,6 +145,8 @@ def save_figure(fig: Figure, folder: str | Path, stem: str) -> Path:
     png = folder / f"{stem}.png"
     with style():
         fig.savefig(png, dpi=DPI, metadata={"Software": "salespulse"})
+        if fig.get_layout_engine() is not None:
+            fig.set_layout_engine("none")  # keep the layout just computed: the SVG is the same
         fig.savefig(folder / f"{stem}.svg", metadata={"Date": None, "Creator": "salespulse"})
     if fig.canvas.manager is not None:  # made with pyplot: release it there too
         import matplotlib.pyplot as plt
@@ -298,7 +300,8 @@ class RunData:
 
 
 def _read_csv(path: Path) -> pd.DataFrame | None:
-    return pd.read_csv(path) if path.is_file() else None
+    # policy labels stay text even when they look like numbers ("2", "1e3")
+    return pd.read_csv(path, dtype={"policy": str}) if path.is_file() else None
 
 
 def _with_policy(table: pd.DataFrame | None, label: str) -> pd.DataFrame | None:
@@ -344,7 +347,7 @@ def load_run(run_dir: str | Path) -> RunData:
         verb=verb,
         name=name,
         primary_kpi=primary,
-        baseline=manifest.get("baseline") or comparison.get("baseline"),
+        baseline=str(manifest.get("baseline") or comparison.get("baseline") or "") or None,
         policies=[],
     )
     run.replications = _with_policy(_read_csv(folder / "replications.csv"), name)
@@ -457,8 +460,8 @@ def parameter_label(path: str, config: dict[str, Any] | None = None) -> str:
         return last
     parent = parts[-2]
     if re.fullmatch(r"[^\[\]]+\[\d+\]", parent):
-        name = config_at(config or {}, ".".join(parts[:-1]) + ".name")
-        return f"{name or parent} {last}"
+        name = config_at(config or {}, ".".join(parts[:-1]) + ".name") or parent
+        return f"{name} reps" if parts[-1] == "count" else f"{name} {last}"
     if parent == "counts" and len(parts) >= 3:  # policy.staffing.counts.<group>
         return f"{parts[-1]} reps"
     return f"{parent.replace('_', ' ')} {last}"
@@ -480,7 +483,7 @@ SPEED_BUCKETS: tuple[tuple[float, float, str], ...] = (
     (4320, math.inf, "3 d+"),
 )
 """Readable buckets of time to first attempt, minutes ``[low, high)``."""
-MIN_BUCKET_LEADS = 30
+MIN_BUCKET_LEADS = 100
 """A bucket with fewer leads is not drawn: its rates would be noise."""
 TIME_TICKS = (
     (1 / 6, "10 s"),
@@ -710,8 +713,8 @@ def kpi_comparison_figure(
             kpi = kpi_of(name)
             for y, policy in zip(positions, policies, strict=True):
                 row = summary_value(summary, policy, name)
-                if row is None:
-                    continue
+                if row is None or not math.isfinite(float(row["mean"])):
+                    continue  # undefined (no leads) or infinite (never attempted): nothing to draw
                 s = styles[policy]
                 mean = float(row["mean"])
                 low, high = clip_interval(kpi, float(row["ci_low"]), float(row["ci_high"]))
@@ -759,14 +762,15 @@ def kpi_comparison_figure(
     return fig
 
 
-def _signed(kpi: Kpi, value: float) -> str:
-    """A difference in the KPI's unit with its sign (shares in percentage points)."""
+def signed_value(kpi: Kpi, value: float) -> str:
+    """A difference in the KPI's unit with its sign (shares in percentage points);
+    no sign when it rounds to zero."""
     if not math.isfinite(value):
         return "n/a"
-    if kpi.unit == "share":
-        return f"{100 * value:+.1f} pts"
-    sign = "+" if value > 0 else ("-" if value < 0 else "±")
-    return sign + format_value(kpi, abs(value))
+    text = f"{100 * abs(value):.1f} pts" if kpi.unit == "share" else format_value(kpi, abs(value))
+    if not any(c in "123456789" for c in text.split(" ")[0]):
+        return text
+    return ("+" if value > 0 else "-") + text
 
 
 def differences_figure(
@@ -810,7 +814,12 @@ def differences_figure(
                         float(d["ci_low"]),
                         float(d["ci_high"]),
                     )
-                    text = f"{_signed(kpi, mid)} ({_signed(kpi, low)} to {_signed(kpi, high)})"
+                    text = (
+                        f"{signed_value(kpi, mid)} "
+                        f"({signed_value(kpi, low)} to {signed_value(kpi, high)})"
+                    )
+                if not math.isfinite(mid):
+                    continue
                 s = styles[policy]
                 ax.barh(
                     y,
@@ -890,7 +899,7 @@ def funnel_figure(summary: pd.DataFrame, policies: Sequence[str] | None = None) 
                     mean, low, high = 1.0, 1.0, 1.0
                 else:
                     row = summary_value(summary, policy, name)
-                    if row is None:
+                    if row is None or not math.isfinite(float(row["mean"])):
                         continue
                     mean = float(row["mean"])
                     low, high = clip_interval(
@@ -958,9 +967,9 @@ def first_attempt_cdf_figure(
             cdf = np.cumsum(table["leads"].to_numpy(dtype=float)) / total
             finite = np.isfinite(high)
             x, y = high[finite], cdf[finite]
-            if x.size:  # nobody is attempted before the first non-empty bin's lower edge
-                first_low = float(table["delay_minutes_low"].iloc[0])
-                x, y = np.concatenate(([max(first_low, 0.1)], x)), np.concatenate(([0.0], y))
+            first_low = float(table["delay_minutes_low"].iloc[0])
+            if x.size and first_low > 0:  # nobody is attempted before the first bin's lower edge
+                x, y = np.concatenate(([first_low], x)), np.concatenate(([0.0], y))
             if x.size:
                 longest = max(longest, float(x.max()))
             never = 1.0 - (float(y[-1]) if y.size else 0.0)
@@ -1115,7 +1124,7 @@ def lost_reasons_figure(
             ys, widths, lows, highs = [], [], [], []
             for j, name in enumerate(reasons):
                 row = summary_value(summary, policy, name)
-                if row is None:
+                if row is None or not math.isfinite(float(row["mean"])):
                     continue
                 mean = float(row["mean"])
                 low, high = clip_interval(kpi_of(name), float(row["ci_low"]), float(row["ci_high"]))
@@ -1211,7 +1220,7 @@ def sweep_heatmap_figure(
     best = best_row(rows, kpi)
     k = kpi_of(kpi)
     with style():
-        fig = _new_figure(max(6.5, 1.6 * len(x_values) + 2.5), max(4.0, 0.8 * len(y_values) + 2.0))
+        fig = _new_figure(max(7.0, 1.6 * len(x_values) + 2.5), max(4.2, 0.8 * len(y_values) + 2.2))
         ax = fig.subplots()
         finite = grid[np.isfinite(grid)]
         norm = Normalize(float(finite.min()), float(finite.max())) if finite.size else Normalize()
@@ -1260,7 +1269,7 @@ def sweep_heatmap_figure(
             spine.set_visible(False)
         colorbar = fig.colorbar(image, ax=ax, format=_axis_formatter(k))
         colorbar.set_label(f"{k.label} ({_unit_words(k)})")
-        ax.set_title(f"{k.label}{_direction(k)}: mean ± 95% CI half-width for each combination")
+        ax.set_title(f"{k.label}{_direction(k)}\nmean ± 95% CI half-width for each combination")
     return fig
 
 
@@ -1433,8 +1442,11 @@ def draw_figures(run: RunData) -> Iterator[DrawnFigure]:
             "call attempt took (leads summed over replications; buckets with fewer than "
             f"{MIN_BUCKET_LEADS} leads left out). Open markers: the published lead-response "
             f"ratios (HBR 2011, MIT/InsideSales 2007) applied to {reference}'s rate in the faster "
-            "bucket, which is drawn as a grey line; a triangle means 'at most' (the study says "
-            "'more than' that ratio).",
+            "bucket (the dashed line over that bucket), e.g. '÷7': a first call in the second "
+            "hour qualifies 7 times less often than one in the first hour. A triangle means 'at "
+            "most' (the study says 'more than' that ratio). Selection matters: in a busy team "
+            "the leads called late differ from those called early, so the simulated curve need "
+            "not match the published points (validate checks the ratios on equal leads).",
             speed_to_lead_figure(run.first_attempts, reference, policies),
         )
     if run.summary is not None:
@@ -1483,11 +1495,11 @@ def draw_figures(run: RunData) -> Iterator[DrawnFigure]:
         }
         backlog_max = max((float(np.nanmax(g[1])) for g in grids.values()), default=0.0) or None
         for policy in chosen:
-            role = (
-                " (baseline)"
-                if policy == run.baseline and len(policies) > 1
-                else (" (best)" if len(chosen) < len(policies) else "")
-            )
+            role = ""
+            if policy == run.baseline and len(policies) > 1 and policy != "baseline":
+                role = " (baseline)"
+            elif policy != run.baseline and len(chosen) < len(policies):
+                role = " (best)"
             yield DrawnFigure(
                 f"heatmap_{_slug(policy)}",
                 f"Workload by hour of the week: {policy}{role}",

@@ -44,6 +44,7 @@ from sim.plots import (
     load_run,
     parameter_label,
     render_figures,
+    signed_value,
     style,
     summary_value,
     sweep_rows,
@@ -127,13 +128,7 @@ def mean_with_ci(kpi_name: str, row: pd.Series | None, short: bool = False) -> s
 
 def signed_difference(kpi_name: str, value: float) -> str:
     """A difference in the KPI's unit with its sign; shares in percentage points."""
-    if not math.isfinite(value):
-        return "n/a"
-    kpi = kpi_of(kpi_name)
-    text = f"{100 * abs(value):.1f} pts" if kpi.unit == "share" else format_value(kpi, abs(value))
-    if not any(c in "123456789" for c in text.split(" ")[0]):
-        return text  # rounds to zero: no sign
-    return ("+" if value > 0 else "-") + text
+    return signed_value(kpi_of(kpi_name), value)
 
 
 def percent(value: float, signed: bool = False) -> str:
@@ -462,6 +457,12 @@ def _sweep_comparison(run: RunData, kpi: str, best: pd.Series, other: pd.Series,
         word = "higher" if gap > 0 else "lower"
         return f"{_fv(kpi, abs(gap))} {word} than {other_text}"
     word = "higher" if diff.mean > 0 else "lower"
+    if not _excludes_zero(diff.low, diff.high):
+        return (
+            f"{percent(abs(diff.relative))} {word} than {other_text}, though within the noise "
+            f"(95% CI of the paired difference {percent(diff.relative_low, True)} to "
+            f"{percent(diff.relative_high, True)})"
+        )
     return (
         f"{_relative_phrase(diff.relative, diff.relative_low, diff.relative_high)} {word} "
         f"than {other_text}"
@@ -686,10 +687,11 @@ def _duration_text(value: Any) -> str:
         minutes = parse_duration(value)
     except (TypeError, ValueError):
         return str(value)
-    text = format_duration(minutes)
-    if minutes >= 10080:
-        text += f" ({minutes / 10080:g} weeks)"
-    return text
+    for size, word in ((10080, "week"), (1440, "day"), (60, "hour")):
+        if minutes >= size and minutes % size == 0:
+            n = int(minutes // size)
+            return f"{n} {word}{'s' if n != 1 else ''}"
+    return format_duration(minutes)
 
 
 def _clock(value: Any) -> str:
@@ -712,10 +714,19 @@ def _days(value: Any) -> str:
     return _DAY_SETS.get(days, ", ".join(d.capitalize() for d in days))
 
 
+def _number(value: Any) -> str:
+    """``1300.0`` -> ``'1,300'``; text and missing values as they are (``'n/a'``)."""
+    if value is None:
+        return "n/a"
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return f"{value:,.0f}" if abs(value) >= 1000 else value_text(value)
+    return str(value)
+
+
 def _mean_of(value: Any) -> str:
     if isinstance(value, dict):
-        return value_text(value.get("mean", "n/a"))
-    return value_text(value)
+        return _number(value.get("mean"))
+    return _number(value)
 
 
 def build_assumptions(run: RunData) -> list[Table | Block]:
@@ -752,12 +763,12 @@ def build_assumptions(run: RunData) -> list[Table | Block]:
         sources.append(
             [
                 str(s.get("name", "")),
-                value_text(s.get("leads_per_week", "n/a")),
+                _number(s.get("leads_per_week")),
                 profile if isinstance(profile, str) else "custom (168 hourly weights)",
                 _mean_of(s.get("intent")),
                 _mean_of(s.get("reachability")),
                 _mean_of(s.get("deal_value")),
-                value_text(s.get("fit_rate", "n/a")),
+                _number(s.get("fit_rate")),
             ]
         )
     if sources:

@@ -42,9 +42,7 @@ def sweep_points(
     design = experiment.sweep
     if design is None:
         raise ConfigError(f"{source}: no sweep: section; expected a grid or a list of points")
-    base = experiment.to_config()
-    base.pop("sweep")
-    base.pop("compare", None)
+    base = experiment.to_config(designs=False)
     points = []
     for index, values in enumerate(design.each_point()):
         data = copy.deepcopy(base)

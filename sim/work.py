@@ -82,6 +82,7 @@ class Lead(Person):
         "attempts",
         "decide_at",
         "engagements",
+        "expected_value",
         "first_attempt_at",
         "fit",
         "intent",
@@ -126,6 +127,8 @@ class Lead(Person):
         self.patience_watched = False
         self.decide_at = math.inf
         self.engagements = 0
+        self.expected_value = 0.0
+        """What reps can estimate the lead is worth per rep minute (value-ordered queues only)."""
 
     @property
     def first_attempt_delay(self) -> float:

@@ -8,15 +8,26 @@ building blocks on tiny inputs.
 from __future__ import annotations
 
 import json
-import math
 
 import pytest
 
 from benchmarks import engine
-from benchmarks.common import BENCHMARK_MODEL, Simulator, best_of, queue_result, table
+from benchmarks.common import (
+    BENCHMARK_MODEL,
+    Simulator,
+    best_of,
+    binomial_sd,
+    queue_result,
+    table,
+)
 from benchmarks.mmc_callbacks import simulate_mmc_callbacks
 from benchmarks.mmc_heapq import simulate_mmc_heapq
 from benchmarks.mmc_simpy_process import simulate_mmc_simpy_process
+from benchmarks.replication import (
+    ReplicationMeasurement,
+    measure_in_fresh_process,
+    replication_report,
+)
 
 CUSTOMERS = 5_000
 SEED = 20240601
@@ -46,7 +57,7 @@ def test_baseline_matches_erlang_a(simulator: Simulator) -> None:
     assert result["served"] + result["abandoned"] == CUSTOMERS
     assert result["abandoned"] <= result["waited"]
     p = BENCHMARK_MODEL.theory().abandon_probability
-    tolerance = Z * INFLATION * math.sqrt(p * (1.0 - p) / CUSTOMERS)
+    tolerance = Z * INFLATION * binomial_sd(p, CUSTOMERS)
     assert abs(result["abandon_probability"] - p) < tolerance, (result, p, tolerance)
 
 
@@ -87,12 +98,21 @@ def test_mmc_section_on_tiny_runs() -> None:
 
 def test_one_replication_and_its_report(capsys: pytest.CaptureFixture[str]) -> None:
     assert engine.main(["--one-replication", "1", "--repeats", "1"]) == 0
-    measurement = engine.ReplicationMeasurement(**json.loads(capsys.readouterr().out))
+    measurement = ReplicationMeasurement(**json.loads(capsys.readouterr().out))
     assert measurement.horizon_weeks == 1
     assert measurement.events > measurement.leads > 0
     assert measurement.seconds > 0 and measurement.traced_peak_bytes > 0
-    doubled = engine.ReplicationMeasurement(
+    doubled = ReplicationMeasurement(
         **{**vars(measurement), "horizon_weeks": 2, "seconds": 2 * measurement.seconds}
     )
-    report = engine.replication_report([measurement, doubled], 1)
+    report = replication_report([measurement, doubled], 1)
     assert "2H / H" in report
+
+
+def test_fresh_process_measures_its_own_memory() -> None:
+    # The child is forked from a fork server, so its maxrss starts from its own imports,
+    # not from this (larger) test process, and the replication's growth shows.
+    measurement = measure_in_fresh_process(1, 1)
+    assert measurement.events > measurement.leads > 0
+    assert measurement.rss_growth_bytes > 0
+    assert measurement.active_leads >= 0

@@ -33,7 +33,9 @@ def test_seed_changes_results() -> None:
 def _arrivals(overrides: list[str]) -> list[tuple[float, int, float, float, float]]:
     """Every lead's arrival time and latent attributes in one replication."""
     experiment = load_experiment(None, [*SMALL, *overrides])
-    floor = SalesFloor(experiment.scenario, experiment.policy, replication_seeds(experiment.seed, 1)[0])
+    floor = SalesFloor(
+        experiment.scenario, experiment.policy, replication_seeds(experiment.seed, 1)[0]
+    )
     seen: list[tuple[float, int, float, float, float]] = []
     original = floor._on_arrival
 

@@ -23,7 +23,9 @@ CASES = [
 def test_engine_matches_queueing_theory(
     arrival_rate: float, service_rate: float, servers: int, abandonment_rate: float | None
 ) -> None:
-    checks = compare_with_theory(arrival_rate, service_rate, servers, abandonment_rate, replications=10, seed=3, jobs=2)
+    checks = compare_with_theory(
+        arrival_rate, service_rate, servers, abandonment_rate, replications=10, seed=3, jobs=2
+    )
     expected = {"wait_probability", "mean_queue_length", "utilisation"}
     expected.add("abandon_probability" if abandonment_rate else "mean_wait_minutes")
     assert {check.measure for check in checks} == expected
