@@ -406,7 +406,7 @@ def cmd_tune(args: argparse.Namespace) -> int:
         print(f"\n{extra['tuned_summary']}")
         best = "best.yaml" if len(experiment.tune.objectives) == 1 else "pareto/"
         print(f"Ready to run: python -m sim run {folder.final}/{best}")
-    print(f"Watch the study: optuna-dashboard {args.storage or 'journal'} (see README)")
+    print(f"Watch the study: optuna-dashboard {storage.describe()}")
     _finish(folder.final, warnings)
     return 0
 
@@ -421,6 +421,79 @@ def cmd_report(args: argparse.Namespace) -> int:
         )
     html, pdf = write_report(folder)
     print(f"Report: {html}\n        {pdf}")
+    return 0
+
+
+def cmd_calibrate(args: argparse.Namespace) -> int:
+    from sim.calibrate import (
+        CalibrationOptions,
+        calibrate,
+        default_report_path,
+        experiment_name,
+        write_calibration,
+    )
+    from sim.crm import ReadOptions, parse_mapping
+
+    if args.tz is not None:
+        import zoneinfo
+
+        try:
+            zoneinfo.ZoneInfo(args.tz)
+        except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+            raise ConfigError(
+                f"--tz {args.tz}: unknown time zone; expected an IANA name such as Europe/Berlin or UTC"
+            ) from None
+    delimiter = "\t" if args.delimiter in ("\\t", "tab") else args.delimiter
+    if len(delimiter) != 1:
+        raise ConfigError(f"--delimiter {args.delimiter!r}: expected one character such as ';'")
+    options = CalibrationOptions(
+        leads=args.leads,
+        activities=args.activities,
+        base=args.base,
+        read=ReadOptions(
+            mapping=parse_mapping(args.map),
+            tz=args.tz,
+            delimiter=delimiter,
+            encoding=args.encoding,
+            time_format=args.time_format,
+            skip_bad_rows=args.skip_bad_rows,
+        ),
+        family=args.family,
+        stratify=args.stratify,
+        seed=args.seed,
+        name=experiment_name(args.out),
+    )
+    cal = calibrate(options)
+    for warning in cal.warnings:
+        print(f"warning: {warning}", file=sys.stderr)
+    for table in (cal.leads, cal.activities):
+        if table is not None and table.skipped.total:
+            print(
+                f"skipped {table.skipped.total:,} bad row(s) of {table.path}: "
+                + "; ".join(f"{n:,} {reason}" for reason, n in table.skipped.counts.most_common()),
+                file=sys.stderr,
+            )
+    out, report = write_calibration(cal, args.out, args.report or default_report_path(args.out))
+    print(
+        f"Calibrated {len(cal.leads):,} leads from {len(cal.sources)} source(s) in {cal.seconds:.1f} s "
+        f"({len(cal.warnings)} warning(s))"
+    )
+    for what, fit in (("contact", cal.contact), ("qualification", cal.qualification)):
+        if fit is not None:
+            print(
+                f"  {what} curve ({fit.family}): scale {fit.scale.text()} min, floor {fit.floor.text()}"
+            )
+    print(f"Scenario: {out}\nReport:   {report}\nRun it:   python -m sim run {out}")
+    return 0
+
+
+def cmd_export_leads(args: argparse.Namespace) -> int:
+    from sim.crm import export_replication
+
+    leads, activities, n_leads, n_activities = export_replication(
+        args.run_dir, args.replication, args.out
+    )
+    print(f"Wrote {n_leads:,} leads to {leads}\n  and {n_activities:,} activities to {activities}")
     return 0
 
 
@@ -593,6 +666,90 @@ def build_parser() -> argparse.ArgumentParser:
         type=_positive_int,
         default=default_jobs(),
         help="worker processes (default: all cores)",
+    )
+    calibrate_parser = verb(
+        "calibrate",
+        "fit a scenario from a CRM export of leads (and activities)",
+        "Fit lead volumes, hour-of-week profiles, response curves (with CIs), funnel rates, "
+        "attempts, durations and deal values from a CRM export; write a runnable experiment YAML "
+        "and a calibration report (see docs/calibration.md).",
+        cmd_calibrate,
+    )
+    calibrate_parser.add_argument("leads", type=Path, metavar="LEADS.csv", help="one row per lead")
+    calibrate_parser.add_argument(
+        "--activities", type=Path, metavar="ACTIVITIES.csv", help="one row per call or touch"
+    )
+    calibrate_parser.add_argument(
+        "--out",
+        type=Path,
+        default=Path("experiments/calibrated.yaml"),
+        help="experiment YAML to write (default: experiments/calibrated.yaml)",
+    )
+    calibrate_parser.add_argument(
+        "--report",
+        type=Path,
+        help="HTML report to write (default: next to --out, .calibration.html)",
+    )
+    calibrate_parser.add_argument(
+        "--base",
+        type=Path,
+        help="experiment supplying everything not fitted (default: experiments/baseline.yaml)",
+    )
+    calibrate_parser.add_argument(
+        "--map",
+        nargs="+",
+        action="extend",
+        default=[],
+        metavar="NAME=COLUMN",
+        help="file column for a documented column, e.g. --map created_at=CreateDate "
+        "activities.lead_id=WhoId",
+    )
+    calibrate_parser.add_argument(
+        "--tz", metavar="ZONE", help="time zone of naive timestamps and of the team (default: UTC)"
+    )
+    calibrate_parser.add_argument(
+        "--time-format", metavar="FORMAT", help="strftime layout of non-ISO timestamps"
+    )
+    calibrate_parser.add_argument(
+        "--delimiter", default=",", help="field separator (default: ','; 'tab' for tabs)"
+    )
+    calibrate_parser.add_argument(
+        "--encoding", default="utf-8", help="file encoding (default: utf-8)"
+    )
+    calibrate_parser.add_argument(
+        "--family",
+        choices=("exponential", "weibull", "table"),
+        default="exponential",
+        help="response-curve family written (default: exponential; table: the piecewise curve)",
+    )
+    calibrate_parser.add_argument(
+        "--stratify",
+        choices=("none", "source", "source,owner"),
+        default="source",
+        help="base chances by source (default) or by source and owner (selection-bias adjustment)",
+    )
+    calibrate_parser.add_argument(
+        "--skip-bad-rows", action="store_true", help="skip and count bad rows instead of stopping"
+    )
+    calibrate_parser.add_argument(
+        "--seed", type=_seed, default=1, help="seed of the win-rate simulation (default: 1)"
+    )
+
+    export_parser = verb(
+        "export-leads",
+        "write a CRM-style export (leads.csv, activities.csv) of a run's replication",
+        "Re-simulate one replication of a finished run folder with a recorder attached and write "
+        "leads.csv and activities.csv in the format 'calibrate' reads.",
+        cmd_export_leads,
+    )
+    export_parser.add_argument(
+        "run_dir", type=Path, metavar="RUN_DIR", help="a finished run folder"
+    )
+    export_parser.add_argument(
+        "--replication", type=int, default=0, help="which replication (default: 0)"
+    )
+    export_parser.add_argument(
+        "--out", type=Path, help="output folder (default: RUN_DIR/crm/replication-R)"
     )
     return parser
 

@@ -527,6 +527,10 @@ def _sweep_summary(run: RunData) -> Summary:
 
 def build_summary(run: RunData) -> Summary:
     """The plain-language summary for the run folder's verb."""
+    if run.verb == "tune":
+        summary = _compare_summary(run)
+        tuned = run.manifest.get("tuned_summary")
+        return Summary([tuned, *summary.paragraphs], summary.points) if tuned else summary
     if run.verb == "compare":
         return _compare_summary(run)
     if run.verb == "sweep":
@@ -749,7 +753,7 @@ def build_assumptions(run: RunData) -> list[Table | Block]:
             value_text(manifest.get("replications", config.get("replications", "n/a"))),
         ],
     ]
-    if run.verb == "compare":
+    if run.verb in ("compare", "tune"):
         general.append(["Baseline", str(run.baseline)])
         if manifest.get("stopped_because"):
             general.append(["Stopped because", str(manifest["stopped_because"])])
@@ -787,7 +791,7 @@ def build_assumptions(run: RunData) -> list[Table | Block]:
                 sources,
             )
         )
-    policies = run.policies if run.verb == "compare" else [run.reference or run.name]
+    policies = run.policies if run.verb in ("compare", "tune") else [run.reference or run.name]
     per_policy = {p: rep_counts(run, p) for p in policies}
     reps = []
     for group in scenario.get("reps") or []:
@@ -899,7 +903,9 @@ def _html_table(table: Table) -> str:
 
 
 def _title(run: RunData) -> str:
-    what = {"run": "run", "compare": "comparison", "sweep": "sweep"}.get(run.verb, run.verb)
+    what = {"run": "run", "compare": "comparison", "sweep": "sweep", "tune": "tuning study"}.get(
+        run.verb, run.verb
+    )
     return f"salespulse {what}: {run.name}"
 
 

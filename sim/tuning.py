@@ -15,6 +15,12 @@ Studies persist in Optuna's own storages: a journal file under
 ``results/<experiment>/studies/`` by default (safe for several local
 processes), or PostgreSQL (``--storage postgresql://...``) for workers on
 several machines. Rerunning the same command resumes the study.
+
+A running trial records a heartbeat every ``HEARTBEAT_SECONDS`` (10); one whose
+worker has been silent for ``GRACE_SECONDS`` (60), e.g. a killed process, is marked
+FAIL by the next worker that opens the study or starts a trial. The environment
+variables ``SALESPULSE_TUNE_HEARTBEAT_SECONDS`` and ``SALESPULSE_TUNE_GRACE_SECONDS``
+(whole seconds >= 1) override the two, e.g. to test a killed worker quickly.
 """
 
 from __future__ import annotations
@@ -353,10 +359,15 @@ def open_study(experiment: Experiment, storage: StorageSpec, name: str) -> optun
     """Create the study (enqueueing the baseline exactly once) or load it, checking it matches."""
     tuning = _tuning(experiment)
     space = search_space(experiment)
+    optuna.logging.set_verbosity(optuna.logging.WARNING)  # salespulse reports progress itself
     directions = [o.resolved_direction for o in tuning.objectives]
     identity = _identity(experiment, space)
     backend = storage.open()
-    pruner = optuna.pruners.WilcoxonPruner(p_threshold=0.1) if len(directions) == 1 else None
+    with (
+        warnings.catch_warnings()
+    ):  # WilcoxonPruner is marked experimental; we rely on it knowingly
+        warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
+        pruner = optuna.pruners.WilcoxonPruner(p_threshold=0.1) if len(directions) == 1 else None
     try:
         study = optuna.create_study(
             storage=backend,
@@ -451,6 +462,7 @@ def _objective(experiment: Experiment, space: SearchSpace) -> Callable[[optuna.T
             )
         except ConfigError as exc:
             trial.set_user_attr("invalid", str(exc))
+            trial.set_constraint("valid settings", 1.0)
             raise optuna.TrialPruned(f"invalid combination: {exc}") from None
         rows = []
         for step, seed in enumerate(seeds):
@@ -464,6 +476,8 @@ def _objective(experiment: Experiment, space: SearchSpace) -> Callable[[optuna.T
         means = {kpi: sum(row[kpi] for row in rows) / len(rows) for kpi in rows[0]}
         trial.set_user_attr("kpis", {k: v for k, v in means.items() if math.isfinite(v)})
         violations = [c.violation(means[c.kpi]) for c in tuning.constraints]
+        for constraint, violation in zip(tuning.constraints, violations, strict=True):
+            trial.set_constraint(constraint.describe(), violation)
         trial.set_user_attr("constraints", violations or [0.0])
         trial.set_user_attr("feasible", all(v <= 0 for v in violations))
         objective = [means[o.kpi] for o in tuning.objectives]
@@ -623,25 +637,47 @@ def trials_table(study: optuna.Study) -> Any:
     return pd.DataFrame(rows)
 
 
+def _readable_minutes(minutes: float) -> str:
+    """A tuned duration rounded for people: 3d2h rather than 3d1h52m."""
+    from sim.durations import format_duration
+
+    step = 60 if minutes >= 1440 else 1
+    return format_duration(max(step, round(minutes / step) * step))
+
+
 def describe_settings(experiment: Experiment, trial: FrozenTrial) -> str:
-    """The trial's parameters in plain words: 'response target 4m, first gap 12m, max attempts 7'."""
+    """The trial's parameters in plain words: 'response target 4m, follow-up gaps 5m, 1h, ...'."""
     config = experiment.to_config(designs=False)
-    parts = []
+    parts: list[str] = []
+    gaps: dict[str, list[str]] = {}
     for path, value in trial.params.items():
-        name = path.rsplit(".", 1)[-1].replace("_", " ")
-        if "reps[" in path:
-            name = f"{_read_path(config, path.rsplit('.', 1)[0] + '.name')} reps"
         original = _read_path(config, path)
         if isinstance(value, float) and isinstance(original, str):
-            from sim.durations import format_duration
-
-            text = format_duration(round(value))
+            text = _readable_minutes(value)
         elif isinstance(value, float):
             text = f"{value:.3g}"
         else:
             text = str(value)
+        if path.endswith("]"):  # one item of a list, e.g. follow-up steps: listed together
+            gaps.setdefault(path.rsplit("[", 1)[0], []).append(text)
+            continue
+        name = path.rsplit(".", 1)[-1].replace("_", " ")
+        if "reps[" in path:
+            name = f"{_read_path(config, path.rsplit('.', 1)[0] + '.name')} reps"
+        elif path.startswith("policy."):
+            family = path.split(".")[1].replace("_", " ")
+            name = name if family in name else f"{family} {name}"
         parts.append(f"{name} {text}")
-    return ", ".join(parts)
+    for path, texts in gaps.items():
+        family = path.split(".")[1].replace("_", "-")
+        parts.insert(0, f"{family} gaps {', '.join(texts)}")
+    return "; ".join(parts)
+
+
+def confirmed_order(trials: list[FrozenTrial], confirmation: Any) -> list[FrozenTrial]:
+    """The confirmed trials, best confirmed mean first (the search's order is flattered by luck)."""
+    rank = {row["policy"]: row["rank"] for _, row in confirmation.ranking.iterrows()}
+    return sorted(trials, key=lambda t: rank[f"trial_{t.number}"])
 
 
 def tuning_sentence(experiment: Experiment, trial: FrozenTrial, confirmation: Any) -> str:
@@ -675,7 +711,7 @@ def tuning_figures(study: optuna.Study, experiment: Experiment, folder: Path) ->
 
     tuning = _tuning(experiment)
     names = [f"{o.kpi} ({o.resolved_direction})" for o in tuning.objectives]
-    warnings: list[str] = []
+    skipped: list[str] = []
     figures: dict[str, Callable[[], Any]] = {}
     if len(tuning.objectives) == 1:
         figures["tune_history"] = lambda: ovm.plot_optimization_history(study, target_name=names[0])
@@ -688,12 +724,10 @@ def tuning_figures(study: optuna.Study, experiment: Experiment, folder: Path) ->
         study, target=(lambda t: t.values[0]) if len(names) > 1 else None, target_name=names[0]
     )
     folder.mkdir(parents=True, exist_ok=True)
-    import warnings as python_warnings
-
     for stem, draw in figures.items():
         try:
-            with python_warnings.catch_warnings():
-                python_warnings.simplefilter("ignore")
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
                 drawn = draw()
             figure = drawn.flatten()[0].figure if hasattr(drawn, "flatten") else drawn.figure
             figure.set_size_inches(
@@ -702,10 +736,10 @@ def tuning_figures(study: optuna.Study, experiment: Experiment, folder: Path) ->
             figure.tight_layout()
             save_figure(figure, folder, stem)
         except Exception as exc:  # too few trials for a plot is not an error of the run
-            warnings.append(f"figure {stem} skipped: {exc}")
+            skipped.append(f"figure {stem} skipped: {exc}")
         finally:
             plt.close("all")
-    return warnings
+    return skipped
 
 
 def _pareto_with_baseline(study: optuna.Study, names: list[str]) -> Any:
