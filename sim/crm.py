@@ -364,16 +364,18 @@ def _parse_times(
         out[aware] = _ns_to_minutes(parsed)
     naive = present & ~aware
     if naive.any():
+        parsed = pd.to_datetime(text[naive], format=fmt, errors="coerce")
         if options.tz is None:
+            readable = np.zeros(len(text), dtype=bool)
+            readable[naive] = parsed.notna().to_numpy()
             errors.flag(
-                naive,
+                readable,
                 column,
                 "timestamp has no time zone; add one (2026-01-05T09:30:00+01:00) or pass "
                 "--tz with the zone the export was written in (e.g. --tz Europe/Berlin)",
                 text,
             )
         else:
-            parsed = pd.to_datetime(text[naive], format=fmt, errors="coerce")
             try:
                 local = parsed.dt.tz_localize(options.tz, ambiguous="NaT", nonexistent="NaT")
             except TypeError:  # already aware through a custom format
@@ -688,7 +690,12 @@ def read_activities(
 
         ids = col("lead_id").str.strip()
         lead = index.get_indexer(ids)
-        errors.flag(lead < 0, "lead_id", "no lead with this id in the leads file", ids)
+        errors.flag(
+            lead < 0,
+            "lead_id",
+            "no lead with this id in the leads file (or its row was skipped)",
+            ids,
+        )
         at = _parse_times(col("timestamp"), "timestamp", errors, options, True)
         created = np.where(lead >= 0, leads.created_at[np.maximum(lead, 0)], np.nan)
         errors.flag(at < created, "timestamp", "before the lead was created")
@@ -873,11 +880,20 @@ def _stamps(minutes: Iterable[float], origin: np.datetime64) -> list[str]:
     ]
 
 
-def _stage_csv(table: pd.DataFrame, path: Path) -> Path:
+def stage_file(path: Path) -> tuple[Any, Path]:
+    """An open text file next to *path* to be renamed onto it (ordinary permissions)."""
     handle, name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    with os.fdopen(handle, "w", encoding="utf-8", newline="") as f:
+    umask = os.umask(0)
+    os.umask(umask)
+    os.chmod(name, 0o666 & ~umask)
+    return os.fdopen(handle, "w", encoding="utf-8", newline=""), Path(name)
+
+
+def _stage_csv(table: pd.DataFrame, path: Path) -> Path:
+    f, name = stage_file(path)
+    with f:
         table.to_csv(f, index=False, lineterminator="\n")
-    return Path(name)
+    return name
 
 
 def simulate_export(
