@@ -48,6 +48,7 @@ from optuna.distributions import (
 from optuna.storages import BaseStorage, JournalStorage, RDBStorage
 from optuna.storages._heartbeat import BaseHeartbeat
 from optuna.storages.journal import JournalFileBackend
+from optuna.storages.journal._file import BaseJournalFileLock
 from optuna.trial import FrozenTrial, TrialState
 
 from policies.base import REGISTRY
@@ -209,6 +210,40 @@ def baseline_values(experiment: Experiment, space: SearchSpace) -> dict[str, Any
 # -- storage ------------------------------------------------------------------------
 
 
+class _ProcessFileLock(BaseJournalFileLock):
+    """The journal's write lock: ``flock`` on ``<journal>.flock``, which the OS releases when
+    its process dies, even by SIGKILL.
+
+    Optuna's default lock is a symlink that a killed process leaves behind, and every
+    other worker then waits 30 s before it breaks the lock. Readers (Optuna, the
+    dashboard) take no lock, so they are not concerned.
+    """
+
+    def __init__(self, path: Path) -> None:
+        self._path = str(path)
+        self._fd: int | None = None
+
+    def acquire(self) -> bool:
+        import fcntl
+
+        fd = os.open(self._path, os.O_RDWR | os.O_CREAT, 0o644)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX)
+        except BaseException:
+            os.close(fd)
+            raise
+        self._fd = fd
+        return True
+
+    def release(self) -> None:
+        import fcntl
+
+        fd, self._fd = self._fd, None
+        if fd is not None:
+            fcntl.flock(fd, fcntl.LOCK_UN)
+            os.close(fd)
+
+
 class HeartbeatJournalStorage(JournalStorage, BaseHeartbeat):
     """Optuna's journal-file storage plus Optuna's heartbeat protocol.
 
@@ -216,10 +251,14 @@ class HeartbeatJournalStorage(JournalStorage, BaseHeartbeat):
     journal storage through Optuna's own ``BaseHeartbeat`` interface (the time of
     the last beat is a trial system attribute), so a worker killed mid-trial
     leaves a trial that Optuna itself marks failed instead of running forever.
+    Writes are locked with :class:`_ProcessFileLock` where the OS has ``flock``.
     """
 
     def __init__(self, path: Path, heartbeat_interval: int, grace_period: int) -> None:
-        super().__init__(JournalFileBackend(str(path)))
+        lock = (
+            _ProcessFileLock(path.with_name(path.name + ".flock")) if os.name == "posix" else None
+        )
+        super().__init__(JournalFileBackend(str(path), lock_obj=lock))
         self._heartbeat_interval = heartbeat_interval
         self._grace_period = grace_period
 
@@ -264,12 +303,12 @@ class StorageSpec:
             return self._open_database()
         except ImportError as exc:
             raise ConfigError(
-                f"--storage {self.url}: the database driver is not installed ({exc})"
+                f"--storage {_redact(self.url)}: the database driver is not installed ({exc})"
             ) from None
         except Exception as exc:  # malformed URL, unreachable server, refused login
             reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
             raise ConfigError(
-                f"--storage {self.url}: cannot open the study storage ({reason})"
+                f"--storage {_redact(self.url)}: cannot open the study storage ({reason})"
             ) from None
 
     def _open_database(self) -> RDBStorage:
@@ -307,8 +346,8 @@ def _redact(url: str) -> str:
     if "@" in url and "://" in url:
         scheme, rest = url.split("://", 1)
         credentials, host = rest.rsplit("@", 1)
-        user = credentials.split(":", 1)[0]
-        return f"{scheme}://{user}:***@{host}"
+        if ":" in credentials:
+            return f"{scheme}://{credentials.split(':', 1)[0]}:***@{host}"
     return url
 
 
