@@ -244,14 +244,39 @@ class _ProcessFileLock(BaseJournalFileLock):
             os.close(fd)
 
 
-class HeartbeatJournalStorage(JournalStorage, BaseHeartbeat):
+class _TrialClockHeartbeat:
+    """Optuna's heartbeat protocol kept on the trials themselves.
+
+    The time of a trial's last beat is a trial system attribute, and a running trial
+    whose last beat (or, before its first beat, whose start) is older than the grace
+    period is stale; Optuna's own ``fail_stale_trials`` then marks it failed. Unlike
+    Optuna's RDB heartbeat table, this also catches a worker killed between creating
+    a trial and its first beat.
+    """
+
+    _grace_period: int
+
+    def record_heartbeat(self, trial_id: int) -> None:
+        self.set_trial_system_attr(trial_id, "heartbeat", time.time())  # type: ignore[attr-defined]
+
+    def _get_stale_trial_ids(self, study_id: int) -> list[int]:
+        now = time.time()
+        stale = []
+        running = self.get_all_trials(study_id, deepcopy=False, states=(TrialState.RUNNING,))  # type: ignore[attr-defined]
+        for trial in running:
+            started = trial.datetime_start.timestamp() if trial.datetime_start else now
+            if now - trial.system_attrs.get("heartbeat", started) > self._grace_period:
+                stale.append(trial._trial_id)
+        return stale
+
+
+class HeartbeatJournalStorage(_TrialClockHeartbeat, JournalStorage, BaseHeartbeat):
     """Optuna's journal-file storage plus Optuna's heartbeat protocol.
 
-    Optuna ships heartbeats only for its RDB storage; this adds them to the
-    journal storage through Optuna's own ``BaseHeartbeat`` interface (the time of
-    the last beat is a trial system attribute), so a worker killed mid-trial
-    leaves a trial that Optuna itself marks failed instead of running forever.
-    Writes are locked with :class:`_ProcessFileLock` where the OS has ``flock``.
+    Optuna ships heartbeats only for its RDB storage; this adds them to the journal
+    storage through Optuna's own ``BaseHeartbeat`` interface, so a worker killed
+    mid-trial leaves a trial that Optuna itself marks failed instead of running
+    forever. Writes are locked with :class:`_ProcessFileLock` where the OS has ``flock``.
     """
 
     def __init__(self, path: Path, heartbeat_interval: int, grace_period: int) -> None:
@@ -262,18 +287,6 @@ class HeartbeatJournalStorage(JournalStorage, BaseHeartbeat):
         self._heartbeat_interval = heartbeat_interval
         self._grace_period = grace_period
 
-    def record_heartbeat(self, trial_id: int) -> None:
-        self.set_trial_system_attr(trial_id, "heartbeat", time.time())
-
-    def _get_stale_trial_ids(self, study_id: int) -> list[int]:
-        now = time.time()
-        stale = []
-        for trial in self.get_all_trials(study_id, deepcopy=False, states=(TrialState.RUNNING,)):
-            started = trial.datetime_start.timestamp() if trial.datetime_start else now
-            if now - trial.system_attrs.get("heartbeat", started) > self._grace_period:
-                stale.append(trial._trial_id)
-        return stale
-
     def get_heartbeat_interval(self) -> int | None:
         return self._heartbeat_interval
 
@@ -281,6 +294,19 @@ class HeartbeatJournalStorage(JournalStorage, BaseHeartbeat):
         self,
     ) -> Callable[[optuna.Study, FrozenTrial], None] | None:
         return None
+
+
+class HeartbeatRDBStorage(_TrialClockHeartbeat, RDBStorage):
+    """Optuna's RDB storage with heartbeats kept on the trials (see :class:`_TrialClockHeartbeat`)."""
+
+    def __init__(self, url: str, heartbeat_interval: int, grace_period: int) -> None:
+        super().__init__(
+            url,
+            heartbeat_interval=heartbeat_interval,
+            grace_period=grace_period,
+            engine_kwargs={"pool_pre_ping": True},
+        )
+        self._grace_period = grace_period
 
 
 @dataclass(frozen=True)
@@ -325,12 +351,7 @@ class StorageSpec:
             try:
                 with warnings.catch_warnings():  # heartbeat_interval is "experimental" in Optuna
                     warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
-                    return RDBStorage(
-                        self.url,
-                        heartbeat_interval=self.heartbeat_seconds,
-                        grace_period=self.grace_seconds,
-                        engine_kwargs={"pool_pre_ping": True},
-                    )
+                    return HeartbeatRDBStorage(self.url, self.heartbeat_seconds, self.grace_seconds)
             except (sqlalchemy.exc.IntegrityError, sqlalchemy.exc.ProgrammingError):
                 if attempt == 4:
                     raise
