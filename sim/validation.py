@@ -60,8 +60,8 @@ QUICK = Effort(
 )
 FULL = Effort(
     theory_replications=10,
-    theory_horizon_minutes=10_000.0,
-    response_leads=200_000,
+    theory_horizon_minutes=7_000.0,
+    response_leads=150_000,
     response_replications=4,
 )
 
