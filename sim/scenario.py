@@ -12,7 +12,7 @@ from pydantic import Field, model_validator
 
 from sim.calendar import HourOfWeekProfile, Shift, WeeklyCalendar
 from sim.distributions import Duration, LognormalDuration, MoneyAmount, OptionalDuration, Proportion
-from sim.response import ExponentialCurve, ResponseCurve, SumOfExponentialsCurve
+from sim.response import ExponentialCurve, ResponseCurve, SumOfExponentialsCurve, WeibullCurve
 from sim.schema import ConfigModel, Minutes, PositiveMinutes, Probability
 
 Role = Literal["generalist", "responder", "closer"]
@@ -93,13 +93,13 @@ class Actions(ConfigModel):
     )
 
 
-def _default_contact_curve() -> SumOfExponentialsCurve:
-    return SumOfExponentialsCurve.model_validate(
-        {
-            "family": "sum_of_exponentials",
-            "components": [{"weight": 0.5, "scale": 10}, {"weight": 0.3, "scale": 600}],
-            "floor": 0.2,
-        }
+def _default_contact_curve() -> WeibullCurve:
+    # Calibrated to the published speed-to-lead ratios (design section 5); derivation:
+    # experiments/calibration/fit_response_curve.py and docs/response_curve.md.
+    # A fresh lead stays by the phone for a few minutes (0.97 at 1 min, 0.44 at
+    # 5 min, 0.05 at 10 min), then only the floor of 0.01 remains.
+    return WeibullCurve.model_validate(
+        {"family": "weibull", "scale": 5.5, "shape": 2.0, "floor": 0.01}
     )
 
 
@@ -110,8 +110,16 @@ class ResponseModel(ConfigModel):
         default_factory=_default_contact_curve,
         description="multiplier on the chance an attempt reaches the lead",
     )
+    # Same calibration: a reached lead's interest fades over hours
+    # (0.87 at 30 min, 0.44 at 3 h, 0.026 after a day).
     qualification: ResponseCurve = Field(
-        ExponentialCurve(scale=120.0, floor=0.05),
+        default_factory=lambda: SumOfExponentialsCurve.model_validate(
+            {
+                "family": "sum_of_exponentials",
+                "components": [{"weight": 0.975, "scale": 210.0}],
+                "floor": 0.025,
+            }
+        ),
         description="multiplier on the chance a conversation qualifies the lead",
     )
 
