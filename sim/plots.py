@@ -124,6 +124,10 @@ class PolicyStyle:
     linestyle: Any
     hatch: str
 
+    def bars(self) -> dict[str, Any]:
+        """Keyword arguments that give ``bar``/``barh`` this policy's look (outlined, hatched)."""
+        return {"color": self.color, "hatch": self.hatch, "edgecolor": "#222222", "linewidth": 0.6}
+
 
 def policy_styles(policies: Sequence[str]) -> dict[str, PolicyStyle]:
     """A style per policy, in order (the baseline first keeps the first style)."""
@@ -825,11 +829,8 @@ def differences_figure(
                     y,
                     mid,
                     height=0.5,
-                    color=s.color,
-                    hatch=s.hatch,
-                    edgecolor="#222222",
-                    linewidth=0.6,
                     alpha=0.9,
+                    **s.bars(),
                 )
                 if math.isfinite(low) and math.isfinite(high):
                     ax.errorbar(
@@ -913,10 +914,7 @@ def funnel_figure(summary: pd.DataFrame, policies: Sequence[str] | None = None) 
                 xs,
                 heights,
                 width=width * 0.92,
-                color=s.color,
-                hatch=s.hatch,
-                edgecolor="#222222",
-                linewidth=0.6,
+                **s.bars(),
                 yerr=[lows, highs],
                 capsize=3,
                 error_kw={"elinewidth": 1, "ecolor": "black"},
@@ -1137,10 +1135,7 @@ def lost_reasons_figure(
                 ys,
                 widths,
                 height=height * 0.9,
-                color=s.color,
-                hatch=s.hatch,
-                edgecolor="#222222",
-                linewidth=0.6,
+                **s.bars(),
                 xerr=[lows, highs],
                 capsize=3,
                 error_kw={"elinewidth": 1, "ecolor": "black"},
