@@ -34,7 +34,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from sim.calendar import PROFILE_PRESETS
+from sim.config.calendar import PROFILE_PRESETS
 
 TIME_LIMIT_SECONDS = 60.0
 SOURCES = (  # name, share of leads, profile, reach, qualification chance, deal mean, deal sd
@@ -184,7 +184,7 @@ def main(argv: list[str] | None = None) -> int:
         f"generated {args.rows:,} leads ({path.stat().st_size / 1e6:,.0f} MB) in "
         f"{time.perf_counter() - started:.1f} s: {path}"
     )
-    setup = "import pandas, sim.calibrate, sim.cli"
+    setup = "import pandas, sim.calibration.calibrate, sim.cli"
     plain = measure(setup, f"pandas.read_csv({str(path)!r})")
     out = folder / "bench.yaml"
     cal = measure(

@@ -14,7 +14,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Protocol, TypeVar
 
-from sim.queueing import QueueMetrics, erlang_a
+from sim.validation.erlang import QueueMetrics, erlang_a
 
 T = TypeVar("T")
 

@@ -13,7 +13,7 @@ absolute speeds differ from machine to machine, ratios much less.
    b. :mod:`benchmarks.mmc_callbacks` -- a generic heapq loop of callbacks with the event
       structure the engine uses (arrival, service end, patience end for those who wait):
       the upper bound of what the engine's *design* allows in pure Python;
-   c. the engine itself, :class:`sim.engine.SalesFloor` on
+   c. the engine itself, :class:`sim.engine.floor.SalesFloor` on
       :func:`sim.theory.queueing_experiment` (SimPy clock, the full lead/task/rep model);
    d. :mod:`benchmarks.mmc_simpy_process` -- a SimPy process per customer, the design the
       engine rejected, for the record.
@@ -73,9 +73,9 @@ from benchmarks.replication import (
     measure_one_replication,
     replication_report,
 )
-from sim.engine import SalesFloor
-from sim.streams import replication_seeds
-from sim.theory import queueing_experiment
+from sim.engine.floor import SalesFloor
+from sim.engine.streams import replication_seeds
+from sim.validation.theory import queueing_experiment
 
 ENGINE_ROOT_SEED = 1
 """The engine runs replication 0 of ``replication_seeds(ENGINE_ROOT_SEED, 1)``."""

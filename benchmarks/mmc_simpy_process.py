@@ -7,7 +7,7 @@ if the request wins it holds the server for the service time, otherwise it aband
 process (an ``Initialize`` event and generator switches), a request event, a patience
 timeout that is scheduled and processed even when the customer is served at once, a
 condition event, and a release event: several events and generator resumptions per
-customer where the engine (see :mod:`sim.engine`) schedules two or three plain callbacks.
+customer where the engine (see :mod:`sim.engine.floor`) schedules two or three plain callbacks.
 
 Run: ``python -m benchmarks.mmc_simpy_process`` from the repository root.
 """

@@ -35,11 +35,11 @@ from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 
 from benchmarks.common import table
-from sim.calendar import MINUTES_PER_WEEK
-from sim.engine import SalesFloor
+from sim.config.calendar import MINUTES_PER_WEEK
+from sim.engine.floor import SalesFloor
+from sim.engine.people import Lead
+from sim.engine.streams import replication_seeds
 from sim.experiment import load_experiment
-from sim.streams import replication_seeds
-from sim.work import Lead
 
 
 def max_rss_bytes() -> int:

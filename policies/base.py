@@ -30,12 +30,6 @@ from __future__ import annotations
 
 from typing import Any, ClassVar
 
-from optuna.distributions import (
-    BaseDistribution,
-    CategoricalDistribution,
-    FloatDistribution,
-    IntDistribution,
-)
 from pydantic import BaseModel, ConfigDict, Field
 
 REGISTRY: dict[str, dict[str, type[Policy]]] = {}
@@ -86,24 +80,18 @@ class Policy(BaseModel):
             family[cls.name] = cls
 
     @classmethod
-    def search_space(cls) -> dict[str, BaseDistribution]:
-        """Optuna distributions of the tunable parameters, keyed by parameter name."""
-        space: dict[str, BaseDistribution] = {}
+    def search_space(cls) -> dict[str, dict[str, Any]]:
+        """The tunable parameters, keyed by name, as ``tune.parameters`` ranges.
+
+        Each is ``{"low": ..., "high": ..., "log": ...}`` or ``{"choices": [...]}``,
+        exactly what an experiment file's ``tune.parameters`` may say.
+        """
+        space: dict[str, dict[str, Any]] = {}
         for field_name, field in cls.model_fields.items():
             extra = field.json_schema_extra
             search = extra.get("search") if isinstance(extra, dict) else None
-            if not search:
-                continue
-            if "choices" in search:
-                space[field_name] = CategoricalDistribution(search["choices"])
-            elif field.annotation is int:
-                space[field_name] = IntDistribution(
-                    int(search["low"]), int(search["high"]), log=search["log"]
-                )
-            else:
-                space[field_name] = FloatDistribution(
-                    search["low"], search["high"], log=search["log"]
-                )
+            if search:
+                space[field_name] = dict(search)
         return space
 
     def describe(self) -> str:

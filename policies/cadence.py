@@ -11,7 +11,7 @@ of parameters with an optional ``name`` (default: the family's default policy)::
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pydantic import ValidatorFunctionWrapHandler, field_validator
 
@@ -25,7 +25,10 @@ from policies.routing import RoutingPolicy
 from policies.screening import ScreeningPolicy
 from policies.speed_to_lead import SpeedToLeadPolicy
 from policies.staffing import StaffingPolicy
-from sim.schema import ConfigModel
+from sim.config._types import ConfigModel
+
+if TYPE_CHECKING:
+    from sim.config.scenario import RepGroup, Scenario
 
 
 class Cadence(ConfigModel):
@@ -73,3 +76,46 @@ class Cadence(ConfigModel):
             family: {"name": policy.name, **policy.model_dump(mode="json")}
             for family, policy in zip(type(self).model_fields, self.policies(), strict=True)
         }
+
+    def staffed_groups(self, scenario: Scenario) -> list[tuple[RepGroup, int, int]]:
+        """``(group, responders, others)`` per rep group after the staffing and speed-to-lead policies."""
+        return self.staffing.staffed_groups(scenario, self.speed_to_lead.responder_share)
+
+    def rep_count(self, scenario: Scenario) -> int:
+        """Reps on the team once the staffing policy is applied."""
+        return sum(r + o for _, r, o in self.staffed_groups(scenario))
+
+    def staffing_problems(self, scenario: Scenario) -> list[str]:
+        """Why this cadence cannot staff this scenario (empty when it can), each naming its field."""
+        names = [group.name for group in scenario.reps]
+        problems = [
+            f"policy.{family}.{field}.{name}: no rep group named {name!r}; expected one of: {', '.join(names)}"
+            for family, field, keys in (
+                ("staffing", "counts", self.staffing.counts),
+                ("routing", "weights", self.routing.weights),
+            )
+            for name in keys
+            if name not in names
+        ]
+        problems += [
+            f"policy.staffing.counts.{name}: expected a number of reps >= 0, got {count}"
+            for name, count in self.staffing.counts.items()
+            if count < 0
+        ]
+        if problems:
+            return problems
+        staffed = self.staffed_groups(scenario)
+        responders = sum(r + o for g, r, o in staffed if g.role in ("responder", "generalist"))
+        closers = sum(o for g, _, o in staffed if g.role in ("closer", "generalist"))
+        if responders == 0:
+            problems.append(
+                "scenario.reps: no responder or generalist is staffed, so nobody would call new leads "
+                "(check scenario.reps roles and counts and policy.staffing.counts)"
+            )
+        if closers == 0:
+            problems.append(
+                "scenario.reps: no closer or generalist is staffed, so qualified leads and customers would never be "
+                "worked (check scenario.reps roles and counts, policy.staffing.counts and "
+                "policy.speed_to_lead.responder_share)"
+            )
+        return problems

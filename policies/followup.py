@@ -12,7 +12,7 @@ from __future__ import annotations
 from pydantic import Field, model_validator
 
 from policies.base import Policy, param
-from sim.schema import PositiveMinutes
+from sim.config._types import PositiveMinutes
 
 
 class FollowUpPolicy(Policy):

@@ -9,7 +9,7 @@ makes them opt out.
 from __future__ import annotations
 
 from policies.base import Policy, param
-from sim.schema import PositiveMinutes
+from sim.config._types import PositiveMinutes
 
 
 class NurturePolicy(Policy):

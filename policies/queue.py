@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Literal
 from policies.base import Policy, param
 
 if TYPE_CHECKING:
-    from sim.work import Task
+    from sim.engine.people import Task
 
 
 class QueueDiscipline(Policy):

@@ -9,7 +9,7 @@ retention touch that reaches them, at most once per ``customer_interval``.
 from __future__ import annotations
 
 from policies.base import Policy, param
-from sim.schema import PositiveMinutes
+from sim.config._types import PositiveMinutes
 
 
 class ReferralPolicy(Policy):

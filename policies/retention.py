@@ -20,7 +20,7 @@ import itertools
 from pydantic import Field, model_validator
 
 from policies.base import Policy, param
-from sim.schema import ConfigModel, PositiveMinutes
+from sim.config._types import ConfigModel, PositiveMinutes
 
 
 class RetentionStep(ConfigModel):

@@ -16,7 +16,7 @@ from pydantic import Field, model_validator
 from policies.base import Policy, param
 
 if TYPE_CHECKING:
-    from sim.work import Rep
+    from sim.engine.people import Rep
 
 Chooser = Callable[[Sequence["Rep"]], "Rep"]
 """Picks one rep among idle candidates listed longest-idle first."""

@@ -16,23 +16,12 @@ unrealistic ones pass, more realistic ones are lost).
 
 from __future__ import annotations
 
-from scipy.stats import norm
+from statistics import NormalDist
 
 from policies.base import Policy, param
 
 _EDGE = 1e-9
-
-
-def drop_probabilities(
-    false_negative_rate: float, false_positive_rate: float, strictness: float
-) -> tuple[float, float]:
-    """``(P(drop | unrealistic), P(drop | realistic))`` at the given strictness."""
-    fn = min(max(false_negative_rate, _EDGE), 1 - _EDGE)
-    fp = min(max(false_positive_rate, _EDGE), 1 - _EDGE)
-    threshold = norm.ppf(1 - fn)
-    separation = threshold - norm.ppf(fp)
-    shifted = threshold + strictness
-    return float(norm.cdf(shifted)), float(norm.cdf(shifted - separation))
+_NORMAL = NormalDist()
 
 
 class ScreeningPolicy(Policy):
@@ -50,3 +39,19 @@ class ScreeningPolicy(Policy):
         low=-1.5,
         high=1.5,
     )
+
+    def drop_chances(
+        self, false_negative_rate: float, false_positive_rate: float
+    ) -> tuple[float, float]:
+        """``(P(drop | unrealistic), P(drop | realistic))`` for a check with these error rates.
+
+        0 and 0 when the policy does not screen.
+        """
+        if not self.enabled:
+            return 0.0, 0.0
+        fn = min(max(false_negative_rate, _EDGE), 1 - _EDGE)
+        fp = min(max(false_positive_rate, _EDGE), 1 - _EDGE)
+        threshold = _NORMAL.inv_cdf(1 - fn)
+        separation = threshold - _NORMAL.inv_cdf(fp)
+        shifted = threshold + self.strictness
+        return _NORMAL.cdf(shifted), _NORMAL.cdf(shifted - separation)

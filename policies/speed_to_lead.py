@@ -12,8 +12,10 @@ responders who only work new leads (screening, first calls, follow-ups).
 
 from __future__ import annotations
 
+from pydantic import Field
+
 from policies.base import Policy, param
-from sim.schema import PositiveMinutes, Probability
+from sim.config._types import PositiveMinutes, Probability
 
 
 class SpeedToLeadPolicy(Policy):
@@ -46,3 +48,28 @@ class SpeedToLeadPolicy(Policy):
         lead-response validation override this to force delays.
         """
         return 0.0
+
+
+class ForcedDelay(SpeedToLeadPolicy):
+    """Hold each new lead for a random delay before its first attempt (for experiments).
+
+    The delay is uniform within each ``[start, end)`` range, a range being chosen
+    with probability proportional to its weight, using the lead's own luck.
+    """
+
+    name = "forced_delay"
+
+    ranges: list[tuple[float, float, float]] = Field(
+        default=[(0.0, 120.0, 2.0), (1440.0, 4320.0, 1.0)],
+        description="(start minutes, end minutes, weight) of the first-attempt delay",
+    )
+
+    def hold_minutes(self, luck: float) -> float:
+        total = sum(weight for _, _, weight in self.ranges)
+        position = luck * total
+        for start, end, weight in self.ranges:
+            if position < weight:
+                return start + (end - start) * position / weight
+            position -= weight
+        start, end, _ = self.ranges[-1]
+        return end

@@ -18,15 +18,17 @@ import importlib
 from typing import Any
 
 _EXPORTS = {
-    "KPIS": "sim.kpis",
+    "KPIS": "sim.engine",
     "Cadence": "policies.cadence",
-    "ConfigError": "sim.experiment",
+    "ConfigError": "sim.config",
     "Experiment": "sim.experiment",
-    "RunResult": "sim.runner",
+    "RunResult": "sim.analysis",
     "SalesFloor": "sim.engine",
-    "Scenario": "sim.scenario",
+    "Scenario": "sim.config",
+    "compare": "sim.analysis",
     "load_experiment": "sim.experiment",
-    "run": "sim.runner",
+    "run": "sim.analysis",
+    "sweep": "sim.analysis",
     "validate_experiment": "sim.experiment",
 }
 
@@ -34,7 +36,7 @@ __all__ = sorted(_EXPORTS)
 
 
 def __getattr__(name: str) -> Any:
-    # Imported on first use: `policies` builds on `sim.schema`, so `sim` must not
+    # Imported on first use: `policies` builds on `sim.config._types`, so `sim` must not
     # import `policies` while it is itself being imported.
     if name in _EXPORTS:
         return getattr(importlib.import_module(_EXPORTS[name]), name)

@@ -18,13 +18,13 @@ from typing import NoReturn
 
 from tqdm import tqdm
 
-from policies.staffing import staffed_groups
-from sim.display import comparison_tables, summary_table, sweep_table
-from sim.experiment import DEFAULT_EXPERIMENT, ConfigError, Experiment, load_experiment
-from sim.kpis import KPIS
-from sim.outputs import tidy_tables
-from sim.results import DEFAULT_RESULTS, fill_run_folder, run_folder
-from sim.runner import default_jobs, run
+from sim.analysis.outputs import tidy_tables
+from sim.analysis.replications import default_jobs, run
+from sim.config import ConfigError
+from sim.engine.kpis import KPIS
+from sim.experiment import DEFAULT_EXPERIMENT, Experiment, load_experiment
+from sim.report.display import comparison_tables, summary_table, sweep_table
+from sim.report.run_folder import DEFAULT_RESULTS, fill_run_folder, run_folder
 
 
 def _whole_number(minimum: int) -> Callable[[str], int]:
@@ -73,17 +73,12 @@ def _overrides(args: argparse.Namespace) -> list[str]:
     return [*args.overrides, *extra]
 
 
-def staffed_rep_count(experiment: Experiment) -> int:
-    """Reps on the team once the cadence's staffing policy is applied."""
-    return sum(r + o for _, r, o in staffed_groups(experiment.scenario, experiment.policy))
-
-
 def cmd_check(args: argparse.Namespace) -> int:
     experiment = load_experiment(args.experiment, _overrides(args))
     scenario = experiment.scenario
     print(
         f"{args.experiment or DEFAULT_EXPERIMENT}: OK: experiment {experiment.name!r}, "
-        f"{len(scenario.sources)} lead source(s), {staffed_rep_count(experiment)} reps, "
+        f"{len(scenario.sources)} lead source(s), {experiment.policy.rep_count(scenario)} reps, "
         f"{experiment.replications} replications"
     )
     return 0
@@ -126,7 +121,7 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 
 def cmd_compare(args: argparse.Namespace) -> int:
-    from sim.compare import HalfWidthTarget, arms, compare
+    from sim.analysis.comparison import HalfWidthTarget, arms, compare
 
     experiment = load_experiment(args.experiment, _overrides(args))
     source = str(args.experiment or DEFAULT_EXPERIMENT)
@@ -190,7 +185,7 @@ def cmd_compare(args: argparse.Namespace) -> int:
 
 
 def cmd_sweep(args: argparse.Namespace) -> int:
-    from sim.sweep import MAX_POINTS_WITHOUT_CONFIRMATION, Checkpoint, sweep, sweep_points
+    from sim.analysis.sweeps import MAX_POINTS_WITHOUT_CONFIRMATION, Checkpoint, sweep, sweep_points
 
     experiment = load_experiment(args.experiment, _overrides(args))
     source = str(args.experiment or DEFAULT_EXPERIMENT)
@@ -265,7 +260,7 @@ def cmd_sweep(args: argparse.Namespace) -> int:
 def _sweep_folder(args: argparse.Namespace, experiment: Experiment) -> tuple[Path, Path]:
     """The ``.partial`` folder to fill (new, or the one to resume) and the results root."""
     from sim.experiment import read_yaml
-    from sim.results import PARTIAL_SUFFIX, new_partial_folder
+    from sim.report.run_folder import PARTIAL_SUFFIX, new_partial_folder
 
     if args.resume is None:
         return new_partial_folder(args.out, experiment.name), args.out
@@ -293,8 +288,8 @@ def _sweep_folder(args: argparse.Namespace, experiment: Experiment) -> tuple[Pat
 
 
 def cmd_tune(args: argparse.Namespace) -> int:
-    from sim import tuning
-    from sim.compare import compare
+    from sim.analysis.comparison import compare
+    from sim.tuning import study as tuning
 
     experiment = load_experiment(args.experiment, _overrides(args))
     if experiment.tune is None:
@@ -411,7 +406,7 @@ def cmd_tune(args: argparse.Namespace) -> int:
 
 
 def cmd_report(args: argparse.Namespace) -> int:
-    from sim.report import write_report
+    from sim.report.report import write_report
 
     folder: Path = args.run_dir
     if not (folder / "manifest.json").exists():
@@ -424,14 +419,14 @@ def cmd_report(args: argparse.Namespace) -> int:
 
 
 def cmd_calibrate(args: argparse.Namespace) -> int:
-    from sim.calibrate import (
+    from sim.calibration.calibrate import (
         CalibrationOptions,
         calibrate,
         default_report_path,
         experiment_name,
         write_calibration,
     )
-    from sim.crm import ReadOptions, parse_mapping
+    from sim.calibration.crm import ReadOptions, parse_mapping
 
     if args.tz is not None:
         import zoneinfo
@@ -487,7 +482,7 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
 
 
 def cmd_export_leads(args: argparse.Namespace) -> int:
-    from sim.crm import export_replication
+    from sim.calibration.crm import export_replication
 
     leads, activities, n_leads, n_activities = export_replication(
         args.run_dir, args.replication, args.out
@@ -504,7 +499,7 @@ class _Parser(argparse.ArgumentParser):
 
 
 def cmd_validate(args: argparse.Namespace) -> int:
-    from sim.validation import validate, validation_table
+    from sim.validation.checks import validate, validation_table
 
     started = time.perf_counter()
     rows = validate(quick=args.quick, jobs=args.jobs, seed=args.seed)

@@ -74,7 +74,9 @@ def main() -> int:
     ]
     for line in differing:
         print(f"DIFFERENT  {line}")
-    print(f"{len(current) * len(TABLES) - len(differing)} of {len(current) * len(TABLES)} tables identical ({key})")
+    print(
+        f"{len(current) * len(TABLES) - len(differing)} of {len(current) * len(TABLES)} tables identical ({key})"
+    )
     return 1 if differing else 0
 
 

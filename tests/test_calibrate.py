@@ -22,10 +22,10 @@ import pytest
 import yaml
 from scipy import stats
 
-from sim.calendar import PROFILE_PRESETS
-from sim.calibrate import CalibrationOptions, calibrate
+from sim.calibration.calibrate import CalibrationOptions, calibrate
+from sim.calibration.crm import read_activities, read_leads
 from sim.cli import main
-from sim.crm import read_activities, read_leads
+from sim.config.calendar import PROFILE_PRESETS
 from sim.experiment import load_experiment
 
 TRUTH = {

@@ -17,9 +17,9 @@ import yaml
 
 import sim.cli
 from sim.cli import main
+from sim.engine.kpis import KPIS
 from sim.experiment import load_experiment
-from sim.kpis import KPIS
-from sim.results import _RunFolder
+from sim.report.run_folder import _RunFolder
 
 TABLES = ("replications", "summary", "first_attempts", "hourly")
 RUN_FILES = {"config.yaml", "manifest.json", *(f"{t}.csv" for t in TABLES)}

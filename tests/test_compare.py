@@ -10,10 +10,11 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from sim.analysis.comparison import HalfWidthTarget, compare
+from sim.analysis.stats import t_halfwidth
 from sim.cli import main
-from sim.compare import HalfWidthTarget, compare
-from sim.experiment import ConfigError, load_experiment
-from sim.stats import t_halfwidth
+from sim.config import ConfigError
+from sim.experiment import load_experiment
 
 
 def _with_variants(data: dict[str, Any], **extra: Any) -> dict[str, Any]:

@@ -13,10 +13,17 @@ from pathlib import Path
 
 import pytest
 
+from sim.calibration.crm import (
+    ReadOptions,
+    parse_mapping,
+    read_activities,
+    read_leads,
+    simulate_export,
+)
 from sim.cli import main
-from sim.crm import ReadOptions, parse_mapping, read_activities, read_leads, simulate_export
-from sim.experiment import ConfigError, load_experiment
-from sim.streams import replication_seeds
+from sim.config import ConfigError
+from sim.engine.streams import replication_seeds
+from sim.experiment import load_experiment
 
 SMALL = ["scenario.horizon=1w", "scenario.warmup=0m", "scenario.drain=1w"]
 

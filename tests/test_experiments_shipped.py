@@ -18,8 +18,8 @@ import pytest
 import yaml
 
 from sim.cli import main
+from sim.engine.kpis import KPIS
 from sim.experiment import load_experiment
-from sim.kpis import KPIS
 
 REPO = Path(__file__).resolve().parent.parent
 EXPERIMENTS = REPO / "experiments"

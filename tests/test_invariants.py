@@ -34,13 +34,12 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from policies.staffing import staffed_groups, staffing_problems
-from sim.arrivals import LeadDraw
-from sim.calendar import DAY_NAMES
-from sim.engine import SalesFloor
+from sim.config.calendar import DAY_NAMES
+from sim.engine.arrivals import LeadDraw
+from sim.engine.floor import SalesFloor
+from sim.engine.kpis import replication_kpis
+from sim.engine.people import CLOSER_WORK, LOST_REASONS, OPEN, RESPONDER_WORK, WON
 from sim.experiment import Experiment, validate_experiment
-from sim.kpis import replication_kpis
-from sim.work import CLOSER_WORK, LOST_REASONS, OPEN, RESPONDER_WORK, WON
 
 HOUR = 60
 DAY = 24 * HOUR
@@ -252,7 +251,7 @@ def experiments(draw: st.DrawFn) -> Experiment:
     }
     experiment = validate_experiment(data)
     # responder_share can still turn the only closers into responders: keep it out then.
-    if staffing_problems(experiment.scenario, experiment.policy):
+    if experiment.policy.staffing_problems(experiment.scenario):
         data["policy"]["speed_to_lead"]["responder_share"] = None
         experiment = validate_experiment(data)
     return experiment
@@ -444,7 +443,7 @@ def test_a_rep_does_one_thing_at_a_time_and_starts_only_on_shift(
     # Reps are numbered group by group, each group's responders (responder_share) first.
     roles = [
         role
-        for group, responders, others in staffed_groups(floor.scenario, floor.cadence)
+        for group, responders, others in floor.cadence.staffed_groups(floor.scenario)
         for role in ["responder"] * responders + [group.role] * others
     ]
     assert len(roles) == len(floor.reps)
@@ -533,9 +532,9 @@ def test_two_cadences_with_one_seed_meet_the_same_leads(
             "routing": experiment.policy.routing,
         }
     )
-    if staffing_problems(experiment.scenario, cadence):
+    if cadence.staffing_problems(experiment.scenario):
         cadence = cadence.model_copy(update={"staffing": experiment.policy.staffing})
-    if staffing_problems(experiment.scenario, cadence):
+    if cadence.staffing_problems(experiment.scenario):
         cadence = cadence.model_copy(update={"speed_to_lead": experiment.policy.speed_to_lead})
     second = experiment.model_copy(update={"policy": cadence})
     a = _regular_leads(run_recorded(experiment, seed))

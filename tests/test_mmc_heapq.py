@@ -1,4 +1,4 @@
-"""The heapq M/M/c+M baseline must agree with the Erlang A formulas in sim.queueing."""
+"""The heapq M/M/c+M baseline must agree with the Erlang A formulas in sim.validation.erlang."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import math
 import pytest
 
 from benchmarks.mmc_heapq import simulate_mmc_heapq
-from sim.queueing import erlang_a
+from sim.validation.erlang import erlang_a
 
 LAM, MU, SERVERS, THETA = 9.0, 1.0, 10, 0.5
 CUSTOMERS = 200_000

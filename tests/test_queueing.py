@@ -1,4 +1,4 @@
-"""Tests for sim.queueing against closed forms and independently written formulas."""
+"""Tests for sim.validation.erlang against closed forms and independently written formulas."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from dataclasses import fields
 import pytest
 from scipy.special import hyp1f1
 
-from sim.queueing import QueueMetrics, erlang_a, erlang_c
+from sim.validation.erlang import QueueMetrics, erlang_a, erlang_c
 
 
 def _erlang_c_direct(load: float, servers: int) -> float:

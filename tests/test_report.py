@@ -12,11 +12,11 @@ import pytest
 import yaml
 from scipy import stats
 
-from sim.display import format_value
-from sim.kpis import KPIS
-from sim.plots import figures_for, load_run
-from sim.report import build_summary, write_report
-from sim.tally import BINS, bin_upper_edges
+from sim.engine.kpis import KPIS
+from sim.engine.tally import BINS, bin_upper_edges
+from sim.report.display import format_value
+from sim.report.figures import figures_for, load_run
+from sim.report.report import build_summary, write_report
 
 WEEKS = 13.0
 REPLICATIONS = 6

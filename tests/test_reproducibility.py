@@ -5,8 +5,8 @@ from __future__ import annotations
 import pandas as pd
 
 from sim import load_experiment, run
-from sim.engine import SalesFloor
-from sim.streams import replication_seeds
+from sim.engine.floor import SalesFloor
+from sim.engine.streams import replication_seeds
 
 SMALL = [
     "scenario.horizon=2w",

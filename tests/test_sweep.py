@@ -9,7 +9,7 @@ from typing import Any
 import pandas as pd
 import pytest
 
-import sim.sweep
+import sim.analysis.sweeps
 from sim.cli import main
 
 
@@ -50,21 +50,21 @@ def test_sweep_results_do_not_depend_on_jobs_or_interruption(
     assert len(one) == 4 * 2
 
     # Interrupt after two points have been checkpointed, then resume.
-    saved = sim.sweep.Checkpoint.save
+    saved = sim.analysis.sweeps.Checkpoint.save
     calls = {"n": 0}
 
-    def save_then_interrupt(self: sim.sweep.Checkpoint, *args: Any) -> None:
+    def save_then_interrupt(self: sim.analysis.sweeps.Checkpoint, *args: Any) -> None:
         saved(self, *args)
         calls["n"] += 1
         if calls["n"] == 2:
             raise KeyboardInterrupt
 
-    monkeypatch.setattr(sim.sweep.Checkpoint, "save", save_then_interrupt)
+    monkeypatch.setattr(sim.analysis.sweeps.Checkpoint, "save", save_then_interrupt)
     out = tmp_path / "interrupted"
     assert _run(path, out, "-j", "1") == 130
     assert "--resume" in capsys.readouterr().err
     (partial,) = (out / "tiny").glob("*.partial")
-    monkeypatch.setattr(sim.sweep.Checkpoint, "save", saved)
+    monkeypatch.setattr(sim.analysis.sweeps.Checkpoint, "save", saved)
     assert _run(path, out, "--resume", str(partial), "-j", "2") == 0
     assert not partial.exists()
     resumed = pd.read_csv(_only_folder(out) / "replications.csv")

@@ -1,14 +1,14 @@
 """The engine, set up as a textbook queue, must reproduce Erlang C and Erlang A.
 
 Each simulated measure's 99.9% confidence interval (t-based, over independent
-replications) must contain the exact value from :mod:`sim.queueing`.
+replications) must contain the exact value from :mod:`sim.validation.erlang`.
 """
 
 from __future__ import annotations
 
 import pytest
 
-from sim.theory import compare_with_theory
+from sim.validation.theory import compare_with_theory
 
 CASES = [
     pytest.param(9.0, 1.0, 10, None, id="erlang-c-rho0.9"),

@@ -212,8 +212,9 @@ def test_a_worker_waits_for_the_creator_of_the_study_to_set_it_up(
 ) -> None:
     # Workers started together: one creates the study, then enqueues the baseline and stores
     # the study's identity (experiment, space, ...); the others find it before that is done.
-    from sim import tuning
-    from sim.experiment import ConfigError, validate_experiment
+    from sim.config import ConfigError
+    from sim.experiment import validate_experiment
+    from sim.tuning import study as tuning
 
     experiment = validate_experiment(tune_data(tiny), "tiny")
     spec = tuning.StorageSpec(None, tmp_path / "tiny.journal")
@@ -331,8 +332,8 @@ def test_a_finished_study_still_fails_the_trial_of_a_dead_worker(
 ) -> None:
     # The rerun after a kill may find --trials reached already: it runs no trial, yet the
     # dead worker's trial must not stay RUNNING.
-    from sim import tuning
     from sim.experiment import validate_experiment
+    from sim.tuning import study as tuning
 
     monkeypatch.setenv("SALESPULSE_TUNE_HEARTBEAT_SECONDS", "1")
     monkeypatch.setenv("SALESPULSE_TUNE_GRACE_SECONDS", "1")
@@ -358,14 +359,14 @@ def test_a_finished_study_still_fails_the_trial_of_a_dead_worker(
 def test_a_killed_writer_does_not_leave_the_journal_locked(tmp_path: Path) -> None:
     import fcntl
 
-    from sim.tuning import _ProcessFileLock
+    from sim.tuning.study import _ProcessFileLock
 
     path = tmp_path / "study.journal.flock"
     holder = subprocess.Popen(
         [
             sys.executable,
             "-c",
-            "import sys, time; from pathlib import Path; from sim.tuning import _ProcessFileLock; "
+            "import sys, time; from pathlib import Path; from sim.tuning.study import _ProcessFileLock; "
             "_ProcessFileLock(Path(sys.argv[1])).acquire(); print('locked', flush=True); "
             "time.sleep(120)",
             str(path),

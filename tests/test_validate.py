@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 
 from sim.cli import main
-from sim.lead_response import PUBLISHED, ratio_checks
-from sim.tally import BINS, OUTCOMES, delay_bin
+from sim.engine.tally import BINS, OUTCOMES, delay_bin
+from sim.validation.lead_response import PUBLISHED, ratio_checks
 
 
 def _counts(rate_of_minutes, leads_per_bin: int = 1_000) -> np.ndarray:

@@ -45,20 +45,20 @@ ROOT = Path(__file__).resolve().parents[2]
 if str(ROOT) not in sys.path:  # run as a plain script from anywhere
     sys.path.insert(0, str(ROOT))
 
-from sim.durations import format_duration  # noqa: E402
+from policies.speed_to_lead import ForcedDelay  # noqa: E402
+from sim.analysis.replications import run, run_many  # noqa: E402
+from sim.config.durations import format_duration  # noqa: E402
+from sim.config.scenario import ResponseModel  # noqa: E402
+from sim.engine.streams import replication_seeds  # noqa: E402
 from sim.experiment import DEFAULT_EXPERIMENT, load_experiment  # noqa: E402
-from sim.lead_response import (  # noqa: E402
+from sim.validation.lead_response import (  # noqa: E402
     PUBLISHED,
     TOLERANCE_FACTOR,
-    ForcedDelay,
     RatioCheck,
     first_attempt_counts,
     lead_response_experiment,
     ratio_checks,
 )
-from sim.runner import run, run_many  # noqa: E402
-from sim.scenario import ResponseModel  # noqa: E402
-from sim.streams import replication_seeds  # noqa: E402
 
 Curve = Callable[[np.ndarray], np.ndarray]
 

@@ -1,0 +1,214 @@
+"""Compare cadences on common random numbers: paired differences, ranking, adaptive stopping.
+
+Every cadence (the baseline and each variant) runs on the same replication
+seeds, so replication *i* of every cadence meets the same leads with the same
+luck, and the difference between two cadences is measured replication by
+replication. Paired differences have much narrower confidence intervals than
+the difference of two independent means: that is the point of common random
+numbers.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import pandas as pd
+
+from sim.analysis.outputs import ReplicationOutput, RunResult, replication_output
+from sim.analysis.replications import Job, Progress, run_jobs
+from sim.analysis.stats import paired_differences
+from sim.config import ConfigError
+from sim.engine.kpis import KPIS
+from sim.engine.streams import replication_seeds
+from sim.experiment import Experiment, merge_config, validate_experiment
+from sim.report.display import format_value
+
+
+def arms(experiment: Experiment, source: str = "<experiment>") -> list[tuple[str, Experiment]]:
+    """``(label, experiment)`` for the baseline and each variant, baseline first.
+
+    A variant is the baseline with its ``policy`` and ``scenario`` overrides merged
+    in; a variant that names a field that does not exist is a :class:`ConfigError`.
+    """
+    comparison = experiment.compare
+    if comparison is None:
+        raise ConfigError(
+            f"{source}: no compare: section; expected a baseline label and a list of variants"
+        )
+    base = experiment.to_config(designs=False)
+    result = [(comparison.baseline, validate_experiment(base, source))]
+    for index, variant in enumerate(comparison.variants):
+        merged = merge_config(base, {"policy": variant.policy, "scenario": variant.scenario})
+        where = f"{source}: compare.variants[{index}] ({variant.name}) overrides"
+        result.append((variant.name, validate_experiment(merged, where)))
+    return result
+
+
+@dataclass(frozen=True)
+class HalfWidthTarget:
+    """How narrow the paired-difference CIs must get: absolute, or relative to the baseline."""
+
+    value: float
+    relative: bool
+
+    @classmethod
+    def parse(cls, text: str) -> HalfWidthTarget:
+        match = re.fullmatch(r"\s*([0-9]*\.?[0-9]+)\s*(%?)\s*", text)
+        if not match or float(match.group(1)) <= 0:
+            raise ConfigError(
+                f"--target-halfwidth {text!r}: expected a positive number (absolute, in the KPI's unit) "
+                "or a percentage of the baseline mean such as 2%"
+            )
+        value = float(match.group(1))
+        return cls(value / 100 if match.group(2) else value, bool(match.group(2)))
+
+    def limit(self, baseline_mean: float) -> float:
+        return self.value * abs(baseline_mean) if self.relative else self.value
+
+    def describe(self, kpi: str) -> str:
+        return f"±{self.value:.3g}%" if self.relative else f"±{format_value(KPIS[kpi], self.value)}"
+
+
+@dataclass(frozen=True)
+class ComparisonResult:
+    """Every cadence's results on the same seeds, paired differences and a ranking."""
+
+    baseline: str
+    kpi: str
+    results: list[RunResult]
+    differences: pd.DataFrame
+    """Long table: policy, kpi and the columns of :func:`sim.stats.paired_differences`."""
+    ranking: pd.DataFrame
+    stopped_because: str
+
+    @property
+    def replications(self) -> int:
+        return len(self.results[0].replications)
+
+
+def _ranking(
+    results: list[RunResult], differences: pd.DataFrame, baseline: str, kpi: str
+) -> pd.DataFrame:
+    """Policies ordered by *kpi*; neighbours whose paired difference CI contains 0 share a group."""
+    better_high = KPIS[kpi].higher_is_better is not False
+    order = sorted(results, key=lambda r: r.summary.loc[kpi, "mean"], reverse=better_high)
+    rows = []
+    group = 1
+    for rank, result in enumerate(order, start=1):
+        if rank > 1:
+            previous = order[rank - 2]
+            gap = paired_differences(previous.replications[[kpi]], result.replications[[kpi]]).loc[
+                kpi
+            ]
+            if not (gap["ci_low"] <= 0 <= gap["ci_high"]):
+                group += 1
+        summary = result.summary.loc[kpi]
+        if result.label == baseline:
+            verdict = "the baseline"
+        else:
+            d = differences[
+                (differences["policy"] == result.label) & (differences["kpi"] == kpi)
+            ].iloc[0]
+            span = f"{d['relative_difference']:+.1%} (95% CI {d['relative_ci_low']:+.1%} to {d['relative_ci_high']:+.1%})"
+            if d["ci_low"] <= 0 <= d["ci_high"]:
+                verdict = f"cannot be told apart from {baseline}: {span}"
+            else:
+                improves = (d["mean_difference"] > 0) == better_high
+                verdict = f"{'better' if improves else 'worse'} than {baseline}: {span}"
+        rows.append(
+            {
+                "rank": rank,
+                "policy": result.label,
+                "kpi": kpi,
+                "mean": summary["mean"],
+                "ci_low": summary["ci_low"],
+                "ci_high": summary["ci_high"],
+                "group": group,
+                "verdict": verdict,
+            }
+        )
+    return pd.DataFrame(rows)
+
+
+def compare(
+    experiment: Experiment,
+    *,
+    replications: int | None = None,
+    jobs: int = 1,
+    target: HalfWidthTarget | None = None,
+    max_replications: int | None = None,
+    progress: Progress | None = None,
+    on_batch: Callable[[int, float], None] | None = None,
+    source: str = "<experiment>",
+    first_replication: int = 0,
+) -> ComparisonResult:
+    """Run the baseline and every variant on the same seeds and compare them.
+
+    With a *target*, replications are added in batches (the first batch's size)
+    until every variant's paired-difference CI on the comparison KPI is that
+    narrow, or *max_replications* is reached. *on_batch(n, widest half-width)*
+    reports progress between batches. *first_replication* skips that many seeds of
+    the sequence, e.g. to confirm a tuned cadence on seeds the search never saw.
+    """
+    labelled = arms(experiment, source)
+    comparison = experiment.compare
+    assert comparison is not None
+    kpi = comparison.kpi
+    batch = replications or experiment.replications
+    limit = max(max_replications or 10 * batch, batch)
+    outputs: dict[str, list[ReplicationOutput]] = {label: [] for label, _ in labelled}
+    done = 0
+    while True:
+        goal = min(done + batch, limit) if target else batch
+        seeds = replication_seeds(experiment.seed, first_replication + goal)[
+            first_replication + done :
+        ]
+        jobs_list = [Job(e.scenario, e.policy, seed) for _, e in labelled for seed in seeds]
+        batch_outputs = run_jobs(jobs_list, jobs, progress, replication_output)
+        for position, (label, _) in enumerate(labelled):
+            outputs[label].extend(
+                batch_outputs[position * len(seeds) : (position + 1) * len(seeds)]
+            )
+        done = goal
+        results = [RunResult.from_outputs(label, e, outputs[label]) for label, e in labelled]
+        differences = _differences(results)
+        if target is None:
+            stopped = f"fixed number of replications ({done})"
+            break
+        widest, allowed = _widest_halfwidth(differences, kpi, target)
+        if on_batch:
+            on_batch(done, widest)
+        if widest <= allowed:
+            stopped = (
+                f"target reached: every paired difference in {kpi} is within {target.describe(kpi)} "
+                f"after {done} replications"
+            )
+            break
+        if done >= limit:
+            stopped = (
+                f"--max-replications {limit} reached: the widest paired-difference half-width in {kpi} is "
+                f"{format_value(KPIS[kpi], widest)}, above the target {target.describe(kpi)}"
+            )
+            break
+    ranking = _ranking(results, differences, comparison.baseline, kpi)
+    return ComparisonResult(comparison.baseline, kpi, results, differences, ranking, stopped)
+
+
+def _differences(results: list[RunResult]) -> pd.DataFrame:
+    baseline = results[0]
+    frames = {
+        r.label: paired_differences(baseline.replications, r.replications) for r in results[1:]
+    }
+    return pd.concat(frames, names=["policy", "kpi"]).reset_index()
+
+
+def _widest_halfwidth(
+    differences: pd.DataFrame, kpi: str, target: HalfWidthTarget
+) -> tuple[float, float]:
+    rows = differences[differences["kpi"] == kpi]
+    widest = float(((rows["ci_high"] - rows["ci_low"]) / 2).max())
+    allowed = target.limit(float(rows["baseline_mean"].iloc[0]))
+    return (widest if math.isfinite(widest) else math.inf), allowed

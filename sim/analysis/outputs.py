@@ -1,0 +1,112 @@
+"""What replications leave behind, and the tidy tables made from it.
+
+A replication yields its KPIs plus a few distributions the plots need: the
+first-attempt tally (leads by time to first attempt and how far they got) and
+rep time, on-shift time and backlog by hour of the week. :class:`RunResult`
+gathers all replications of one cadence.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+import numpy as np
+import pandas as pd
+
+from sim.analysis.stats import summarise
+from sim.engine.kpis import replication_kpis
+from sim.engine.tally import OUTCOMES, bin_upper_edges
+
+if TYPE_CHECKING:
+    from sim.engine.floor import SalesFloor
+    from sim.experiment import Experiment
+
+
+@dataclass(frozen=True)
+class ReplicationOutput:
+    """One replication's KPIs and distributions."""
+
+    kpis: dict[str, float]
+    first_attempts: np.ndarray
+    """Tally counts: rows as in :data:`sim.engine.tally.OUTCOMES`, columns delay bins."""
+    busy_by_hour: np.ndarray
+    """Rep minutes busy (on shift) in each of the 168 hours of the week, over the window."""
+    on_shift_by_hour: np.ndarray
+    """Rep minutes on shift in each hour of the week, over the window."""
+    backlog_by_hour: np.ndarray
+    """Task-minutes waiting in each hour of the week, over the window."""
+
+
+def replication_output(floor: SalesFloor) -> ReplicationOutput:
+    """The measure used by run and compare: KPIs plus distributions for the plots."""
+    return ReplicationOutput(
+        replication_kpis(floor),
+        floor.first_attempts.counts,
+        np.asarray(floor.busy_by_hour),
+        np.asarray(floor.on_shift_by_hour()),
+        np.asarray(floor.backlog_by_hour),
+    )
+
+
+@dataclass(frozen=True)
+class RunResult:
+    """All replications of one cadence: KPI table, summary and distributions."""
+
+    label: str
+    experiment: Experiment
+    replications: pd.DataFrame
+    """One row of KPIs per replication (index: replication)."""
+    summary: pd.DataFrame
+    """Per KPI: n, mean, sd, ci_low, ci_high, half_width (index: KPI)."""
+    first_attempts: np.ndarray
+    """Tally counts summed over replications."""
+    hourly: pd.DataFrame
+    """Per hour of the week: busy, on-shift and backlog minutes, averaged per replication."""
+
+    @classmethod
+    def from_outputs(
+        cls, label: str, experiment: Experiment, outputs: list[ReplicationOutput]
+    ) -> RunResult:
+        table = pd.DataFrame([output.kpis for output in outputs])
+        table.index.name = "replication"
+        hourly = pd.DataFrame(
+            {
+                "busy_minutes": np.mean([o.busy_by_hour for o in outputs], axis=0),
+                "on_shift_minutes": np.mean([o.on_shift_by_hour for o in outputs], axis=0),
+                "backlog_task_minutes": np.mean([o.backlog_by_hour for o in outputs], axis=0),
+            }
+        )
+        hourly.index.name = "hour_of_week"
+        counts = np.sum([o.first_attempts for o in outputs], axis=0)
+        return cls(label, experiment, table, summarise(table), counts, hourly)
+
+    def first_attempts_table(self) -> pd.DataFrame:
+        """Non-empty delay bins: ``delay_minutes_low, delay_minutes_high`` and a count per outcome."""
+        upper = bin_upper_edges()
+        lower = np.concatenate(([0.0], upper[:-2], [upper[-2]]))
+        table = pd.DataFrame(self.first_attempts.T, columns=list(OUTCOMES))
+        table.insert(0, "delay_minutes_high", upper)
+        table.insert(0, "delay_minutes_low", lower)
+        return table[table["leads"] > 0].reset_index(drop=True)
+
+
+def tidy_tables(results: list[RunResult]) -> dict[str, pd.DataFrame]:
+    """The run-folder tables for one or more cadences, each row labelled by ``policy``.
+
+    ``replications`` (policy, replication, KPIs), ``summary`` (policy, kpi, statistics),
+    ``first_attempts`` (policy, delay bin, counts) and ``hourly`` (policy, hour of week, minutes).
+    """
+
+    def stacked(frames: dict[str, pd.DataFrame], index_name: str) -> pd.DataFrame:
+        table = pd.concat(frames, names=["policy", index_name]).reset_index()
+        return table
+
+    return {
+        "replications": stacked({r.label: r.replications for r in results}, "replication"),
+        "summary": stacked({r.label: r.summary for r in results}, "kpi"),
+        "first_attempts": pd.concat(
+            [r.first_attempts_table().assign(policy=r.label) for r in results], ignore_index=True
+        ).pipe(lambda t: t[["policy", *[c for c in t.columns if c != "policy"]]]),
+        "hourly": stacked({r.label: r.hourly for r in results}, "hour_of_week"),
+    }

@@ -1,0 +1,173 @@
+"""Parameter sweeps: a grid of settings, all on the same replication seeds, resumable.
+
+Every point runs the same replication seeds (common random numbers across
+points), so differences between neighbouring points are not noise from new
+leads. Each finished point is appended to a checkpoint file in the run's
+``<run-id>.partial`` folder; an interrupted sweep resumes from there with
+``--resume`` and gives exactly the numbers an uninterrupted one would.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import os
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from sim.analysis.replications import Job, Progress, run_jobs
+from sim.analysis.stats import summarise
+from sim.config import ConfigError
+from sim.engine.kpis import KPIS
+from sim.engine.streams import replication_seeds
+from sim.experiment import Experiment, set_field, validate_experiment
+
+MAX_POINTS_WITHOUT_CONFIRMATION = 10_000
+CHECKPOINT = "points.jsonl"
+"""One JSON line per finished point: its index, values and per-replication KPIs."""
+
+
+def _label(value: Any) -> Any:
+    """A sweep value as a table cell: numbers stay numbers, anything else becomes text."""
+    return value if isinstance(value, int | float | str | bool) else json.dumps(value)
+
+
+def sweep_points(
+    experiment: Experiment, source: str = "<experiment>"
+) -> list[tuple[dict[str, Any], Experiment]]:
+    """Every point of the sweep as ``(values, experiment)``; a bad point is a :class:`ConfigError`."""
+    design = experiment.sweep
+    if design is None:
+        raise ConfigError(f"{source}: no sweep: section; expected a grid or a list of points")
+    base = experiment.to_config(designs=False)
+    points = []
+    for index, values in enumerate(design.each_point()):
+        data = copy.deepcopy(base)
+        described = ", ".join(f"{path}={value}" for path, value in values.items())
+        where = f"{source}: sweep point {index} ({described})"
+        for path, value in values.items():
+            set_field(data, path, value, f"{where}: {path}")
+        points.append((values, validate_experiment(data, where)))
+    return points
+
+
+@dataclass(frozen=True)
+class SweepResult:
+    """Per point and replication KPIs, and a summary per point."""
+
+    experiment: Experiment
+    parameters: list[str]
+    points: pd.DataFrame
+    """point, one column per parameter."""
+    replications: pd.DataFrame
+    """point, parameters, replication, KPIs."""
+    summary: pd.DataFrame
+    """point, parameters, kpi, n, mean, sd, ci_low, ci_high, half_width."""
+
+    def best_point(self, kpi: str | None = None) -> pd.Series:
+        """The summary row of the point with the best mean *kpi* (default: the sweep's KPI)."""
+        kpi = kpi or (self.experiment.sweep.kpi if self.experiment.sweep else "profit")
+        rows = self.summary[self.summary["kpi"] == kpi]
+        best = (
+            rows["mean"].idxmin() if KPIS[kpi].higher_is_better is False else rows["mean"].idxmax()
+        )
+        return rows.loc[best]
+
+
+class Checkpoint:
+    """Finished points of a sweep, appended one JSON line at a time (safe against Ctrl-C and kills)."""
+
+    def __init__(self, folder: Path) -> None:
+        self.path = folder / CHECKPOINT
+
+    def load(self) -> dict[int, list[dict[str, float]]]:
+        if not self.path.exists():
+            return {}
+        finished = {}
+        for line in self.path.read_text(encoding="utf-8").splitlines():
+            try:
+                record = json.loads(line)
+            except json.JSONDecodeError:  # a line cut short by a kill: that point runs again
+                continue
+            finished[int(record["point"])] = record["replications"]
+        return finished
+
+    def save(
+        self, point: int, values: dict[str, Any], replications: list[dict[str, float]]
+    ) -> None:
+        line = json.dumps(
+            {"point": point, "values": values, "replications": replications}, allow_nan=True
+        )
+        with self.path.open("a", encoding="utf-8") as handle:
+            handle.write(line + "\n")
+            handle.flush()
+            os.fsync(handle.fileno())
+
+
+def sweep(
+    experiment: Experiment,
+    *,
+    jobs: int = 1,
+    progress: Progress | None = None,
+    checkpoint: Checkpoint | None = None,
+    source: str = "<experiment>",
+    on_point: Callable[[int], None] | None = None,
+) -> SweepResult:
+    """Run every point of the sweep on the same seeds; points already in *checkpoint* are skipped."""
+    points = sweep_points(experiment, source)
+    design = experiment.sweep
+    assert design is not None
+    n = experiment.replications
+    seeds = replication_seeds(experiment.seed, n)
+    finished = checkpoint.load() if checkpoint else {}
+    todo = [index for index in range(len(points)) if index not in finished]
+    partial: dict[int, dict[int, dict[str, float]]] = {index: {} for index in todo}
+
+    def collect(job_index: int, kpis: dict[str, float]) -> None:
+        point = todo[job_index // n]
+        partial[point][job_index % n] = kpis
+        if len(partial[point]) == n:
+            finished[point] = [partial[point][r] for r in range(n)]
+            if checkpoint:
+                checkpoint.save(point, points[point][0], finished[point])
+            if on_point:
+                on_point(point)
+
+    job_list = [
+        Job(points[i][1].scenario, points[i][1].policy, seed) for i in todo for seed in seeds
+    ]
+    run_jobs(job_list, jobs, progress, on_result=collect)
+    return _tables(experiment, design.parameters, points, finished)
+
+
+def _tables(
+    experiment: Experiment,
+    parameters: list[str],
+    points: list[tuple[dict[str, Any], Experiment]],
+    finished: dict[int, list[dict[str, float]]],
+) -> SweepResult:
+    point_rows, replication_frames, summary_frames = [], [], []
+    for index, (values, _) in enumerate(points):
+        labels = {path: _label(values[path]) for path in parameters}
+        point_rows.append({"point": index, **labels})
+        table = pd.DataFrame(finished[index])
+        table.index.name = "replication"
+        replication_frames.append(table.reset_index().assign(point=index, **labels))
+        summary = summarise(table).reset_index()
+        summary_frames.append(summary.assign(point=index, **labels))
+    leading = ["point", *parameters]
+
+    def ordered(frame: pd.DataFrame) -> pd.DataFrame:
+        return frame[[*leading, *[c for c in frame.columns if c not in leading]]]
+
+    return SweepResult(
+        experiment,
+        parameters,
+        pd.DataFrame(point_rows),
+        ordered(pd.concat(replication_frames, ignore_index=True)),
+        ordered(pd.concat(summary_frames, ignore_index=True)),
+    )

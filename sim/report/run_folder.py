@@ -1,0 +1,252 @@
+"""Run folders: every run's outputs, written atomically into a fresh folder.
+
+``results/<experiment>/<run-id>/`` holds the resolved config, a manifest
+(seed, versions, git commit, command line, wall time) and the tables. The folder
+is assembled under a hidden temporary name and renamed into place only when
+complete, so an interrupted or failed run never leaves a folder that looks
+finished, and an existing run is never overwritten.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+import shutil
+import subprocess
+import sys
+import time
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from importlib import metadata
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import pandas as pd
+import yaml
+
+if TYPE_CHECKING:
+    from sim.experiment import Experiment
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_RESULTS = Path("results")
+_PACKAGES = ("salespulse", "simpy", "numpy", "scipy", "pandas", "pydantic", "optuna", "matplotlib")
+
+
+def package_versions() -> dict[str, str]:
+    """Versions of Python and the packages that shape the numbers."""
+    versions = {"python": platform.python_version()}
+    for name in _PACKAGES:
+        try:
+            versions[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            versions[name] = "not installed"
+    return versions
+
+
+def git_commit() -> str | None:
+    """The source checkout's commit (with ``+dirty`` for uncommitted changes), if any."""
+    if not (REPO_ROOT / ".git").exists():
+        return None
+    try:
+        commit = subprocess.run(
+            ["git", "-C", str(REPO_ROOT), "rev-parse", "HEAD"],
+            capture_output=True,
+            text=True,
+            timeout=5,
+            check=True,
+        ).stdout.strip()
+        dirty = subprocess.run(
+            ["git", "-C", str(REPO_ROOT), "status", "--porcelain", "--untracked-files=no"],
+            capture_output=True,
+            text=True,
+            timeout=5,
+            check=True,
+        ).stdout.strip()
+    except (OSError, subprocess.SubprocessError):
+        return None
+    return commit + ("+dirty" if dirty else "")
+
+
+def command_line() -> str:
+    """The command as the user typed it (``python -m sim run ...``)."""
+    program = Path(sys.argv[0]).name if sys.argv else ""
+    if program == "__main__.py":
+        program = "python -m sim"
+    return " ".join([program, *sys.argv[1:]])
+
+
+def manifest(
+    seed: int, replications: int, jobs: int, wall_seconds: float, **extra: Any
+) -> dict[str, Any]:
+    """What a reader needs to reproduce a run."""
+    return {
+        "seed": seed,
+        "replications": replications,
+        "jobs": jobs,
+        "command": command_line(),
+        "finished_at": datetime.now(UTC).isoformat(timespec="seconds"),
+        "wall_seconds": round(wall_seconds, 3),
+        "git_commit": git_commit(),
+        "versions": package_versions(),
+        **extra,
+    }
+
+
+class _ReadableDumper(yaml.SafeDumper):
+    """Lists of plain numbers or strings on one line: profiles and step lists stay readable."""
+
+    def represent_list(self, data: list[Any]) -> yaml.Node:
+        flow = all(isinstance(item, int | float | str) for item in data)
+        return self.represent_sequence("tag:yaml.org,2002:seq", data, flow_style=flow)
+
+
+_ReadableDumper.add_representer(list, _ReadableDumper.represent_list)
+_ReadableDumper.add_representer(tuple, _ReadableDumper.represent_list)
+
+
+def dump_yaml(data: Any) -> str:
+    """YAML text for a config, in field order, with short lists on one line."""
+    return yaml.dump(data, Dumper=_ReadableDumper, sort_keys=False, allow_unicode=True, width=100)
+
+
+def _new_run_id(parent: Path) -> str:
+    stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
+    run_id, n = stamp, 1
+    while (parent / run_id).exists():
+        n += 1
+        run_id = f"{stamp}-{n}"
+    return run_id
+
+
+PARTIAL_SUFFIX = ".partial"
+"""A sweep interrupted part-way leaves ``<run-id>.partial/``, which ``--resume`` continues."""
+
+
+@contextmanager
+def run_folder(out: Path, experiment_name: str, partial: Path | None = None):
+    """Yield a folder to fill; on success it is renamed to ``out/<name>/<run-id>``.
+
+    By default the folder is a hidden temporary one, removed on any exception, so
+    nothing is left behind. With *partial* (a resumable sweep) the given
+    ``<run-id>.partial`` folder is filled instead and kept on failure or Ctrl-C.
+    The final path is ``folder.final`` once the block has finished.
+    """
+    parent = out / experiment_name
+    parent.mkdir(parents=True, exist_ok=True)
+    if partial is None:
+        stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
+        staging = parent / f".incomplete-{stamp}-{os.getpid()}-{time.monotonic_ns()}"
+        staging.mkdir()
+    else:
+        staging = partial
+        staging.mkdir(parents=True, exist_ok=True)
+    folder = _RunFolder(staging)
+    try:
+        yield folder
+        preferred = staging.name.removesuffix(PARTIAL_SUFFIX) if partial is not None else None
+        folder.final = _rename_fresh(staging, parent, preferred)
+    except BaseException:
+        if partial is None:
+            shutil.rmtree(staging, ignore_errors=True)
+        raise
+
+
+def new_partial_folder(out: Path, experiment_name: str) -> Path:
+    """A fresh ``<run-id>.partial`` path for a resumable run (not created yet)."""
+    parent = out / experiment_name
+    run_id = _new_run_id(parent)
+    while (parent / f"{run_id}{PARTIAL_SUFFIX}").exists():
+        run_id = _new_run_id(parent) + "-b"
+    return parent / f"{run_id}{PARTIAL_SUFFIX}"
+
+
+def _rename_fresh(staging: Path, parent: Path, preferred: str | None) -> Path:
+    """Rename *staging* to a run-id that does not exist yet (atomic; never replaces)."""
+    for attempt in range(100):
+        run_id = preferred if preferred and attempt == 0 else _new_run_id(parent)
+        final = parent / run_id
+        if final.exists():
+            continue
+        try:
+            staging.rename(final)
+        except OSError:
+            if final.exists():
+                continue
+            raise
+        return final
+    raise RuntimeError(f"could not find a fresh run folder name under {parent}")
+
+
+class _RunFolder:
+    """A staging folder with helpers to write each kind of output."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.final: Path | None = None
+
+    def write_text(self, name: str, text: str) -> None:
+        (self.path / name).write_text(text, encoding="utf-8")
+
+    def write_yaml(self, name: str, data: Any) -> None:
+        self.write_text(name, dump_yaml(data))
+
+    def write_json(self, name: str, data: Any) -> None:
+        self.write_text(name, json.dumps(data, indent=2, default=str) + "\n")
+
+    def write_table(self, name: str, table: Any, index: bool = True) -> None:
+        """Write a DataFrame as ``name.csv`` (and ``name.parquet`` when pyarrow is installed)."""
+        table.to_csv(self.path / f"{name}.csv", index=index)
+        try:
+            import pyarrow  # noqa: F401
+        except ImportError:
+            return
+        table.to_parquet(self.path / f"{name}.parquet", index=index)
+
+
+def fill_run_folder(
+    folder: _RunFolder,
+    experiment: Experiment,
+    tables: dict[str, pd.DataFrame],
+    *,
+    verb: str,
+    replications: int,
+    jobs: int,
+    wall_seconds: float,
+    report: bool,
+    **extra: Any,
+) -> list[str]:
+    """Write config, tables and manifest, then figures and the report (unless *report* is off).
+
+    Returns warnings: a report that cannot be drawn never costs the simulated results,
+    which stay complete; ``python -m sim report RUN_DIR`` can retry.
+    """
+    folder.write_yaml("config.yaml", experiment.to_config())
+    for name, table in tables.items():
+        folder.write_table(name, table, index=False)
+    folder.write_json(
+        "manifest.json",
+        manifest(
+            experiment.seed,
+            replications,
+            jobs,
+            wall_seconds,
+            verb=verb,
+            experiment=experiment.name,
+            window_weeks=experiment.scenario.horizon / 10080.0,
+            **extra,
+        ),
+    )
+    if not report:
+        return []
+    from sim.report.report import write_report
+
+    try:
+        write_report(folder.path)
+    except Exception as exc:  # the results are complete without the report
+        for leftover in ("report.html", "report.pdf"):
+            (folder.path / leftover).unlink(missing_ok=True)
+        return [
+            f"the report could not be written ({type(exc).__name__}: {exc}); the results are complete"
+        ]
+    return []

@@ -1,0 +1,1 @@
+"""Tune a cadence with Optuna: persistent studies, pruning, confirmation on fresh seeds."""
