@@ -74,6 +74,7 @@ from benchmarks.replication import (
     replication_report,
 )
 from sim.engine.floor import SalesFloor
+from sim.engine.kpis import replication_kpis
 from sim.engine.streams import replication_seeds
 from sim.validation.theory import queueing_experiment
 
@@ -103,6 +104,16 @@ Prepared = Callable[[], QueueResult]
 """A simulation ready to run and time: everything outside the simulation is already built."""
 
 
+class _Timeout:
+    """What the engine uses of a SimPy timeout: its callbacks and its value."""
+
+    __slots__ = ("callbacks", "value")
+
+    def __init__(self, value: Any) -> None:
+        self.callbacks: list[Callable[[Any], None]] = []
+        self.value = value
+
+
 class HeapClock:
     """A bare heapq event loop with the interface the engine uses from ``simpy.Environment``.
 
@@ -113,16 +124,18 @@ class HeapClock:
 
     def __init__(self) -> None:
         self.now = 0.0
-        self._queue: list[tuple[float, int, int, Any]] = []
+        self._queue: list[tuple[float, int, _Timeout]] = []
         self._order = itertools.count()
 
-    def schedule(self, event: Any, priority: int = 1, delay: float = 0.0) -> None:
-        heapq.heappush(self._queue, (self.now + delay, priority, next(self._order), event))
+    def timeout(self, delay: float, value: Any = None) -> _Timeout:
+        event = _Timeout(value)
+        heapq.heappush(self._queue, (self.now + delay, next(self._order), event))
+        return event
 
     def run(self, until: float) -> None:
         queue, pop = self._queue, heapq.heappop
         while queue and queue[0][0] < until:
-            self.now, _, _, event = pop(queue)
+            self.now, _, event = pop(queue)
             for callback in event.callbacks:
                 callback(event)
         self.now = until
@@ -134,7 +147,7 @@ def prepare_engine(
     """The engine set up as *model*, with a horizon that brings *customers* arrivals on average.
 
     The experiment is built (and validated) here, outside the timing; the returned function
-    runs ``SalesFloor(scenario, policy, seed).run()`` and turns its KPIs into the fields of a
+    runs ``SalesFloor(scenario, policy, seed).simulate()`` and turns its KPIs into the fields of a
     :func:`benchmarks.common.queue_result` record that the engine measures.
     """
     experiment = queueing_experiment(
@@ -152,7 +165,7 @@ def prepare_engine(
         floor = SalesFloor(experiment.scenario, experiment.policy, seed)
         if bare_clock:
             floor.env = HeapClock()  # type: ignore[assignment]
-        kpis = floor.run()
+        kpis = replication_kpis(floor.simulate())
         leads = int(kpis["leads"])
         return {
             "arrived": leads,

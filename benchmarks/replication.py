@@ -35,8 +35,9 @@ from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 
 from benchmarks.common import table
-from sim.config.calendar import MINUTES_PER_WEEK
+from sim.config.units import MINUTES_PER_WEEK
 from sim.engine.floor import SalesFloor
+from sim.engine.kpis import replication_kpis
 from sim.engine.people import Lead
 from sim.engine.streams import replication_seeds
 from sim.experiment import load_experiment
@@ -100,7 +101,7 @@ def measure_one_replication(horizon_weeks: int, repeats: int) -> ReplicationMeas
     for repeat in range(max(1, repeats)):
         start, start_cpu = time.perf_counter(), time.process_time()
         floor = SalesFloor(scenario, policy, seed)
-        kpis = floor.run()
+        kpis = replication_kpis(floor.simulate())
         best = min(best, time.perf_counter() - start)
         best_cpu = min(best_cpu, time.process_time() - start_cpu)
         if repeat == 0:
@@ -111,7 +112,7 @@ def measure_one_replication(horizon_weeks: int, repeats: int) -> ReplicationMeas
         gc.collect()
 
     tracemalloc.start()
-    SalesFloor(scenario, policy, seed).run()
+    SalesFloor(scenario, policy, seed).simulate()
     _, traced_peak = tracemalloc.get_traced_memory()
     tracemalloc.stop()
 

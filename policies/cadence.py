@@ -92,7 +92,7 @@ class Cadence(ConfigModel):
             f"policy.{family}.{field}.{name}: no rep group named {name!r}; expected one of: {', '.join(names)}"
             for family, field, keys in (
                 ("staffing", "counts", self.staffing.counts),
-                ("routing", "weights", self.routing.weights),
+                ("routing", "weights", self.routing.rep_groups()),
             )
             for name in keys
             if name not in names

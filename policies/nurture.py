@@ -4,6 +4,9 @@ A qualified prospect's interest fades with time since the last touch that
 reached them; a touch renews it and may close the deal early. Touch too
 rarely and the prospect drifts to a competitor; too often and touch fatigue
 makes them opt out.
+
+A new nurture policy subclasses :class:`NurturePolicy`, gives itself a ``name``
+and overrides :meth:`~NurturePolicy.gap_after`.
 """
 
 from __future__ import annotations
@@ -25,3 +28,8 @@ class NurturePolicy(Policy):
         high=21 * 1440.0,
         log=True,
     )
+
+    def gap_after(self, touches: int) -> float | None:
+        """Minutes from a prospect's *touches*-th decision-stage touch (1: the first meeting)
+        to the next, or None to stop touching before the decision."""
+        return self.interval

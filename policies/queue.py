@@ -3,16 +3,31 @@
 Every piece of work (a first attempt, a follow-up, ...) waits in the queue with a
 *due* time (when it became workable), a *deadline* (when it is late) and an
 expected *value*. The discipline turns these into a priority; smaller first.
+
+A new discipline subclasses :class:`QueueDiscipline`, gives itself a ``name`` and
+overrides :meth:`~QueueDiscipline.priority` (and :attr:`~QueueDiscipline.needs_value`
+if it reads ``task.value``).
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Literal
 
 from policies.base import Policy, param
 
 if TYPE_CHECKING:
     from sim.engine.people import Task
+
+Priority = Callable[["Task"], float]
+"""A task's place in the queue: smaller is served first."""
+
+_ORDERS: dict[str, Priority] = {
+    "deadline": lambda task: task.deadline,
+    "fifo": lambda task: task.due,
+    "lifo": lambda task: -task.due,
+    "value": lambda task: -task.value,
+}
 
 
 class QueueDiscipline(Policy):
@@ -25,7 +40,7 @@ class QueueDiscipline(Policy):
         "deadline",
         "deadline: earliest deadline first; fifo: oldest work first; lifo: newest work first; "
         "value: highest expected value per rep minute first",
-        choices=["deadline", "fifo", "lifo", "value"],
+        choices=list(_ORDERS),
     )
 
     @property
@@ -35,10 +50,10 @@ class QueueDiscipline(Policy):
 
     def priority(self, task: Task) -> float:
         """The task's place in the queue: smaller is served first."""
-        if self.order == "deadline":
-            return task.deadline
-        if self.order == "fifo":
-            return task.due
-        if self.order == "lifo":
-            return -task.due
-        return -task.value
+        return _ORDERS[self.order](task)
+
+    def priority_function(self) -> Priority:
+        """:meth:`priority` as the engine calls it on its hot path (a subclass need not override)."""
+        if type(self).priority is QueueDiscipline.priority:
+            return _ORDERS[self.order]
+        return self.priority

@@ -25,3 +25,13 @@ class ReferralPolicy(Policy):
         None,
         "least time between requests to the same customer, made during retention touches (none: never ask)",
     )
+
+    def department_gap(self, requests_made: int) -> float | None:
+        """Minutes until the next request to other departments, after *requests_made* so far
+        (None: stop asking)."""
+        return self.department_interval
+
+    def asks_customer(self, minutes_since_last_ask: float) -> bool:
+        """Whether a retention touch that reaches a customer also asks them for contacts."""
+        interval = self.customer_interval
+        return interval is not None and minutes_since_last_ask >= interval

@@ -2,7 +2,9 @@
 
 Routing matters only when reps are idle; a busy team simply works the queue.
 It matters most when reps differ (skill, role, shift). The rule is turned
-into a small stateful chooser for each replication by :meth:`RoutingPolicy.chooser`.
+into a small stateful chooser for each replication by :meth:`RoutingPolicy.chooser`;
+a new routing policy subclasses :class:`RoutingPolicy`, gives itself a ``name`` and
+overrides ``chooser``.
 """
 
 from __future__ import annotations
@@ -48,30 +50,60 @@ class RoutingPolicy(Policy):
             )
         return self
 
+    def rep_groups(self) -> list[str]:
+        """Rep group names this policy refers to (checked against the scenario)."""
+        return list(self.weights)
+
     def chooser(self, group_names: list[str], rep_count: int, rng: np.random.Generator) -> Chooser:
         """A rep chooser for one replication (round robin keeps its place; weighted draws from *rng*)."""
-        if self.rule == "longest_idle":
-            return lambda candidates: candidates[0]
-        if self.rule == "least_busy":
-            return lambda candidates: min(candidates, key=lambda rep: (rep.busy_minutes, rep.id))
-        if self.rule == "round_robin":
-            last = [-1]
+        return _CHOOSERS[self.rule](self, group_names, rep_count, rng)
 
-            def next_in_rotation(candidates: Sequence[Rep]) -> Rep:
-                rep = min(candidates, key=lambda r: (r.id - last[0] - 1) % rep_count)
-                last[0] = rep.id
-                return rep
 
-            return next_in_rotation
-        group_weight = [self.weights.get(name, 0.0) for name in group_names]
+def _longest_idle(
+    policy: RoutingPolicy, group_names: list[str], rep_count: int, rng: np.random.Generator
+) -> Chooser:
+    return lambda candidates: candidates[0]
 
-        def weighted(candidates: Sequence[Rep]) -> Rep:
-            weights = np.array([group_weight[rep.group] for rep in candidates])
-            total = weights.sum()
-            if total <= 0:
-                return candidates[0]
-            return candidates[
-                int(np.searchsorted(np.cumsum(weights), rng.random() * total, side="right"))
-            ]
 
-        return weighted
+def _least_busy(
+    policy: RoutingPolicy, group_names: list[str], rep_count: int, rng: np.random.Generator
+) -> Chooser:
+    return lambda candidates: min(candidates, key=lambda rep: (rep.busy_minutes, rep.id))
+
+
+def _round_robin(
+    policy: RoutingPolicy, group_names: list[str], rep_count: int, rng: np.random.Generator
+) -> Chooser:
+    last = [-1]
+
+    def next_in_rotation(candidates: Sequence[Rep]) -> Rep:
+        rep = min(candidates, key=lambda r: (r.id - last[0] - 1) % rep_count)
+        last[0] = rep.id
+        return rep
+
+    return next_in_rotation
+
+
+def _weighted(
+    policy: RoutingPolicy, group_names: list[str], rep_count: int, rng: np.random.Generator
+) -> Chooser:
+    group_weight = [policy.weights.get(name, 0.0) for name in group_names]
+
+    def weighted(candidates: Sequence[Rep]) -> Rep:
+        weights = np.array([group_weight[rep.group] for rep in candidates])
+        total = weights.sum()
+        if total <= 0:
+            return candidates[0]
+        return candidates[
+            int(np.searchsorted(np.cumsum(weights), rng.random() * total, side="right"))
+        ]
+
+    return weighted
+
+
+_CHOOSERS = {
+    "longest_idle": _longest_idle,
+    "round_robin": _round_robin,
+    "least_busy": _least_busy,
+    "weighted": _weighted,
+}

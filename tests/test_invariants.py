@@ -393,15 +393,15 @@ def test_every_cohort_lead_ends_in_exactly_one_outcome(
     floor = record.floor
     twice = {lead: outcomes for lead, outcomes in record.closes.items() if len(outcomes) > 1}
     assert not twice, f"leads closed more than once: {twice}"
-    assert set(floor.outcomes) == {WON, *LOST_REASONS, OPEN}
-    assert all(n >= 0 for n in floor.outcomes.values())
-    assert sum(floor.outcomes.values()) == len(record.cohort)
+    assert set(floor.meter.outcomes) == {WON, *LOST_REASONS, OPEN}
+    assert all(n >= 0 for n in floor.meter.outcomes.values())
+    assert sum(floor.meter.outcomes.values()) == len(record.cohort)
     closed_cohort = [lead for lead in record.closes if lead in record.cohort]
     still_open = record.cohort - set(closed_cohort)
-    assert floor.outcomes[OPEN] == len(still_open)
+    assert floor.meter.outcomes[OPEN] == len(still_open)
     for outcome in (WON, *LOST_REASONS):
         closed = sum(record.closes[lead][0] == outcome for lead in closed_cohort)
-        assert floor.outcomes[outcome] == closed, outcome
+        assert floor.meter.outcomes[outcome] == closed, outcome
     # Only leads still being worked remain active; every closed lead has left.
     assert not set(record.closes) & set(floor._active)
     assert {lead for lead in record.arrived_at if lead not in record.closes} <= set(floor._active)
@@ -480,8 +480,8 @@ def test_rep_time_is_busy_on_shift_and_overtime_after_it(
     assert 0.0 <= kpis["utilisation"] <= 1.0 + 1e-9, kpis["utilisation"]
     assert kpis["overtime_hours"] >= 0.0
     busy, overtime = _busy_and_overtime(record)
-    assert math.isclose(floor.busy_minutes, busy, rel_tol=1e-9, abs_tol=1e-6)
-    assert math.isclose(floor.overtime_minutes, overtime, rel_tol=1e-9, abs_tol=1e-6)
+    assert math.isclose(floor.meter.busy_minutes, busy, rel_tol=1e-9, abs_tol=1e-6)
+    assert math.isclose(floor.meter.overtime_minutes, overtime, rel_tol=1e-9, abs_tol=1e-6)
 
 
 def _busy_and_overtime(record: Recorded) -> tuple[float, float]:
@@ -489,7 +489,7 @@ def _busy_and_overtime(record: Recorded) -> tuple[float, float]:
     started in, and after that shift ended (overtime), from the trace."""
     floor = record.floor
     windows = _shift_windows(floor)
-    w0, w1 = floor.window_start, floor.window_end
+    w0, w1 = floor.meter.window_start, floor.meter.window_end
     started: dict[int, float] = {}
     busy = overtime = 0.0
     for event, now, rep, _, _ in record.traced:
@@ -546,7 +546,7 @@ def test_two_cadences_with_one_seed_meet_the_same_leads(
 @PROPERTY
 @given(experiment=experiments(), seed=_seeds)
 def test_kpi_identities(experiment: Experiment, seed: np.random.SeedSequence) -> None:
-    kpis = SalesFloor(experiment.scenario, experiment.policy, seed).run()
+    kpis = replication_kpis(SalesFloor(experiment.scenario, experiment.policy, seed).simulate())
 
     def close(a: float, b: float) -> bool:
         return math.isclose(a, b, rel_tol=1e-9, abs_tol=1e-6)
@@ -638,7 +638,8 @@ def _small(
 
 def test_value_queue_order_runs() -> None:
     experiment = _small(policy={"queue": {"order": "value"}})
-    kpis = SalesFloor(experiment.scenario, experiment.policy, np.random.SeedSequence(1)).run()
+    floor = SalesFloor(experiment.scenario, experiment.policy, np.random.SeedSequence(1))
+    kpis = replication_kpis(floor.simulate())
     assert kpis["leads"] > 0
 
 
@@ -673,5 +674,5 @@ def test_work_running_into_the_next_shift_is_overtime() -> None:
     assert overtime > 0  # the trace shows work between 00:00 and 01:00 every day
     kpis = replication_kpis(floor)
     assert kpis["utilisation"] <= 1.0, kpis["utilisation"]  # 1.034
-    assert floor.overtime_minutes == pytest.approx(overtime)  # 0.0
-    assert floor.busy_minutes == pytest.approx(busy)
+    assert floor.meter.overtime_minutes == pytest.approx(overtime)  # 0.0
+    assert floor.meter.busy_minutes == pytest.approx(busy)

@@ -45,7 +45,7 @@ def _arrivals(overrides: list[str]) -> list[tuple[float, int, float, float, floa
         original(event)
 
     floor._on_arrival = spy  # type: ignore[method-assign]
-    floor.run()
+    floor.simulate()
     return seen
 
 

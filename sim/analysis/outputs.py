@@ -42,10 +42,10 @@ def replication_output(floor: SalesFloor) -> ReplicationOutput:
     """The measure used by run and compare: KPIs plus distributions for the plots."""
     return ReplicationOutput(
         replication_kpis(floor),
-        floor.first_attempts.counts,
-        np.asarray(floor.busy_by_hour),
-        np.asarray(floor.on_shift_by_hour()),
-        np.asarray(floor.backlog_by_hour),
+        floor.meter.first_attempts.counts,
+        np.asarray(floor.meter.busy_by_hour),
+        np.asarray(floor.meter.on_shift_by_hour()),
+        np.asarray(floor.meter.backlog_by_hour),
     )
 
 

@@ -14,8 +14,8 @@ from typing import NamedTuple
 
 import numpy as np
 
-from sim.config.calendar import HOURS_PER_WEEK, MINUTES_PER_WEEK
 from sim.config.scenario import LeadSource, LeadTraits
+from sim.config.units import HOURS_PER_WEEK, MINUTES_PER_WEEK
 from sim.engine.streams import Streams
 
 LUCK_ATTEMPTS = 8

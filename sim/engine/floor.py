@@ -1,10 +1,11 @@
 """The simulation engine: one replication of a scenario under a cadence.
 
 Design (for speed): SimPy provides the clock and the event queue, and the model
-schedules plain callbacks on it (:class:`_Call`) instead of running a SimPy
-process per lead or per rep. A process per lead waiting on ``request | timeout``
-conditions costs several events and generator switches per step; a callback
-costs one heap push and one call. Memory is bounded by the people still active:
+schedules callbacks on plain timeouts (``env.timeout(delay, payload)`` with the
+handler in its ``callbacks``) instead of running a SimPy process per lead or per
+rep. A process per lead waiting on ``request | timeout`` conditions costs
+several events and generator switches per step; a callback costs one heap push
+and one call. Memory is bounded by the people still active:
 arrivals are generated a week at a time and closed leads are only counted.
 
 The sales rhythm, in one paragraph. Leads arrive from each source (and from
@@ -26,7 +27,6 @@ from __future__ import annotations
 
 import gc
 import math
-import random
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from heapq import heappop, heappush
@@ -35,75 +35,60 @@ from typing import Any, Protocol
 
 import numpy as np
 import simpy
-from simpy.events import NORMAL, Event
+from simpy.events import Event
 
 from policies.cadence import Cadence
-from sim.config.calendar import MINUTES_PER_WEEK, WeeklyCalendar
+from sim.config.calendar import WeeklyCalendar
 from sim.config.distributions import Draws
 from sim.config.response_curves import minutes_until_below
 from sim.config.scenario import REFERRAL_SOURCE, RepGroup, Scenario
+from sim.config.units import MINUTES_PER_WEEK
+from sim.engine._customers import CustomerCare
+from sim.engine._decision import DecisionStage
 from sim.engine.arrivals import (
     LUCK_ATTEMPTS,
     LUCK_HOLD,
     LUCK_QUALIFY,
     LUCK_SCREEN,
-    LUCK_STAGE,
-    LUCK_WIN,
     LeadDraw,
     lead_draws,
     trait_streams,
 )
+from sim.engine.meter import Meter
 from sim.engine.people import (
     CLOSER_QUEUE,
     DEPARTMENT_REFERRAL,
+    DROPPED,
     FIRST_ATTEMPT,
     FOLLOW_UP,
     LOST_DISQUALIFIED,
     LOST_INTEREST_DECAYED,
     LOST_NEVER_REACHED,
-    LOST_NOT_WON,
     LOST_OPTED_OUT,
-    LOST_REASONS,
     LOST_SCREENED_OUT,
     LOST_UNREALISTIC,
     MEETING,
+    NOT_REACHED,
     NURTURE,
     OPEN,
+    OPTED_OUT,
+    OUTCOME_NAMES,
+    QUALIFIED,
     QUEUE_OF,
+    REACHED,
     RESPONDER_QUEUE,
     RETENTION,
     SCREEN,
-    WON,
-    Customer,
+    UNREALISTIC_FOUND,
     Lead,
     Person,
     Rep,
     Task,
 )
 from sim.engine.streams import Streams
-from sim.engine.tally import FirstAttemptTally
 
 Trace = Callable[[str, float, int, int, str], None]
 """``trace(event, minutes, rep_id, subject_id, task_kind)``, event 'start' or 'end' (subject -1: none)."""
-
-CLOSER_ON_TIME_MINUTES = 1440.0
-"""A closer's task (meeting, touch, request) counts as on time within a day of falling due."""
-
-# Outcomes of an action, passed from its start to its end.
-NOT_REACHED, REACHED, QUALIFIED, UNREALISTIC_FOUND, OPTED_OUT, CLOSED_EARLY, DROPPED, ASKED = range(
-    8
-)
-OUTCOME_NAMES = (
-    "not_reached",
-    "reached",
-    "qualified",
-    "unrealistic",
-    "opted_out",
-    "closed_won",
-    "screened_out",
-    "reached",
-)
-"""Readable name of each action outcome, for recorders."""
 
 
 class Recorder(Protocol):
@@ -114,19 +99,6 @@ class Recorder(Protocol):
     ) -> None: ...
 
     def lead_closed(self, lead: Lead, outcome: str, now: float) -> None: ...
-
-
-class _Call(Event):
-    """Call ``callback(event)`` after *delay* minutes; ``event._value`` is *payload*."""
-
-    def __init__(
-        self, env: simpy.Environment, delay: float, callback: Callable[[Any], None], payload: Any
-    ) -> None:
-        self.env = env
-        self.callbacks = [callback]
-        self._value = payload
-        self._ok = True
-        env.schedule(self, NORMAL, delay)
 
 
 @contextmanager
@@ -161,11 +133,11 @@ def _absolute_windows(group: RepGroup, end: float) -> list[tuple[float, float]]:
     return [(start, stop) for start, stop in merged]
 
 
-class SalesFloor:
+class SalesFloor(DecisionStage, CustomerCare):
     """One replication: leads, customers, reps and work queues run under one cadence.
 
     >>> floor = SalesFloor(experiment.scenario, experiment.policy, seed)
-    >>> kpis = floor.run()
+    >>> kpis = replication_kpis(floor.simulate())
     """
 
     def __init__(
@@ -239,14 +211,15 @@ class SalesFloor:
         self._response_target = speed.response_target
         self._hold = speed.hold_minutes
         self._first_rank = 0 if speed.new_leads_first else 1
-        self._priority = cadence.queue.priority
+        self._priority = cadence.queue.priority_function()
         self._needs_value = cadence.queue.needs_value
         self._followup = cadence.followup
         self._on_time_window = cadence.followup.on_time_window
-        self._nurture_interval = cadence.nurture.interval
+        self._nurture_gap = cadence.nurture.gap_after
         self._retention_gap = cadence.retention.gap_at
-        self._department_interval = cadence.referral.department_interval
-        self._customer_interval = cadence.referral.customer_interval
+        self._department_gap = cadence.referral.department_gap
+        self._asks_customer = cadence.referral.asks_customer
+        self._department_requests = 0
         self._source_value = [
             self._expected_value_per_minute(s)
             for s in [*scenario.sources, scenario.referrals.traits]
@@ -307,30 +280,15 @@ class SalesFloor:
         self._seq = count()
         self._ids = count()
         self._active: dict[int, Person] = {}
-        self.window_start, self.window_end = self.scenario.window
         self.events = 0
-        self.backlog = 0
-        self.max_backlog = 0
-        self._backlog_area = 0.0
-        self._backlog_since = 0.0
-        self.busy_minutes = 0.0
-        self.overtime_minutes = 0.0
-        self.busy_by_hour = [0.0] * 168
-        self.backlog_by_hour = [0.0] * 168
-        self.cohort_touches = 0
-        self.cohort_attempts = 0
-        self.cohort_waited = 0
-        self.cohort_referral_leads = 0
-        self.screened_out_realistic = 0
-        self.deal_revenue = 0.0
-        self.repeat_revenue = 0.0
-        self.repeat_purchases = 0
-        self.customers = 0
-        self.churned = 0
-        self.customer_opt_outs = 0
-        self.referral_requests = 0
-        self.outcomes = dict.fromkeys((WON, *LOST_REASONS, OPEN), 0)
-        self.first_attempts = FirstAttemptTally()
+        self.meter = meter = Meter(
+            self.scenario.window,
+            [
+                (group.shift.windows(), len(members))
+                for group, members in zip(self.scenario.reps, self._groups, strict=True)
+            ],
+        )
+        self._change_backlog = meter.change_backlog
 
     def _expected_value_per_minute(self, traits: Any) -> float:
         """What a fresh lead of this kind is worth per rep minute, as reps can estimate it."""
@@ -349,14 +307,7 @@ class SalesFloor:
 
     def _at(self, delay: float, callback: Callable[[Any], None], payload: Any) -> None:
         self.events += 1
-        _Call(self.env, delay, callback, payload)
-
-    def run(self) -> dict[str, float]:
-        """Simulate until the end of the drain and return this replication's KPIs."""
-        from sim.engine.kpis import replication_kpis
-
-        self.simulate()
-        return replication_kpis(self)
+        self.env.timeout(delay, payload).callbacks.append(callback)
 
     def simulate(self) -> SalesFloor:
         """Simulate until the end of the drain; measurements are then on this object."""
@@ -364,15 +315,15 @@ class SalesFloor:
             for start, end in windows:
                 self._at(start, self._on_shift_start, (index, end))
                 self._at(end, self._on_shift_end, index)
-        if self._department_interval is not None:
-            self._at(self._department_interval, self._on_department_request_due, None)
+        self._schedule_department_request()
         self._schedule_next_arrival()
         with _fewer_garbage_collections():
             self.env.run(until=self.scenario.end)
-        self._change_backlog(0)
+        meter = self.meter
+        meter.change_backlog(self.env.now, 0)
         for person in self._active.values():
             if isinstance(person, Lead) and person.cohort:
-                self._count_outcome(person, OPEN)
+                meter.lead_closed(person, OPEN)
         return self
 
     def _due_task(self, kind: str, subject: Person | None, earliest: float, window: float) -> Task:
@@ -386,7 +337,7 @@ class SalesFloor:
         return task
 
     def _on_due(self, event: Event) -> None:
-        task: Task = event._value
+        task: Task = event.value
         if task.live:
             self._release(task)
 
@@ -407,14 +358,14 @@ class SalesFloor:
 
     def _on_arrival(self, event: Event) -> None:
         self._schedule_next_arrival()
-        self._new_lead(event._value)
+        self._new_lead(event.value)
 
     def _on_referral_arrival(self, event: Event) -> None:
-        self._new_lead(event._value)
+        self._new_lead(event.value)
 
     def _new_lead(self, draw: LeadDraw) -> None:
         now = self.env.now
-        cohort = self.window_start <= now < self.window_end
+        cohort = self.meter.in_window(now)
         lead = Lead(
             next(self._ids),
             draw.source,
@@ -427,7 +378,7 @@ class SalesFloor:
             cohort,
         )
         if cohort and draw.source == len(self.scenario.sources):
-            self.cohort_referral_leads += 1
+            self.meter.cohort_referral_leads += 1
         self._active[lead.id] = lead
         lead.patience_ends = now + draw.patience
         if self._needs_value:
@@ -450,10 +401,11 @@ class SalesFloor:
         """
         if not lead.patience_watched and lead.patience_ends != math.inf:
             lead.patience_watched = True
-            self._at(lead.patience_ends - self.env.now, self._on_patience_end, lead)
+            # A lead whose patience ran out before it first had to wait is lost at once.
+            self._at(max(0.0, lead.patience_ends - self.env.now), self._on_patience_end, lead)
 
     def _on_patience_end(self, event: Event) -> None:
-        lead: Lead = event._value
+        lead: Lead = event.value
         if lead.outcome is None and lead.reached_at == math.inf:
             self._close(lead, LOST_INTEREST_DECAYED)
 
@@ -463,27 +415,10 @@ class SalesFloor:
             self._recorder.lead_closed(lead, outcome, self.env.now)
         task = self._cancel_pending(lead)
         if task is not None and task.queued:
-            self._change_backlog(-1)
+            self._change_backlog(self.env.now, -1)
         del self._active[lead.id]
         if lead.cohort:
-            self._count_outcome(lead, outcome)
-
-    def _count_outcome(self, lead: Lead, outcome: str) -> None:
-        self.outcomes[outcome] += 1
-        won = outcome == WON
-        if won:
-            self.deal_revenue += lead.value
-        if outcome == LOST_SCREENED_OUT:
-            # Never meant to be called: not part of the speed-to-lead statistics.
-            self.screened_out_realistic += lead.fit
-            return
-        self.first_attempts.add(
-            lead.first_attempt_delay,
-            lead.reached_at == lead.first_attempt_at,
-            lead.reached_at != math.inf,
-            lead.qualified,
-            won,
-        )
+            self.meter.lead_closed(lead, outcome)
 
     # -- the work queues -----------------------------------------------------------
 
@@ -504,14 +439,14 @@ class SalesFloor:
         if isinstance(subject, Lead):
             self._watch_patience(subject)
             if subject.cohort and task.due == subject.arrived_at:
-                self.cohort_waited += 1
+                self.meter.cohort_waited += 1
             if self._needs_value:
                 since = self.env.now - subject.last_engaged_at
                 task.value = subject.expected_value * self._contact(since) * self._qualify(since)
         rank = self._first_rank if task.kind in (FIRST_ATTEMPT, SCREEN) else 1
         heappush(self._queues[queue_index], (rank, self._priority(task), next(self._seq), task))
         task.queued = True
-        self._change_backlog(1)
+        self._change_backlog(self.env.now, 1)
 
     def _dispatch(self, rep: Rep) -> None:
         """*rep* is free and on shift: start the best live task it can do, or wait idle."""
@@ -528,23 +463,8 @@ class SalesFloor:
             return
         task = heappop(best)[3]
         task.queued = False
-        self._change_backlog(-1)
+        self._change_backlog(self.env.now, -1)
         self._start(rep, task)
-
-    def _change_backlog(self, delta: int) -> None:
-        now = self.env.now
-        backlog = self.backlog
-        if backlog:
-            start = max(self._backlog_since, self.window_start)
-            end = min(now, self.window_end)
-            if end > start:
-                self._backlog_area += backlog * (end - start)
-                _spread_by_hour(self.backlog_by_hour, start, end, backlog)
-        self._backlog_since = now
-        backlog += delta
-        self.backlog = backlog
-        if backlog > self.max_backlog and self.window_start <= now < self.window_end:
-            self.max_backlog = backlog
 
     # -- doing the work ----------------------------------------------------------
 
@@ -560,12 +480,12 @@ class SalesFloor:
         self._at(duration, self._on_finish, (rep, task, outcome, now, rep.shift_ends))
 
     def _on_finish(self, event: Event) -> None:
-        rep, task, outcome, started, shift_ends = event._value
+        rep, task, outcome, started, shift_ends = event.value
         now = self.env.now
         if self._trace is not None:
             subject = task.subject
             self._trace("end", now, rep.id, subject.id if subject is not None else -1, task.kind)
-        self._account_busy(rep, started, now, shift_ends)
+        self.meter.task_done(rep, started, now, shift_ends)
         if self._recorder is not None:
             self._recorder.action(task, rep.id, started, now, OUTCOME_NAMES[outcome])
         self._end[task.kind](task, outcome, now)
@@ -577,7 +497,7 @@ class SalesFloor:
     def _touch(self, person: Person, now: float) -> bool:
         """Count a touch on *person*; return True if it makes them opt out (fatigue)."""
         if person.cohort:
-            self.cohort_touches += 1
+            self.meter.cohort_touches += 1
         weight = person.fatigue * math.exp((person.fatigue_at - now) / self._fatigue_memory) + 1.0
         person.fatigue = weight
         person.fatigue_at = now
@@ -607,7 +527,7 @@ class SalesFloor:
         lead.attempts += 1
         attempt = lead.attempts
         if lead.cohort:
-            self.cohort_attempts += 1
+            self.meter.cohort_attempts += 1
         if attempt == 1:
             lead.first_attempt_at = now
             lead.owner = rep.id
@@ -649,191 +569,10 @@ class SalesFloor:
             self._due_task(FOLLOW_UP, lead, now + gap, self._on_time_window)
             self._watch_patience(lead)
 
-    # -- decision stage ------------------------------------------------------------
-
-    def _qualified(self, lead: Lead, now: float) -> None:
-        lead.qualified = True
-        lead.rng = random.Random(int(lead.luck[LUCK_STAGE] * 2**53))
-        lead.decide_at = now + self._time_to_decide(lead.rng.random())
-        self._at(lead.decide_at - now, self._on_decision, lead)
-        self._engaged(lead, now)
-        task = Task(MEETING, lead, now, now + CLOSER_ON_TIME_MINUTES)
-        lead.task = task
-        self._release(task)
-
-    def _engaged(self, lead: Lead, now: float) -> None:
-        """The prospect was reached: interest is renewed; watch for it fading away."""
-        lead.last_engaged_at = now
-        lead.engagements += 1
-        if self._interest_lasts != math.inf:
-            self._at(self._interest_lasts, self._on_interest_faded, (lead, lead.engagements))
-
-    def _on_interest_faded(self, event: Event) -> None:
-        lead, engagements = event._value
-        if lead.outcome is None and lead.engagements == engagements:
-            self._close(lead, LOST_INTEREST_DECAYED)
-
-    def _begin_nurture(self, rep: Rep, task: Task, now: float) -> tuple[float, int]:
-        lead: Lead = task.subject  # type: ignore[assignment]
-        duration = self._meeting_time() if task.kind == MEETING else self._nurture_time()
-        if self._touch(lead, now):
-            return duration, OPTED_OUT
-        luck = lead.rng
-        if task.kind == NURTURE and luck.random() >= lead.reachability:
-            return duration, NOT_REACHED
-        interest = self._interest(now - lead.last_engaged_at)
-        if luck.random() < self._close_per_touch * lead.intent * interest:
-            return duration, CLOSED_EARLY
-        return duration, REACHED
-
-    def _end_nurture(self, task: Task, outcome: int, now: float) -> None:
-        lead: Lead = task.subject  # type: ignore[assignment]
-        if lead.outcome is not None:
-            return
-        if outcome == OPTED_OUT:
-            self._close(lead, LOST_OPTED_OUT)
-            return
-        if outcome == CLOSED_EARLY:
-            self._win(lead, now)
-            return
-        if outcome == REACHED:
-            self._engaged(lead, now)
-        if now + self._nurture_interval < lead.decide_at:
-            self._due_task(NURTURE, lead, now + self._nurture_interval, CLOSER_ON_TIME_MINUTES)
-
-    def _on_decision(self, event: Event) -> None:
-        lead: Lead = event._value
-        if lead.outcome is not None:
-            return
-        interest = self._interest(self.env.now - lead.last_engaged_at)
-        if lead.luck[LUCK_WIN] < self._win_rate * interest:
-            self._win(lead, self.env.now)
-        else:
-            self._close(lead, LOST_NOT_WON)
-
-    def _win(self, lead: Lead, now: float) -> None:
-        self._close(lead, WON)
-        customer = Customer(next(self._ids), lead.cohort, lead.reachability, now)
-        # Its own luck as a customer, independent of how its decision stage went.
-        customer.rng = random.Random(int(lead.luck[LUCK_STAGE] * 2**53) + 1)
-        self._active[customer.id] = customer
-        if customer.cohort:
-            self.customers += 1
-        self._next_retention_touch(customer, now)
-        if self._repeat_rate:
-            self._at(customer.rng.expovariate(self._repeat_rate), self._on_repeat_chance, customer)
-        if self._churn_rate:
-            self._at(customer.rng.expovariate(self._churn_rate), self._on_churn_chance, customer)
-
-    # -- customers ---------------------------------------------------------------
-
-    def _next_retention_touch(self, customer: Customer, now: float) -> None:
-        gap = self._retention_gap(now - customer.won_at)
-        if gap is not None:
-            self._due_task(RETENTION, customer, now + gap, CLOSER_ON_TIME_MINUTES)
-
-    def _begin_retention(self, rep: Rep, task: Task, now: float) -> tuple[float, int]:
-        """A retention touch; a customer reached is also asked for referrals when due."""
-        customer: Customer = task.subject  # type: ignore[assignment]
-        duration = self._retention_time()
-        if self._touch(customer, now):
-            return duration, OPTED_OUT
-        if customer.rng.random() >= customer.reachability:
-            return duration, NOT_REACHED
-        interval = self._customer_interval
-        if interval is not None and now - customer.asked_at >= interval:
-            customer.asked_at = now
-            return duration + self._referral_time(), ASKED
-        return duration, REACHED
-
-    def _end_retention(self, task: Task, outcome: int, now: float) -> None:
-        customer: Customer = task.subject  # type: ignore[assignment]
-        if not customer.active:
-            return
-        if outcome == OPTED_OUT:
-            self._churn(customer, opted_out=True)
-            return
-        if outcome in (REACHED, ASKED):
-            customer.last_engaged_at = now
-        if outcome == ASKED:
-            self._referred_leads(self.scenario.referrals.leads_per_customer_request)
-        self._next_retention_touch(customer, now)
-
-    def _on_repeat_chance(self, event: Event) -> None:
-        """A candidate purchase at the full-relationship rate, kept with the relationship's strength."""
-        customer: Customer = event._value
-        if not customer.active:
-            return
-        now = self.env.now
-        if customer.rng.random() < self._relationship(now - customer.last_engaged_at):
-            value = self._repeat_value(customer.rng.random())
-            if customer.cohort:
-                self.repeat_purchases += 1
-                self.repeat_revenue += value
-        self._at(customer.rng.expovariate(self._repeat_rate), self._on_repeat_chance, customer)
-
-    def _on_churn_chance(self, event: Event) -> None:
-        """A candidate churn at the faded-relationship rate, kept with the relationship's weakness."""
-        customer: Customer = event._value
-        if not customer.active:
-            return
-        if customer.rng.random() < 1.0 - self._relationship(
-            self.env.now - customer.last_engaged_at
-        ):
-            self._churn(customer, opted_out=False)
-            return
-        self._at(customer.rng.expovariate(self._churn_rate), self._on_churn_chance, customer)
-
-    def _churn(self, customer: Customer, opted_out: bool) -> None:
-        customer.active = False
-        task = self._cancel_pending(customer)
-        if task is not None and task.queued:
-            self._change_backlog(-1)
-        del self._active[customer.id]
-        if customer.cohort:
-            self.churned += 1
-            self.customer_opt_outs += opted_out
-
-    # -- database expansion ----------------------------------------------------------
-
-    def _on_department_request_due(self, event: Event) -> None:
-        now = self.env.now
-        self._due_task(DEPARTMENT_REFERRAL, None, now, CLOSER_ON_TIME_MINUTES)
-        self._at(self._department_interval, self._on_department_request_due, None)
-
-    def _begin_referral(self, rep: Rep, task: Task, now: float) -> tuple[float, int]:
-        return self._referral_time(), REACHED
-
-    def _end_referral(self, task: Task, outcome: int, now: float) -> None:
-        self._referred_leads(self.scenario.referrals.leads_per_department_request)
-
-    def _referred_leads(self, mean: float) -> None:
-        """A request was made: its referred leads arrive over the following days."""
-        self.referral_requests += 1
-        n = int(self._referral_rng.poisson(mean))
-        if n == 0:
-            return
-        now = self.env.now
-        delays = np.array([self._referral_delay() for _ in range(n)])
-        for draw in self._referral_traits.draws(now + delays, len(self.scenario.sources)):
-            self._at(draw.arrived_at - now, self._on_referral_arrival, draw)
-
     # -- time accounting and shifts ---------------------------------------------------
 
-    def _account_busy(self, rep: Rep, start: float, end: float, shift_ends: float) -> None:
-        """Add a task's rep time to busy (within the shift it started in) and overtime (after it)."""
-        w0, w1 = self.window_start, self.window_end
-        rep.busy_minutes += end - start
-        on_shift_end = min(end, shift_ends)
-        busy = max(0.0, min(on_shift_end, w1) - max(start, w0))
-        if busy > 0:
-            self.busy_minutes += busy
-            _spread_by_hour(self.busy_by_hour, max(start, w0), min(on_shift_end, w1), 1.0)
-        if end > on_shift_end:
-            self.overtime_minutes += max(0.0, min(end, w1) - max(on_shift_end, w0))
-
     def _on_shift_start(self, event: Event) -> None:
-        group, ends = event._value
+        group, ends = event.value
         for rep in self._groups[group]:
             rep.on_shift = True
             rep.shift_ends = ends
@@ -841,53 +580,6 @@ class SalesFloor:
                 self._dispatch(rep)
 
     def _on_shift_end(self, event: Event) -> None:
-        for rep in self._groups[event._value]:
+        for rep in self._groups[event.value]:
             rep.on_shift = False
         self._idle = [rep for rep in self._idle if rep.on_shift]
-
-    # -- measurement helpers -----------------------------------------------------
-
-    @property
-    def mean_backlog(self) -> float:
-        """Time-average number of tasks waiting during the measurement window."""
-        return self._backlog_area / (self.window_end - self.window_start)
-
-    def on_shift_minutes(self) -> float:
-        """Rep minutes on shift within the measurement window."""
-        return sum(
-            len(members)
-            * WeeklyCalendar(group.shift.windows()).open_minutes(self.window_start, self.window_end)
-            for group, members in zip(self.scenario.reps, self._groups, strict=True)
-            if members
-        )
-
-    def on_shift_by_hour(self) -> list[float]:
-        """Rep minutes on shift in each hour of the week, within the measurement window."""
-        minutes = [0.0] * 168
-        for group, members in zip(self.scenario.reps, self._groups, strict=True):
-            calendar = WeeklyCalendar(group.shift.windows())
-            for hour in range(168):
-                weekly = calendar.open_minutes(hour * 60.0, hour * 60.0 + 60.0)
-                if weekly:
-                    weeks = _weeks_covering(self.window_start, self.window_end, hour)
-                    minutes[hour] += len(members) * weekly * weeks
-        return minutes
-
-
-def _spread_by_hour(totals: list[float], start: float, end: float, weight: float) -> None:
-    """Add ``weight x minutes`` of ``[start, end)`` to each hour-of-week slot it covers."""
-    hour = start // 60
-    if end <= hour * 60 + 60:  # the common case: within one hour
-        totals[int(hour) % 168] += weight * (end - start)
-        return
-    while start < end:
-        piece = min(end, (start // 60 + 1) * 60) - start
-        totals[int(start // 60) % 168] += weight * piece
-        start += piece
-
-
-def _weeks_covering(start: float, end: float, hour: int) -> float:
-    """How many times hour-of-week *hour* falls (fully) inside ``[start, end)``."""
-    first = math.ceil((start - hour * 60.0) / MINUTES_PER_WEEK)
-    last = math.floor((end - hour * 60.0 - 60.0) / MINUTES_PER_WEEK)
-    return max(0, last - first + 1)

@@ -12,6 +12,7 @@ import math
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from sim.config.units import MINUTES_PER_HOUR
 from sim.engine.people import LOST_REASONS, LOST_SCREENED_OUT, OPEN, WON
 from sim.engine.tally import OUTCOMES
 
@@ -78,26 +79,27 @@ def _share(part: float, whole: float) -> float:
 
 def replication_kpis(floor: SalesFloor) -> dict[str, float]:
     """The KPIs of a finished replication, keyed as in :data:`KPIS`."""
-    tally = floor.first_attempts  # every cohort lead except those screened out
-    leads = sum(floor.outcomes.values())
+    meter = floor.meter
+    tally = meter.first_attempts  # every cohort lead except those screened out
+    leads = sum(meter.outcomes.values())
     counts = tally.counts.sum(axis=1)
     economics = floor.scenario.economics
-    on_shift = floor.on_shift_minutes()
-    rep_cost = economics.rep_cost_per_hour * (on_shift + floor.overtime_minutes) / 60.0
-    touch_cost = economics.cost_per_touch * floor.cohort_touches
-    revenue = floor.deal_revenue + floor.repeat_revenue
+    on_shift = meter.on_shift_minutes()
+    rep_cost = economics.rep_cost_per_hour * (on_shift + meter.overtime_minutes) / MINUTES_PER_HOUR
+    touch_cost = economics.cost_per_touch * meter.cohort_touches
+    revenue = meter.deal_revenue + meter.repeat_revenue
     attempted = leads - int(tally.counts[0, -1])
     kpis = {
         "leads": float(leads),
-        "referral_leads": float(floor.cohort_referral_leads),
-        "screened_out": float(floor.outcomes[LOST_SCREENED_OUT]),
-        "screened_out_realistic": float(floor.screened_out_realistic),
+        "referral_leads": float(meter.cohort_referral_leads),
+        "screened_out": float(meter.outcomes[LOST_SCREENED_OUT]),
+        "screened_out_realistic": float(meter.screened_out_realistic),
         "reached_share": _share(counts[OUTCOMES.index("reached")], leads),
         "qualified_share": _share(counts[OUTCOMES.index("qualified")], leads),
         "won_share": _share(counts[OUTCOMES.index("won")], leads),
-        "won": float(floor.outcomes[WON]),
-        "deal_revenue": floor.deal_revenue,
-        "repeat_revenue": floor.repeat_revenue,
+        "won": float(meter.outcomes[WON]),
+        "deal_revenue": meter.deal_revenue,
+        "repeat_revenue": meter.repeat_revenue,
         "revenue": revenue,
         "rep_cost": rep_cost,
         "touch_cost": touch_cost,
@@ -111,19 +113,19 @@ def replication_kpis(floor: SalesFloor) -> dict[str, float]:
         "first_attempt_within_target_share": tally.share_within(
             floor.cadence.speed_to_lead.response_target
         ),
-        "attempts_per_lead": _share(floor.cohort_attempts, leads),
-        "touches_per_lead": _share(floor.cohort_touches, leads),
-        "customers": float(floor.customers),
-        "repeat_purchases": float(floor.repeat_purchases),
-        "churned": float(floor.churned),
-        "customer_opt_outs": float(floor.customer_opt_outs),
-        "referral_requests": float(floor.referral_requests),
-        "utilisation": _share(floor.busy_minutes, on_shift),
-        "overtime_hours": floor.overtime_minutes / 60.0,
-        "max_backlog": float(floor.max_backlog),
-        "mean_backlog": floor.mean_backlog,
-        "waited_share": _share(floor.cohort_waited, leads),
+        "attempts_per_lead": _share(meter.cohort_attempts, leads),
+        "touches_per_lead": _share(meter.cohort_touches, leads),
+        "customers": float(meter.customers),
+        "repeat_purchases": float(meter.repeat_purchases),
+        "churned": float(meter.churned),
+        "customer_opt_outs": float(meter.customer_opt_outs),
+        "referral_requests": float(meter.referral_requests),
+        "utilisation": _share(meter.busy_minutes, on_shift),
+        "overtime_hours": meter.overtime_minutes / MINUTES_PER_HOUR,
+        "max_backlog": float(meter.max_backlog),
+        "mean_backlog": meter.mean_backlog,
+        "waited_share": _share(meter.cohort_waited, leads),
     }
-    kpis.update({f"lost_{reason}": float(floor.outcomes[reason]) for reason in LOST_REASONS})
-    kpis["open_at_end"] = float(floor.outcomes[OPEN])
+    kpis.update({f"lost_{reason}": float(meter.outcomes[reason]) for reason in LOST_REASONS})
+    kpis["open_at_end"] = float(meter.outcomes[OPEN])
     return kpis

@@ -5,6 +5,8 @@ from __future__ import annotations
 import math
 import random
 
+from sim.config.units import MINUTES_PER_DAY
+
 # Kinds of task. Responders do the new-lead work, closers the rest; generalists both.
 SCREEN = "screen"
 FIRST_ATTEMPT = "first_attempt"
@@ -46,6 +48,25 @@ bought elsewhere (interest faded before it was reached, or during the decision
 stage); it opted out (touch fatigue); it decided against the deal."""
 OPEN = "open"
 """Still undecided when the simulation ends."""
+
+CLOSER_ON_TIME_MINUTES = MINUTES_PER_DAY
+"""A closer's task (meeting, touch, request) counts as on time within a day of falling due."""
+
+# Outcomes of an action, passed from its start to its end.
+NOT_REACHED, REACHED, QUALIFIED, UNREALISTIC_FOUND, OPTED_OUT, CLOSED_EARLY, DROPPED, ASKED = range(
+    8
+)
+OUTCOME_NAMES = (
+    "not_reached",
+    "reached",
+    "qualified",
+    "unrealistic",
+    "opted_out",
+    "closed_won",
+    "screened_out",
+    "reached",
+)
+"""Readable name of each action outcome, for recorders."""
 
 
 class Person:
@@ -94,6 +115,7 @@ class Lead(Person):
         "qualified",
         "reached_at",
         "source",
+        "stage_touches",
         "value",
     )
 
@@ -127,6 +149,8 @@ class Lead(Person):
         self.patience_watched = False
         self.decide_at = math.inf
         self.engagements = 0
+        self.stage_touches = 0
+        """Decision-stage touches so far (the first meeting included)."""
         self.expected_value = 0.0
         """What reps can estimate the lead is worth per rep minute (value-ordered queues only)."""
 
@@ -182,3 +206,12 @@ class Rep:
         self.busy = False
         self.shift_ends = 0.0
         self.busy_minutes = 0.0
+
+
+def own_generator(luck: float, offset: int = 0) -> random.Random:
+    """A person's own generator, seeded from one of their uniform luck numbers.
+
+    *offset* gives the same person a second, independent generator (a lead's
+    decision stage and its life as a customer).
+    """
+    return random.Random(int(luck * 2**53) + offset)

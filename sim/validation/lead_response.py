@@ -165,7 +165,7 @@ def lead_response_experiment(
 
 def first_attempt_counts(floor: SalesFloor) -> np.ndarray:
     """The measure kept from each replication: the first-attempt tally's counts."""
-    return floor.first_attempts.counts
+    return floor.meter.first_attempts.counts
 
 
 def _bucket_columns(low: float, high: float, bins: int) -> np.ndarray:

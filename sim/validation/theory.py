@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from sim.config.calendar import MINUTES_PER_WEEK
+from sim.config.units import MINUTES_PER_WEEK
 from sim.experiment import Experiment
 from sim.validation.erlang import QueueMetrics, erlang_a, erlang_c
 
