@@ -24,7 +24,7 @@ class FollowUpPolicy(Policy):
         6, "attempts (first call included) before giving up", low=1, high=12, ge=1
     )
     on_time_window: PositiveMinutes = param(
-        60.0, "how long after its due time a follow-up still counts as on time"
+        "1h", "how long after its due time a follow-up still counts as on time"
     )
 
     def gap_after(self, attempt: int) -> float | None:
@@ -38,7 +38,7 @@ class StepCadence(FollowUpPolicy):
     name = "steps"
 
     steps: list[PositiveMinutes] = Field(
-        default=[5.0, 60.0, 1440.0, 4320.0, 10080.0],
+        default=["5m", "1h", "1d", "3d", "1w"],
         min_length=1,
         description="gaps between consecutive attempts",
     )
@@ -55,12 +55,12 @@ class GeometricCadence(FollowUpPolicy):
     name = "geometric"
 
     first_gap: PositiveMinutes = param(
-        10.0, "gap after the first attempt", low=1.0, high=1440.0, log=True
+        "10m", "gap after the first attempt", low="1m", high="1d", log=True
     )
     growth: float = param(
         3.0, "factor by which each gap exceeds the previous one", low=1.0, high=6.0, ge=1
     )
-    max_gap: PositiveMinutes = param(20160.0, "longest gap between attempts")
+    max_gap: PositiveMinutes = param("2w", "longest gap between attempts")
 
     @model_validator(mode="after")
     def _cap_not_below_first(self) -> GeometricCadence:

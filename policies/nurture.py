@@ -22,10 +22,10 @@ class NurturePolicy(Policy):
     name = "interval"
 
     interval: PositiveMinutes = param(
-        3 * 1440.0,
+        "3d",
         "time between touches on a qualified lead",
-        low=360.0,
-        high=21 * 1440.0,
+        low="6h",
+        high="21d",
         log=True,
     )
 

@@ -19,7 +19,7 @@ class ReferralPolicy(Policy):
     name = "rhythm"
 
     department_interval: PositiveMinutes | None = param(
-        2 * 10080.0, "time between requests to other departments (none: never ask)"
+        "2w", "time between requests to other departments (none: never ask)"
     )
     customer_interval: PositiveMinutes | None = param(
         None,

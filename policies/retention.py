@@ -37,7 +37,7 @@ class RetentionPolicy(Policy):
     name = "ladder"
 
     schedule: list[RetentionStep] = Field(
-        default=[RetentionStep(until=4 * 10080.0, every=10080.0), RetentionStep(every=30 * 1440.0)],
+        default=[RetentionStep(until="4w", every="1w"), RetentionStep(every="30d")],
         description="touch intervals by customer age; an empty list means no retention touches",
     )
     intensity: float = param(

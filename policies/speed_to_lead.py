@@ -16,6 +16,7 @@ from pydantic import Field
 
 from policies.base import Policy, param
 from sim.config._types import PositiveMinutes, Probability
+from sim.config.units import MINUTES_PER_DAY, MINUTES_PER_HOUR
 
 
 class SpeedToLeadPolicy(Policy):
@@ -60,7 +61,7 @@ class ForcedDelay(SpeedToLeadPolicy):
     name = "forced_delay"
 
     ranges: list[tuple[float, float, float]] = Field(
-        default=[(0.0, 120.0, 2.0), (1440.0, 4320.0, 1.0)],
+        default=[(0.0, 2 * MINUTES_PER_HOUR, 2.0), (MINUTES_PER_DAY, 3 * MINUTES_PER_DAY, 1.0)],
         description="(start minutes, end minutes, weight) of the first-attempt delay",
     )
 

@@ -15,7 +15,7 @@ from pydantic import AfterValidator, BeforeValidator, Field, PlainSerializer, mo
 
 from sim.config._types import ConfigModel
 from sim.config.durations import shown
-from sim.config.units import HOURS_PER_WEEK, MINUTES_PER_DAY, MINUTES_PER_WEEK
+from sim.config.units import HOURS_PER_WEEK, MINUTES_PER_DAY, MINUTES_PER_HOUR, MINUTES_PER_WEEK
 
 DAY_NAMES = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 DAY_GROUPS = {
@@ -126,7 +126,7 @@ def _clock_minutes(value: object) -> object:
         match = _CLOCK.match(value.strip())
         if not match or (match.group(1) == "24" and match.group(2) != "00"):
             raise ValueError(f"expected a clock time HH:MM between 00:00 and 24:00, got {value!r}")
-        return int(match.group(1)) * 60.0 + int(match.group(2))
+        return int(match.group(1)) * MINUTES_PER_HOUR + int(match.group(2))
     if isinstance(value, int) and not isinstance(value, bool) and value >= 24:
         # YAML 1.1 reads an unquoted 09:30 as the sexagesimal number 570 (minutes).
         return float(value)
@@ -135,7 +135,7 @@ def _clock_minutes(value: object) -> object:
 
 def clock_text(minutes: float) -> str:
     """480.0 -> '08:00'."""
-    return f"{int(minutes // 60):02d}:{int(minutes % 60):02d}"
+    return f"{int(minutes // MINUTES_PER_HOUR):02d}:{int(minutes % MINUTES_PER_HOUR):02d}"
 
 
 ClockTime = Annotated[

@@ -14,12 +14,14 @@ from __future__ import annotations
 
 import re
 
+from sim.config.units import MINUTES_PER_DAY, MINUTES_PER_HOUR, MINUTES_PER_WEEK, SECONDS_PER_MINUTE
+
 MINUTES_PER_UNIT: dict[str, float] = {
-    "s": 1 / 60,
+    "s": 1 / SECONDS_PER_MINUTE,
     "m": 1.0,
-    "h": 60.0,
-    "d": 1440.0,
-    "w": 10080.0,
+    "h": MINUTES_PER_HOUR,
+    "d": MINUTES_PER_DAY,
+    "w": MINUTES_PER_WEEK,
 }
 
 _PART = re.compile(r"(\d+(?:\.\d*)?|\.\d+)\s*([smhdw])")
@@ -69,8 +71,8 @@ def format_duration(minutes: float) -> str:
     """Return the shortest readable form of *minutes* (``90.0`` -> ``'1h30m'``)."""
     if minutes == 0:
         return "0m"
-    seconds = round(minutes * 60)
-    if abs(seconds - minutes * 60) > 1e-6:
+    seconds = round(minutes * SECONDS_PER_MINUTE)
+    if abs(seconds - minutes * SECONDS_PER_MINUTE) > 1e-6:
         return f"{minutes:g}m"
     parts = []
     units = (("w", 604800), ("d", 86400), ("h", 3600), ("m", 60), ("s", 1))

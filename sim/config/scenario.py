@@ -158,11 +158,11 @@ class DecisionStage(ConfigModel):
     """What happens between qualification and a won or lost deal."""
 
     time_to_decide: Duration = Field(
-        LognormalDuration(dist="lognormal", mean=20160.0, sd=10080.0),
+        LognormalDuration(dist="lognormal", mean="2w", sd="1w"),
         description="from qualification to the prospect's decision",
     )
     interest: ResponseCurve = Field(
-        ExponentialCurve(scale=7 * 1440.0),
+        ExponentialCurve(scale="7d"),
         description="interest since the last touch that reached the prospect",
     )
     lost_below: Probability = Field(
@@ -180,7 +180,7 @@ class Customers(ConfigModel):
     """Won leads become customers: relationship, repeat purchases, churn."""
 
     relationship: ResponseCurve = Field(
-        ExponentialCurve(scale=60 * 1440.0),
+        ExponentialCurve(scale="60d"),
         description="relationship strength since the last touch that reached them",
     )
     repeat_purchases_per_year: float = Field(3.0, ge=0, description="at full relationship strength")
@@ -228,7 +228,7 @@ class Fatigue(ConfigModel):
         0.002, description="opt-out chance of a touch at the tolerated frequency"
     )
     memory: PositiveMinutes = Field(
-        7 * 1440.0, description="how long a touch is remembered (time constant)"
+        "7d", description="how long a touch is remembered (time constant)"
     )
     tolerance: float = Field(3.0, gt=0, description="remembered touches that feel normal")
     exponent: float = Field(2.0, ge=0, description="how sharply fatigue grows beyond the tolerance")
@@ -245,12 +245,12 @@ class Scenario(ConfigModel):
     """The simulated world: lead sources, reps, action times, response curves, economics, time."""
 
     horizon: PositiveMinutes = Field(
-        91 * 1440.0,
+        "13w",
         description="length of the measured window: leads arriving in it are the cohort",
     )
-    warmup: Minutes = Field(10080.0, description="simulated time before the window, not measured")
+    warmup: Minutes = Field("1w", description="simulated time before the window, not measured")
     drain: Minutes = Field(
-        4 * 10080.0,
+        "4w",
         description="time after the window during which the cohort is followed to its outcome",
     )
     sources: list[LeadSource] = Field(min_length=1)

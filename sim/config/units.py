@@ -5,6 +5,7 @@ Inside the engine every duration is in **minutes** and t=0 is Monday 00:00 of we
 
 from __future__ import annotations
 
+SECONDS_PER_MINUTE = 60
 MINUTES_PER_HOUR = 60.0
 MINUTES_PER_DAY = 24 * MINUTES_PER_HOUR
 MINUTES_PER_WEEK = 7 * MINUTES_PER_DAY

@@ -15,7 +15,7 @@ from typing import NamedTuple
 import numpy as np
 
 from sim.config.scenario import LeadSource, LeadTraits
-from sim.config.units import HOURS_PER_WEEK, MINUTES_PER_WEEK
+from sim.config.units import HOURS_PER_WEEK, MINUTES_PER_HOUR, MINUTES_PER_WEEK
 from sim.engine.streams import Streams
 
 LUCK_ATTEMPTS = 8
@@ -81,7 +81,7 @@ class TraitStreams:
 def hourly_rates(source: LeadSource) -> np.ndarray:
     """Arrival rate per minute in each hour of the week."""
     weights = np.asarray(source.profile, dtype=float)
-    return source.leads_per_week * weights / weights.sum() / 60.0
+    return source.leads_per_week * weights / weights.sum() / MINUTES_PER_HOUR
 
 
 def thinned_arrivals(
@@ -90,7 +90,7 @@ def thinned_arrivals(
     """Sorted arrival times in ``[start, end)`` of a Poisson process with hourly *rates*."""
     peak = float(rates.max())
     candidates = np.sort(start + rng.random(rng.poisson(peak * (end - start))) * (end - start))
-    hour = (candidates // 60).astype(np.int64) % HOURS_PER_WEEK
+    hour = (candidates // MINUTES_PER_HOUR).astype(np.int64) % HOURS_PER_WEEK
     keep = rng.random(candidates.size) * peak < rates[hour]
     return candidates[keep]
 

@@ -42,7 +42,7 @@ from sim.config.calendar import WeeklyCalendar
 from sim.config.distributions import Draws
 from sim.config.response_curves import minutes_until_below
 from sim.config.scenario import REFERRAL_SOURCE, RepGroup, Scenario
-from sim.config.units import MINUTES_PER_WEEK
+from sim.config.units import MINUTES_PER_WEEK, MINUTES_PER_YEAR
 from sim.engine._customers import CustomerCare
 from sim.engine._decision import DecisionStage
 from sim.engine.arrivals import (
@@ -195,8 +195,8 @@ class SalesFloor(DecisionStage, CustomerCare):
         self._win_rate = decision.win_rate
         customers = scenario.customers
         self._relationship = customers.relationship.compile()
-        self._repeat_rate = customers.repeat_purchases_per_year / 525_600.0
-        self._churn_rate = customers.churn_per_year / 525_600.0
+        self._repeat_rate = customers.repeat_purchases_per_year / MINUTES_PER_YEAR
+        self._churn_rate = customers.churn_per_year / MINUTES_PER_YEAR
         fatigue = scenario.fatigue
         self._opt_out_per_touch = fatigue.opt_out_per_touch
         self._fatigue_memory = fatigue.memory

@@ -109,7 +109,7 @@ def replication_kpis(floor: SalesFloor) -> dict[str, float]:
         "mean_minutes_to_first_attempt": _share(tally.delay_sum, attempted),
         "first_attempt_within_5m_share": tally.share_within(5.0),
         "first_attempt_within_15m_share": tally.share_within(15.0),
-        "first_attempt_within_1h_share": tally.share_within(60.0),
+        "first_attempt_within_1h_share": tally.share_within(MINUTES_PER_HOUR),
         "first_attempt_within_target_share": tally.share_within(
             floor.cadence.speed_to_lead.response_target
         ),

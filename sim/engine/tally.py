@@ -13,11 +13,13 @@ import math
 
 import numpy as np
 
+from sim.config.units import MINUTES_PER_YEAR
+
 SMALLEST_DELAY_MINUTES = 0.01
 """Delays below this (including zero: a rep was free) share the first bin."""
 BIN_RATIO = 1.02
 _LOG_RATIO = math.log(BIN_RATIO)
-BINS = 1 + math.ceil(math.log(365 * 1440 / SMALLEST_DELAY_MINUTES) / _LOG_RATIO)
+BINS = 1 + math.ceil(math.log(MINUTES_PER_YEAR / SMALLEST_DELAY_MINUTES) / _LOG_RATIO)
 NEVER = BINS
 """Bin of leads that never had an attempt."""
 

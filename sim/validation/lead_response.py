@@ -30,7 +30,7 @@ import numpy as np
 
 from policies.speed_to_lead import ForcedDelay
 from sim.analysis.replications import Progress, run_many
-from sim.config.units import Z_95
+from sim.config.units import MINUTES_PER_DAY, MINUTES_PER_WEEK, Z_95
 from sim.engine.streams import replication_seeds
 from sim.engine.tally import BIN_RATIO, OUTCOMES, SMALLEST_DELAY_MINUTES
 from sim.experiment import DEFAULT_EXPERIMENT, Experiment, load_experiment
@@ -57,7 +57,13 @@ PUBLISHED = (
         "qualify: hour 1 vs hour 2", "qualified", (0, 60), (60, 120), 7.0, False, "HBR 2011"
     ),
     PublishedRatio(
-        "qualify: hour 1 vs 24 h+", "qualified", (0, 60), (1440, math.inf), 60.0, True, "HBR 2011"
+        "qualify: hour 1 vs 24 h+",
+        "qualified",
+        (0, 60),
+        (MINUTES_PER_DAY, math.inf),
+        60.0,
+        True,
+        "HBR 2011",
     ),
     PublishedRatio(
         "qualify: 0-5 vs 5-10 min", "qualified", (0, 5), (5, 10), 4.0, False, "MIT/InsideSales 2007"
@@ -124,7 +130,7 @@ def lead_response_experiment(
     source.update(
         {"name": "web_form", "leads_per_week": leads, "profile": "flat", "patience": None}
     )
-    per_minute = leads / 10080.0
+    per_minute = leads / MINUTES_PER_WEEK
     reps = math.ceil(per_minute * 40.0) + 20  # about twice the work a lead brings, in rep-minutes
     scenario = base.scenario.model_dump(mode="json")
     scenario.update(
