@@ -283,7 +283,7 @@ class _Ids:
         value = self.next
         self.next += 1
         if value not in self.leads:
-            self.customers[value] = self.floor.env.now
+            self.customers[value] = self.floor.clock.now
         return value
 
 
@@ -324,7 +324,7 @@ def run_recorded(experiment: Experiment, seed: np.random.SeedSequence) -> Record
     new_lead, close, churn = floor._new_lead, floor._close, floor._churn
 
     def spy_new_lead(draw: LeadDraw) -> None:
-        now = floor.env.now
+        now = floor.clock.now
         lead_id = ids.next  # the id _new_lead is about to give the lead
         ids.leads.add(lead_id)
         record.arrived_at[lead_id] = now
@@ -336,11 +336,11 @@ def run_recorded(experiment: Experiment, seed: np.random.SeedSequence) -> Record
 
     def spy_close(lead: Any, outcome: str) -> None:
         record.closes.setdefault(lead.id, []).append(outcome)
-        log.append(("close", floor.env.now, lead.id, outcome))
+        log.append(("close", floor.clock.now, lead.id, outcome))
         close(lead, outcome)
 
     def spy_churn(customer: Any, opted_out: bool) -> None:
-        log.append(("churn", floor.env.now, customer.id))
+        log.append(("churn", floor.clock.now, customer.id))
         churn(customer, opted_out)
 
     floor._new_lead = spy_new_lead  # type: ignore[method-assign]

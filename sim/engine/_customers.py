@@ -13,7 +13,6 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
-from simpy.events import Event
 
 from sim.engine.people import (
     ASKED,
@@ -36,7 +35,7 @@ class CustomerCare:
     _cancel_pending: Any
     _due_task: Any
     _touch: Any
-    env: Any
+    clock: Any
 
     def _next_retention_touch(self, customer: Customer, now: float) -> None:
         gap = self._retention_gap(now - customer.won_at)
@@ -69,12 +68,11 @@ class CustomerCare:
             self._referred_leads(self.scenario.referrals.leads_per_customer_request)
         self._next_retention_touch(customer, now)
 
-    def _on_repeat_chance(self, event: Event) -> None:
+    def _on_repeat_chance(self, customer: Customer) -> None:
         """A candidate purchase at the full-relationship rate, kept with the relationship's strength."""
-        customer: Customer = event.value
         if not customer.active:
             return
-        now = self.env.now
+        now = self.clock.now
         if customer.rng.random() < self._relationship(now - customer.last_engaged_at):
             value = self._repeat_value(customer.rng.random())
             if customer.cohort:
@@ -82,13 +80,12 @@ class CustomerCare:
                 self.meter.repeat_revenue += value
         self._at(customer.rng.expovariate(self._repeat_rate), self._on_repeat_chance, customer)
 
-    def _on_churn_chance(self, event: Event) -> None:
+    def _on_churn_chance(self, customer: Customer) -> None:
         """A candidate churn at the faded-relationship rate, kept with the relationship's weakness."""
-        customer: Customer = event.value
         if not customer.active:
             return
         if customer.rng.random() < 1.0 - self._relationship(
-            self.env.now - customer.last_engaged_at
+            self.clock.now - customer.last_engaged_at
         ):
             self._churn(customer, opted_out=False)
             return
@@ -98,7 +95,7 @@ class CustomerCare:
         customer.active = False
         task = self._cancel_pending(customer)
         if task is not None and task.queued:
-            self._change_backlog(self.env.now, -1)
+            self._change_backlog(self.clock.now, -1)
         del self._active[customer.id]
         if customer.cohort:
             self.meter.churned += 1
@@ -111,9 +108,9 @@ class CustomerCare:
         if gap is not None:
             self._at(gap, self._on_department_request_due, None)
 
-    def _on_department_request_due(self, event: Event) -> None:
+    def _on_department_request_due(self, _: None) -> None:
         self._department_requests += 1
-        self._due_task(DEPARTMENT_REFERRAL, None, self.env.now, CLOSER_ON_TIME_MINUTES)
+        self._due_task(DEPARTMENT_REFERRAL, None, self.clock.now, CLOSER_ON_TIME_MINUTES)
         self._schedule_department_request()
 
     def _begin_referral(self, rep: Rep, task: Task, now: float) -> tuple[float, int]:
@@ -128,7 +125,7 @@ class CustomerCare:
         n = int(self._referral_rng.poisson(mean))
         if n == 0:
             return
-        now = self.env.now
+        now = self.clock.now
         delays = np.array([self._referral_delay() for _ in range(n)])
         for draw in self._referral_traits.draws(now + delays, len(self.scenario.sources)):
             self._at(draw.arrived_at - now, self._on_referral_arrival, draw)

@@ -15,8 +15,6 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from simpy.events import Event
-
 from sim.engine.arrivals import LUCK_STAGE, LUCK_WIN
 from sim.engine.people import (
     CLOSED_EARLY,
@@ -46,7 +44,7 @@ class DecisionStage:
     _due_task: Any
     _release: Any
     _touch: Any
-    env: Any
+    clock: Any
 
     def _qualified(self, lead: Lead, now: float) -> None:
         lead.qualified = True
@@ -65,8 +63,8 @@ class DecisionStage:
         if self._interest_lasts != math.inf:
             self._at(self._interest_lasts, self._on_interest_faded, (lead, lead.engagements))
 
-    def _on_interest_faded(self, event: Event) -> None:
-        lead, engagements = event.value
+    def _on_interest_faded(self, watch: tuple[Lead, int]) -> None:
+        lead, engagements = watch
         if lead.outcome is None and lead.engagements == engagements:
             self._close(lead, LOST_INTEREST_DECAYED)
 
@@ -100,13 +98,12 @@ class DecisionStage:
         if gap is not None and now + gap < lead.decide_at:
             self._due_task(NURTURE, lead, now + gap, CLOSER_ON_TIME_MINUTES)
 
-    def _on_decision(self, event: Event) -> None:
-        lead: Lead = event.value
+    def _on_decision(self, lead: Lead) -> None:
         if lead.outcome is not None:
             return
-        interest = self._interest(self.env.now - lead.last_engaged_at)
+        interest = self._interest(self.clock.now - lead.last_engaged_at)
         if lead.luck[LUCK_WIN] < self._win_rate * interest:
-            self._win(lead, self.env.now)
+            self._win(lead, self.clock.now)
         else:
             self._close(lead, LOST_NOT_WON)
 

@@ -1,11 +1,11 @@
 """The simulation engine: one replication of a scenario under a cadence.
 
-Design (for speed): SimPy provides the clock and the event queue, and the model
-schedules callbacks on plain timeouts (``env.timeout(delay, payload)`` with the
-handler in its ``callbacks``) instead of running a SimPy process per lead or per
-rep. A process per lead waiting on ``request | timeout`` conditions costs
-several events and generator switches per step; a callback costs one heap push
-and one call. Memory is bounded by the people still active:
+Design (for speed): the model schedules callbacks on a lean event list
+(:class:`~sim.engine.clock.Clock`: plain tuples on a heap, far-future events in
+day buckets, events ordered exactly as SimPy orders them) instead of running a
+SimPy process per lead or per rep. A process per lead waiting on
+``request | timeout`` conditions costs several events and generator switches
+per step; a callback costs one heap push and one call. Memory is bounded by the people still active:
 arrivals are generated a week at a time and closed leads are only counted.
 
 The sales rhythm, in one paragraph. Leads arrive from each source (and from
@@ -34,8 +34,6 @@ from itertools import count
 from typing import Any, Protocol
 
 import numpy as np
-import simpy
-from simpy.events import Event
 
 from policies.cadence import Cadence
 from sim.config.calendar import WeeklyCalendar
@@ -54,6 +52,7 @@ from sim.engine.arrivals import (
     lead_draws,
     trait_streams,
 )
+from sim.engine.clock import Clock
 from sim.engine.meter import Meter
 from sim.engine.people import (
     CLOSER_QUEUE,
@@ -147,10 +146,12 @@ class SalesFloor(DecisionStage, CustomerCare):
         seed: np.random.SeedSequence,
         trace: Trace | None = None,
         recorder: Recorder | None = None,
+        clock: Clock | None = None,
     ) -> None:
         self.scenario = scenario
         self.cadence = cadence
-        self.env = simpy.Environment()
+        self.clock = clock if clock is not None else Clock()
+        self._at = self.clock.at
         self._trace = trace
         self._recorder = recorder
         self._setup_randomness(Streams(seed))
@@ -280,7 +281,6 @@ class SalesFloor(DecisionStage, CustomerCare):
         self._seq = count()
         self._ids = count()
         self._active: dict[int, Person] = {}
-        self.events = 0
         self.meter = meter = Meter(
             self.scenario.window,
             [
@@ -305,10 +305,6 @@ class SalesFloor(DecisionStage, CustomerCare):
 
     # -- scheduling and the run --------------------------------------------------
 
-    def _at(self, delay: float, callback: Callable[[Any], None], payload: Any) -> None:
-        self.events += 1
-        self.env.timeout(delay, payload).callbacks.append(callback)
-
     def simulate(self) -> SalesFloor:
         """Simulate until the end of the drain; measurements are then on this object."""
         for index, windows in enumerate(self._shift_windows):
@@ -318,9 +314,9 @@ class SalesFloor(DecisionStage, CustomerCare):
         self._schedule_department_request()
         self._schedule_next_arrival()
         with _fewer_garbage_collections():
-            self.env.run(until=self.scenario.end)
+            self.clock.run(until=self.scenario.end)
         meter = self.meter
-        meter.change_backlog(self.env.now, 0)
+        meter.change_backlog(self.clock.now, 0)
         for person in self._active.values():
             if isinstance(person, Lead) and person.cohort:
                 meter.lead_closed(person, OPEN)
@@ -333,11 +329,10 @@ class SalesFloor(DecisionStage, CustomerCare):
         task = Task(kind, subject, due, due + window)
         if subject is not None:
             subject.task = task
-        self._at(due - self.env.now, self._on_due, task)
+        self._at(due - self.clock.now, self._on_due, task)
         return task
 
-    def _on_due(self, event: Event) -> None:
-        task: Task = event.value
+    def _on_due(self, task: Task) -> None:
         if task.live:
             self._release(task)
 
@@ -354,17 +349,17 @@ class SalesFloor(DecisionStage, CustomerCare):
     def _schedule_next_arrival(self) -> None:
         draw = next(self._draws, None)
         if draw is not None:
-            self._at(draw.arrived_at - self.env.now, self._on_arrival, draw)
+            self._at(draw.arrived_at - self.clock.now, self._on_arrival, draw)
 
-    def _on_arrival(self, event: Event) -> None:
+    def _on_arrival(self, draw: LeadDraw) -> None:
         self._schedule_next_arrival()
-        self._new_lead(event.value)
+        self._new_lead(draw)
 
-    def _on_referral_arrival(self, event: Event) -> None:
-        self._new_lead(event.value)
+    def _on_referral_arrival(self, draw: LeadDraw) -> None:
+        self._new_lead(draw)
 
     def _new_lead(self, draw: LeadDraw) -> None:
-        now = self.env.now
+        now = self.clock.now
         cohort = self.meter.in_window(now)
         lead = Lead(
             next(self._ids),
@@ -402,20 +397,19 @@ class SalesFloor(DecisionStage, CustomerCare):
         if not lead.patience_watched and lead.patience_ends != math.inf:
             lead.patience_watched = True
             # A lead whose patience ran out before it first had to wait is lost at once.
-            self._at(max(0.0, lead.patience_ends - self.env.now), self._on_patience_end, lead)
+            self._at(max(0.0, lead.patience_ends - self.clock.now), self._on_patience_end, lead)
 
-    def _on_patience_end(self, event: Event) -> None:
-        lead: Lead = event.value
+    def _on_patience_end(self, lead: Lead) -> None:
         if lead.outcome is None and lead.reached_at == math.inf:
             self._close(lead, LOST_INTEREST_DECAYED)
 
     def _close(self, lead: Lead, outcome: str) -> None:
         lead.outcome = outcome
         if self._recorder is not None:
-            self._recorder.lead_closed(lead, outcome, self.env.now)
+            self._recorder.lead_closed(lead, outcome, self.clock.now)
         task = self._cancel_pending(lead)
         if task is not None and task.queued:
-            self._change_backlog(self.env.now, -1)
+            self._change_backlog(self.clock.now, -1)
         del self._active[lead.id]
         if lead.cohort:
             self.meter.lead_closed(lead, outcome)
@@ -441,12 +435,12 @@ class SalesFloor(DecisionStage, CustomerCare):
             if subject.cohort and task.due == subject.arrived_at:
                 self.meter.cohort_waited += 1
             if self._needs_value:
-                since = self.env.now - subject.last_engaged_at
+                since = self.clock.now - subject.last_engaged_at
                 task.value = subject.expected_value * self._contact(since) * self._qualify(since)
         rank = self._first_rank if task.kind in (FIRST_ATTEMPT, SCREEN) else 1
         heappush(self._queues[queue_index], (rank, self._priority(task), next(self._seq), task))
         task.queued = True
-        self._change_backlog(self.env.now, 1)
+        self._change_backlog(self.clock.now, 1)
 
     def _dispatch(self, rep: Rep) -> None:
         """*rep* is free and on shift: start the best live task it can do, or wait idle."""
@@ -463,7 +457,7 @@ class SalesFloor(DecisionStage, CustomerCare):
             return
         task = heappop(best)[3]
         task.queued = False
-        self._change_backlog(self.env.now, -1)
+        self._change_backlog(self.clock.now, -1)
         self._start(rep, task)
 
     # -- doing the work ----------------------------------------------------------
@@ -473,15 +467,15 @@ class SalesFloor(DecisionStage, CustomerCare):
         subject = task.subject
         if subject is not None:
             subject.task = None
-        now = self.env.now
+        now = self.clock.now
         duration, outcome = self._begin[task.kind](rep, task, now)
         if self._trace is not None:
             self._trace("start", now, rep.id, subject.id if subject is not None else -1, task.kind)
         self._at(duration, self._on_finish, (rep, task, outcome, now, rep.shift_ends))
 
-    def _on_finish(self, event: Event) -> None:
-        rep, task, outcome, started, shift_ends = event.value
-        now = self.env.now
+    def _on_finish(self, done: tuple[Rep, Task, int, float, float]) -> None:
+        rep, task, outcome, started, shift_ends = done
+        now = self.clock.now
         if self._trace is not None:
             subject = task.subject
             self._trace("end", now, rep.id, subject.id if subject is not None else -1, task.kind)
@@ -571,15 +565,20 @@ class SalesFloor(DecisionStage, CustomerCare):
 
     # -- time accounting and shifts ---------------------------------------------------
 
-    def _on_shift_start(self, event: Event) -> None:
-        group, ends = event.value
+    def _on_shift_start(self, shift: tuple[int, float]) -> None:
+        group, ends = shift
         for rep in self._groups[group]:
             rep.on_shift = True
             rep.shift_ends = ends
             if not rep.busy:
                 self._dispatch(rep)
 
-    def _on_shift_end(self, event: Event) -> None:
-        for rep in self._groups[event.value]:
+    def _on_shift_end(self, group: int) -> None:
+        for rep in self._groups[group]:
             rep.on_shift = False
         self._idle = [rep for rep in self._idle if rep.on_shift]
+
+    @property
+    def events(self) -> int:
+        """Events (callbacks) scheduled so far."""
+        return self.clock.scheduled
