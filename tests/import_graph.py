@@ -33,6 +33,21 @@ LIGHT_ENGINE_FORBIDS = ("optuna", "scipy.stats")
 
 Graph = dict[str, set[str]]
 
+_BELOW_ANALYSIS = ("sim.config", "policies", "sim.engine", "sim.experiment", "sim.analysis")
+LAYERS: dict[str, tuple[str, ...]] = {
+    "sim.config": (),
+    "policies": ("sim.config",),
+    "sim.engine": ("sim.config", "policies"),
+    "sim.experiment": ("sim.config", "sim.engine.kpis", "policies"),
+    "sim.analysis": ("sim.config", "policies", "sim.engine", "sim.experiment"),
+    "sim.tuning": _BELOW_ANALYSIS,
+    "sim.validation": _BELOW_ANALYSIS,
+    "sim.calibration": _BELOW_ANALYSIS,
+    "sim.report": _BELOW_ANALYSIS,
+}
+"""What each package may import besides itself (docs/architecture.md draws it); the
+top-level ``sim``, ``sim.cli`` and ``sim.__main__`` may import everything."""
+
 
 def module_files(root: Path = REPO, packages: Iterable[str] = PACKAGES) -> dict[str, Path]:
     """Every module of *packages* under *root*, by dotted name (a package is its ``__init__``)."""
@@ -165,6 +180,26 @@ def longest_chain(graph: Graph) -> list[str]:
         module = next(t for t in below if floor[t] == floor[module] - 1)
 
 
+def _within(module: str, prefix: str) -> bool:
+    return module == prefix or module.startswith(prefix + ".")
+
+
+def layer_violations(graph: Graph) -> list[str]:
+    """Imports that go against :data:`LAYERS`, as ``'importer -> imported'``."""
+    found = []
+    for module, targets in sorted(graph.items()):
+        layer = next((name for name in LAYERS if _within(module, name)), None)
+        if layer is None:
+            continue
+        allowed = (layer, *LAYERS[layer])
+        found += [
+            f"{module} -> {target}"
+            for target in sorted(targets)
+            if not any(_within(target, prefix) for prefix in allowed)
+        ]
+    return found
+
+
 def long_modules(modules: dict[str, Path], limit: int = MAX_LINES) -> dict[str, int]:
     """Modules over *limit* lines, with their line counts, longest first."""
     lines = {m: len(p.read_text(encoding="utf-8").splitlines()) for m, p in modules.items()}
@@ -207,10 +242,13 @@ def report(root: Path = REPO) -> tuple[str, bool]:
     lines.append("longest chain: " + " -> ".join(longest_chain(graph)))
     lines.append(f"circles: {len(found)}")
     lines += [f"  {' <-> '.join(group)}" for group in found]
+    against = layer_violations(graph)
+    lines.append(f"imports against the layers of docs/architecture.md: {len(against)}")
+    lines += [f"  {arrow}" for arrow in against]
     lines.append(f"modules over {MAX_LINES} lines: {len(long)}")
     lines += [f"  {module}: {count}" for module, count in long.items()]
     lines.append(f"import sim.engine loads {', '.join(LIGHT_ENGINE_FORBIDS)}: {heavy or 'no'}")
-    ok = height <= MAX_FLOORS and not found and not long and not heavy
+    ok = height <= MAX_FLOORS and not found and not long and not heavy and not against
     return "\n".join(lines), ok
 
 

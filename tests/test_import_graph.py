@@ -19,6 +19,7 @@ from tests.import_graph import (
     circles,
     floors,
     import_graph,
+    layer_violations,
     loaded_by,
     long_modules,
     longest_chain,
@@ -150,3 +151,15 @@ def test_circles_are_found_and_share_a_floor(tmp_path: Path) -> None:
     assert floors(graph) == {"app": 1, "app.a": 2, "app.b": 2, "app.c": 1, "app.d": 3}
     assert longest_chain(graph) == ["app.d", "(app.a <-> app.b)", "app.c"]
     assert long_modules(module_files(tmp_path, ["app"]), limit=2) == {"app.b": 4}
+
+
+def test_layer_violations_name_the_arrows_against_the_layers() -> None:
+    graph = {
+        "policies.fancy": {"sim.config._types", "sim.engine.people", "policies.base"},
+        "sim.experiment.model": {"sim.engine.kpis", "sim.engine.floor"},
+        "sim.cli": {"sim.report", "sim.tuning"},
+    }
+    assert layer_violations(graph) == [
+        "policies.fancy -> sim.engine.people",
+        "sim.experiment.model -> sim.engine.floor",
+    ]

@@ -112,6 +112,32 @@ def policy_file(code: str) -> Iterator[str]:
             cached.unlink(missing_ok=True)
 
 
+def python(args: list[str], extra_path: Path | None = None) -> subprocess.CompletedProcess[str]:
+    """Run a fresh Python on *args* with the repository (and *extra_path*) on its path."""
+    paths = [str(REPO), *([str(extra_path)] if extra_path else [])]
+    return subprocess.run(
+        [sys.executable, *args],
+        cwd=REPO,
+        env={**os.environ, "PYTHONPATH": os.pathsep.join(paths)},
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+
+
+def install_entry_point(site: Path, distribution: str, name: str, target: str) -> None:
+    """Make *site* hold an installed *distribution* whose policy entry point *name* is *target*."""
+    dist_info = site / f"{distribution}-0.1.dist-info"
+    dist_info.mkdir(parents=True)
+    (dist_info / "METADATA").write_text(
+        f"Metadata-Version: 2.1\nName: {distribution}\nVersion: 0.1\n", encoding="utf-8"
+    )
+    (dist_info / "entry_points.txt").write_text(
+        f"[{policies.base.ENTRY_POINT_GROUP}]\n{name} = {target}\n", encoding="utf-8"
+    )
+
+
 def run_sim(
     policy: dict[str, Any], folder: Path, extra_path: Path | None = None
 ) -> tuple[dict[str, Any], pd.DataFrame]:
@@ -122,18 +148,8 @@ def run_sim(
     folder.mkdir(parents=True, exist_ok=True)
     experiment = folder / "tiny.yaml"
     experiment.write_text(yaml.safe_dump(data, sort_keys=False), encoding="utf-8")
-    paths = [str(REPO), *([str(extra_path)] if extra_path else [])]
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join(paths)}
-    command = [sys.executable, "-m", "sim", "run", str(experiment), "--out", str(folder / "out")]
-    finished = subprocess.run(
-        [*command, "-q", "-j", "1", "--no-report"],
-        cwd=REPO,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
-    )
+    command = ["-m", "sim", "run", str(experiment), "--out", str(folder / "out")]
+    finished = python([*command, "-q", "-j", "1", "--no-report"], extra_path)
     assert finished.returncode == 0, finished.stderr
     (run_folder,) = (folder / "out" / "tiny").iterdir()
     config = yaml.safe_load((run_folder / "config.yaml").read_text(encoding="utf-8"))
@@ -215,14 +231,7 @@ def test_an_entry_point_registers_a_policy_from_outside_the_package(
     site = tmp_path / "site"
     site.mkdir()
     (site / "outside_cadence.py").write_text(FOLLOWUP.replace("fixed_gap", "outside_gap"))
-    dist_info = site / "outside_cadence-0.1.dist-info"
-    dist_info.mkdir()
-    (dist_info / "METADATA").write_text(
-        "Metadata-Version: 2.1\nName: outside-cadence\nVersion: 0.1\n"
-    )
-    (dist_info / "entry_points.txt").write_text(
-        f"[{policies.base.ENTRY_POINT_GROUP}]\noutside_gap = outside_cadence\n"
-    )
+    install_entry_point(site, "outside_cadence", "outside_gap", "outside_cadence")
     policy = {"followup": {"name": "outside_gap", "gap": "1d", "max_attempts": 2}}
     config, replications = run_sim(policy, tmp_path / "run", extra_path=site)
     assert config["policy"]["followup"]["name"] == "outside_gap"
@@ -230,24 +239,8 @@ def test_an_entry_point_registers_a_policy_from_outside_the_package(
 
 
 def test_a_broken_plugin_names_its_entry_point(tmp_path: Path) -> None:
-    dist_info = tmp_path / "broken_cadence-0.1.dist-info"
-    dist_info.mkdir()
-    (dist_info / "METADATA").write_text(
-        "Metadata-Version: 2.1\nName: broken-cadence\nVersion: 0.1\n"
-    )
-    (dist_info / "entry_points.txt").write_text(
-        f"[{policies.base.ENTRY_POINT_GROUP}]\nbroken = no_such_module_here\n"
-    )
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(REPO), str(tmp_path)])}
-    finished = subprocess.run(
-        [sys.executable, "-c", "import policies"],
-        cwd=REPO,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
+    install_entry_point(tmp_path, "broken_cadence", "broken", "no_such_module_here")
+    finished = python(["-c", "import policies"], extra_path=tmp_path)
     assert finished.returncode != 0
     assert "policy plug-in 'broken' = 'no_such_module_here'" in finished.stderr
     assert "salespulse.policies" in finished.stderr
