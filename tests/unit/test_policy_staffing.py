@@ -76,11 +76,6 @@ def test_staffing_keeps_every_rep(counts: list[int], share: float | None) -> Non
             "policy.staffing.counts.nights: no rep group named 'nights'; expected one of: day, evening, closers",
         ),
         (
-            {"routing": {"rule": "weighted", "weights": {"weekend": 1.0}}},
-            TEAM,
-            "policy.routing.weights.weekend: no rep group named 'weekend'",
-        ),
-        (
             {"staffing": {"counts": {"day": -1}}},
             TEAM,
             "policy.staffing.counts.day: expected a number of reps >= 0, got -1",
