@@ -1,0 +1,94 @@
+"""The first-attempt tally: log-spaced delay bins, quantiles and shares in bounded memory."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from sim.engine.tally import (
+    BIN_RATIO,
+    BINS,
+    NEVER,
+    OUTCOMES,
+    SMALLEST_DELAY_MINUTES,
+    FirstAttemptTally,
+    bin_upper_edges,
+    delay_bin,
+)
+from tests.unit.hypothesis_settings import UNIT
+
+YEAR = 525_600.0
+
+
+def test_special_delays() -> None:
+    assert delay_bin(0.0) == 0  # a rep was free at once
+    assert delay_bin(SMALLEST_DELAY_MINUTES / 2) == 0
+    assert delay_bin(SMALLEST_DELAY_MINUTES) == 1
+    assert delay_bin(math.inf) == NEVER == BINS
+    assert delay_bin(100 * YEAR) == BINS - 1  # longer than a year: the last finite bin
+    assert len(bin_upper_edges()) == BINS + 1 and bin_upper_edges()[-1] == math.inf
+
+
+@UNIT
+@given(st.floats(SMALLEST_DELAY_MINUTES, YEAR), st.floats(0, YEAR))
+def test_a_delay_falls_between_its_bins_edges(delay: float, other: float) -> None:
+    b = delay_bin(delay)
+    edges = bin_upper_edges()
+    assert edges[b - 1] * (1 - 1e-12) <= delay < edges[b] * (1 + 1e-12)
+    assert edges[b] / edges[b - 1] == pytest.approx(BIN_RATIO)
+    if other <= delay:
+        assert delay_bin(other) <= b  # bins never go backwards
+
+
+def tally_of(delays: list[float]) -> FirstAttemptTally:
+    tally = FirstAttemptTally()
+    for delay in delays:
+        tally.add(delay, reached_first=False, reached=False, qualified=False, won=False)
+    return tally
+
+
+def test_quantiles_are_within_one_percent() -> None:
+    delays = list(np.linspace(1.0, 1000.0, 1000))
+    tally = tally_of(delays)
+    for q in (0.1, 0.5, 0.9):
+        assert tally.quantile(q) == pytest.approx(np.quantile(delays, q), rel=0.015)
+
+
+def test_quantiles_of_leads_never_or_at_once_attempted() -> None:
+    assert tally_of([0.0, 0.0, 0.0]).quantile(0.5) == 0.0
+    assert tally_of([5.0] * 3 + [math.inf] * 7).quantile(0.5) == math.inf
+    assert tally_of([5.0] * 3 + [math.inf] * 7).quantile(0.2) == pytest.approx(5.0, rel=0.01)
+    assert math.isnan(FirstAttemptTally().quantile(0.5))
+
+
+def test_share_within() -> None:
+    tally = tally_of([1.0, 2.0, 3.0, 10.0, math.inf])
+    assert tally.share_within(3.0) == pytest.approx(3 / 5)
+    assert tally.share_within(5.0) == pytest.approx(3 / 5)
+    assert tally.share_within(10.0) == pytest.approx(4 / 5)
+    assert tally.share_within(0.0) == 0.0
+    assert math.isnan(FirstAttemptTally().share_within(5.0))
+
+
+def test_counts_by_outcome_and_the_delay_sum() -> None:
+    tally = FirstAttemptTally()
+    tally.add(2.0, reached_first=True, reached=True, qualified=True, won=True)
+    tally.add(2.0, reached_first=False, reached=True, qualified=True, won=False)
+    tally.add(90.0, reached_first=False, reached=False, qualified=False, won=False)
+    tally.add(math.inf, reached_first=False, reached=False, qualified=False, won=False)
+    counts = tally.counts
+    assert counts.shape == (len(OUTCOMES), BINS + 1)
+    assert dict(zip(OUTCOMES, counts.sum(axis=1).tolist(), strict=True)) == {
+        "leads": 4,
+        "reached_first": 1,
+        "reached": 2,
+        "qualified": 2,
+        "won": 1,
+    }
+    assert counts[0, delay_bin(2.0)] == 2 and counts[0, NEVER] == 1
+    assert tally.leads == 4
+    assert tally.delay_sum == 94.0  # the never-attempted lead adds no delay
