@@ -12,14 +12,20 @@ if it reads ``task.value``).
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Literal
+from typing import Literal, Protocol
 
 from policies.base import Policy, param
 
-if TYPE_CHECKING:
-    from sim.engine.people import Task
 
-Priority = Callable[["Task"], float]
+class Task(Protocol):
+    """What a queue discipline sees of a waiting piece of work (minutes; value per rep minute)."""
+
+    due: float
+    deadline: float
+    value: float
+
+
+Priority = Callable[[Task], float]
 """A task's place in the queue: smaller is served first."""
 
 _ORDERS: dict[str, Priority] = {

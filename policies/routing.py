@@ -10,17 +10,23 @@ overrides ``chooser``.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from typing import TYPE_CHECKING, Literal
+from typing import Literal, Protocol
 
 import numpy as np
 from pydantic import Field, model_validator
 
 from policies.base import Policy, param
 
-if TYPE_CHECKING:
-    from sim.engine.people import Rep
 
-Chooser = Callable[[Sequence["Rep"]], "Rep"]
+class Rep(Protocol):
+    """What routing sees of an idle rep: who it is, its group and its work time so far."""
+
+    id: int
+    group: int
+    busy_minutes: float
+
+
+Chooser = Callable[[Sequence[Rep]], Rep]
 """Picks one rep among idle candidates listed longest-idle first."""
 
 

@@ -24,6 +24,7 @@ from tests.import_graph import (
     long_modules,
     longest_chain,
     module_files,
+    package_graph,
 )
 
 MODULES = module_files()
@@ -36,15 +37,22 @@ BEING_SPLIT = {
     "sim.report.report",
     "sim.cli",
     "sim.tuning.study",
-    "sim.engine.floor",
 }
 """Modules over the line limit that other helpers are splitting now (issue 9); remove on merge."""
 
 
-def test_at_most_10_floors() -> None:
-    height = max(floors(GRAPH).values())
+def test_at_most_10_floors_of_packages() -> None:
+    packages = package_graph(GRAPH)
+    height = max(floors(packages).values())
     assert height <= MAX_FLOORS, (
-        f"{height} floors; the longest chain: {' -> '.join(longest_chain(GRAPH))}"
+        f"{height} floors; the longest chain: {' -> '.join(longest_chain(packages))}"
+    )
+
+
+def test_no_circles_between_packages() -> None:
+    found = circles(package_graph(GRAPH))
+    assert not found, "packages that import each other: " + "; ".join(
+        " <-> ".join(group) for group in found
     )
 
 

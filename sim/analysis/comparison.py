@@ -21,10 +21,9 @@ from sim.analysis.outputs import ReplicationOutput, RunResult, replication_outpu
 from sim.analysis.replications import Job, Progress, run_jobs
 from sim.analysis.stats import paired_differences
 from sim.config import ConfigError
-from sim.engine.kpis import KPIS
+from sim.engine.kpis import KPIS, format_value
 from sim.engine.streams import replication_seeds
 from sim.experiment import Experiment, merge_config, validate_experiment
-from sim.report.display import format_value
 
 
 def arms(experiment: Experiment, source: str = "<experiment>") -> list[tuple[str, Experiment]]:

@@ -13,6 +13,7 @@ readable form, so that resolved configs and reports stay readable.
 from __future__ import annotations
 
 import re
+from decimal import Decimal
 
 from sim.config.units import MINUTES_PER_DAY, MINUTES_PER_HOUR, MINUTES_PER_WEEK, SECONDS_PER_MINUTE
 
@@ -73,7 +74,7 @@ def format_duration(minutes: float) -> str:
         return "0m"
     seconds = round(minutes * SECONDS_PER_MINUTE)
     if abs(seconds - minutes * SECONDS_PER_MINUTE) > 1e-6:
-        return f"{minutes:g}m"
+        return f"{Decimal(repr(minutes)):f}m"  # exact and parseable: 0.00001m, not 1e-05m
     parts = []
     units = (("w", 604800), ("d", 86400), ("h", 3600), ("m", 60), ("s", 1))
     if seconds % 604800:  # 30 days reads better as '30d' than as '4w2d'

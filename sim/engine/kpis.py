@@ -12,7 +12,7 @@ import math
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from sim.config.units import MINUTES_PER_HOUR
+from sim.config.units import MINUTES_PER_DAY, MINUTES_PER_HOUR
 from sim.engine.people import LOST_REASONS, LOST_SCREENED_OUT, OPEN, WON
 from sim.engine.tally import OUTCOMES
 
@@ -129,3 +129,33 @@ def replication_kpis(floor: SalesFloor) -> dict[str, float]:
     kpis.update({f"lost_{reason}": float(meter.outcomes[reason]) for reason in LOST_REASONS})
     kpis["open_at_end"] = float(meter.outcomes[OPEN])
     return kpis
+
+
+def _readable_minutes(value: float) -> str:
+    if value < 1:
+        return f"{value * 60:.0f} s"
+    if value < MINUTES_PER_HOUR:
+        return f"{value:.1f} min"
+    if value < MINUTES_PER_DAY:
+        return f"{value / MINUTES_PER_HOUR:.1f} h"
+    return f"{value / MINUTES_PER_DAY:.1f} d"
+
+
+def format_value(kpi: Kpi | None, value: float) -> str:
+    """``0.6555`` -> ``'65.6%'`` for a share, ``1234567.8`` -> ``'1,234,568'`` for money, ..."""
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return "n/a"
+    if math.isinf(value):
+        return "never" if kpi and kpi.unit == "minutes" else ("inf" if value > 0 else "-inf")
+    unit = kpi.unit if kpi else "ratio"
+    if unit == "share":
+        return f"{100 * value:.1f}%"
+    if unit == "money":
+        return f"{value:,.0f}"
+    if unit == "minutes":
+        return _readable_minutes(value)
+    if unit == "count":
+        return f"{value:,.1f}" if abs(value) < 100 and value != round(value) else f"{value:,.0f}"
+    if unit == "hours":
+        return f"{value:,.1f} h"
+    return f"{value:,.3g}"

@@ -7,40 +7,10 @@ from typing import TYPE_CHECKING
 
 import pandas as pd
 
-from sim.engine.kpis import KPIS, Kpi
+from sim.engine.kpis import KPIS, Kpi, format_value
 
 if TYPE_CHECKING:
     from sim.analysis.sweeps import SweepResult
-
-
-def _readable_minutes(value: float) -> str:
-    if value < 1:
-        return f"{value * 60:.0f} s"
-    if value < 60:
-        return f"{value:.1f} min"
-    if value < 1440:
-        return f"{value / 60:.1f} h"
-    return f"{value / 1440:.1f} d"
-
-
-def format_value(kpi: Kpi | None, value: float) -> str:
-    """``0.6555`` -> ``'65.6%'`` for a share, ``1234567.8`` -> ``'1,234,568'`` for money, ..."""
-    if value is None or (isinstance(value, float) and math.isnan(value)):
-        return "n/a"
-    if math.isinf(value):
-        return "never" if kpi and kpi.unit == "minutes" else ("inf" if value > 0 else "-inf")
-    unit = kpi.unit if kpi else "ratio"
-    if unit == "share":
-        return f"{100 * value:.1f}%"
-    if unit == "money":
-        return f"{value:,.0f}"
-    if unit == "minutes":
-        return _readable_minutes(value)
-    if unit == "count":
-        return f"{value:,.1f}" if abs(value) < 100 and value != round(value) else f"{value:,.0f}"
-    if unit == "hours":
-        return f"{value:,.1f} h"
-    return f"{value:,.3g}"
 
 
 _NON_NEGATIVE = {"share", "count", "minutes", "hours", "ratio"}
