@@ -499,18 +499,17 @@ class _Parser(argparse.ArgumentParser):
 
 
 def cmd_validate(args: argparse.Namespace) -> int:
-    from sim.validation.checks import validate, validation_table
+    from sim.validation.checks import validate, validation_summary, validation_table
 
     started = time.perf_counter()
     rows = validate(quick=args.quick, jobs=args.jobs, seed=args.seed)
     print(validation_table(rows))
-    failed = [row for row in rows if not row.passed]
     mode = "quick" if args.quick else "full"
     print(
-        f"\n{len(rows) - len(failed)} passed, {len(failed)} failed "
+        f"\n{validation_summary(rows)} "
         f"({mode} validation, seed {args.seed}, {time.perf_counter() - started:.0f} s)"
     )
-    return 1 if failed else 0
+    return 0 if all(row.passed for row in rows) else 1
 
 
 def _add_run_arguments(parser: argparse.ArgumentParser, report: bool = True) -> None:
@@ -651,7 +650,7 @@ def build_parser() -> argparse.ArgumentParser:
         cmd_validate,
     )
     validate_parser.add_argument(
-        "--quick", action="store_true", help="smaller samples (under 30 s)"
+        "--quick", action="store_true", help="smaller samples (about a minute on 2 cores)"
     )
     validate_parser.add_argument("--seed", type=_seed, default=1, help="root seed (default: 1)")
     validate_parser.add_argument(

@@ -534,6 +534,8 @@ class SalesFloor(DecisionStage, CustomerCare):
                 self._voicemail() if self._uniform() < self._voicemail_share else self._no_answer()
             )
             return duration, OPTED_OUT if opted_out else NOT_REACHED
+        if lead.reached_attempt == 0:
+            lead.reached_attempt = attempt
         lead.reached_at = min(lead.reached_at, now)
         duration = self._talk()
         if opted_out:

@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from sim.config.calendar import WeeklyCalendar
 from sim.config.units import HOURS_PER_WEEK, MINUTES_PER_HOUR, MINUTES_PER_WEEK
 from sim.engine.people import LOST_REASONS, LOST_SCREENED_OUT, OPEN, WON, Lead, Rep
-from sim.engine.tally import FirstAttemptTally
+from sim.engine.tally import AttemptTally, FirstAttemptTally
 
 Staffing = Sequence[tuple[list[tuple[float, float]], int]]
 """Per rep group: its weekly shift windows (minutes of the week) and how many reps it has."""
@@ -49,6 +49,7 @@ class Meter:
         self.referral_requests = 0
         self.outcomes = dict.fromkeys((WON, *LOST_REASONS, OPEN), 0)
         self.first_attempts = FirstAttemptTally()
+        self.attempts = AttemptTally()
 
     def in_window(self, now: float) -> bool:
         """Whether *now* falls in the measurement window (a lead arriving then is in the cohort)."""
@@ -64,6 +65,7 @@ class Meter:
             # Never meant to be called: not part of the speed-to-lead statistics.
             self.screened_out_realistic += lead.fit
             return
+        self.attempts.add(lead.attempts, lead.reached_attempt, won)
         self.first_attempts.add(
             lead.first_attempt_delay,
             lead.reached_at == lead.first_attempt_at,

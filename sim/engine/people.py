@@ -114,6 +114,7 @@ class Lead(Person):
         "patience_watched",
         "qualified",
         "reached_at",
+        "reached_attempt",
         "source",
         "stage_touches",
         "value",
@@ -141,6 +142,8 @@ class Lead(Person):
         self.attempts = 0
         self.first_attempt_at = math.inf
         self.reached_at = math.inf
+        self.reached_attempt = 0
+        """The attempt that first reached the lead (0: not reached)."""
         self.qualified = False
         self.outcome: str | None = None
         self.owner = -1

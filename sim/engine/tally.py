@@ -1,5 +1,10 @@
 """Streaming tallies: KPIs accumulated as the simulation runs, in bounded memory.
 
+The attempt tally counts, by attempt number, how many cohort leads got that
+attempt and how many were first reached on it, for all leads and for the leads
+that were won: per-attempt contact rates and "converted leads reached by the
+k-th attempt", as the follow-up studies report them.
+
 The first-attempt tally bins each cohort lead by the delay of its first call
 attempt (log-spaced bins, 2% wide) and counts how many of each bin were
 reached on that first attempt, reached at all, qualified and won. That answers both "what is the median and 90th
@@ -96,3 +101,33 @@ class FirstAttemptTally:
             return 0.0
         # Geometric midpoint of the bin: at most 1% from any delay inside it.
         return SMALLEST_DELAY_MINUTES * BIN_RATIO ** (b - 0.5)
+
+
+TRACKED_ATTEMPTS = 12
+"""Attempt numbers counted one by one; later attempts share the last column."""
+
+
+class AttemptTally:
+    """Cohort leads by attempt number: attempted, first reached there; all leads and won ones."""
+
+    ROWS = ("attempted", "reached", "won_reached")
+
+    def __init__(self) -> None:
+        self._rows = [[0] * (TRACKED_ATTEMPTS + 1) for _ in self.ROWS]
+        """Column 0 counts leads never attempted (attempted), never reached (reached, won_reached)."""
+
+    def add(self, attempts: int, reached_attempt: int, won: bool) -> None:
+        attempted, reached, won_reached = self._rows
+        if attempts == 0:
+            attempted[0] += 1
+        for k in range(1, min(attempts, TRACKED_ATTEMPTS) + 1):
+            attempted[k] += 1
+        column = min(reached_attempt, TRACKED_ATTEMPTS)
+        reached[column] += 1
+        if won:
+            won_reached[column] += 1
+
+    @property
+    def counts(self) -> np.ndarray:
+        """Counts by row (as in :attr:`ROWS`) and attempt number (column 0: none)."""
+        return np.array(self._rows, dtype=np.int64)
