@@ -97,6 +97,13 @@ def tune_args(
     return [*args, "--storage", storage] if storage else args
 
 
+def run_sim(args: list[str], cwd: Path, timeout: float = 120) -> subprocess.CompletedProcess[str]:
+    """``python -m sim ARGS`` to its end, its output captured as text."""
+    return subprocess.run(
+        sim_command(*args), cwd=cwd, env=sim_env(), capture_output=True, text=True, timeout=timeout
+    )
+
+
 def start(args: list[str], cwd: Path, log: Path, **env: str) -> subprocess.Popen[bytes]:
     with log.open("wb") as sink:
         return subprocess.Popen(
@@ -226,14 +233,7 @@ def test_four_workers_on_postgresql_never_repeat_settings_nor_show_the_password(
     out = tmp_path / "out"
     args = [*tune_args(experiment, out, trials, 4, url)]
     args.remove("--no-report")
-    done = subprocess.run(
-        sim_command(*args),
-        cwd=tmp_path,
-        env=sim_env(),
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
+    done = run_sim(args, tmp_path, timeout=300)
     assert done.returncode == 0, done.stderr
     study = trials_of(postgres_url, "jobs4_pg")
     check_shared_study(study, trials, workers=4)
@@ -840,13 +840,8 @@ def test_best_yaml_runs_and_the_run_folder_confirms_the_tuned_trial(
     best = folder / "best.yaml"
     tuned = yaml.safe_load(best.read_text())
     assert "tune" not in tuned and tuned["name"] == f"tiny-trial-{chosen}"
-    done = subprocess.run(
-        sim_command("run", str(best), "-n", "2", "-j", "1", "-q", "--no-report", "--out", "runs"),
-        cwd=tmp_path,
-        env=sim_env(),
-        capture_output=True,
-        text=True,
-        timeout=120,
+    done = run_sim(
+        ["run", str(best), "-n", "2", "-j", "1", "-q", "--no-report", "--out", "runs"], tmp_path
     )
     assert done.returncode == 0, done.stderr
     assert run_folders(tmp_path / "runs", f"tiny-trial-{chosen}")

@@ -16,13 +16,14 @@ from sim.tuning._confirm import best_trials, trial_experiment, trials_table, tun
 from sim.tuning._figures import tuning_figures
 from sim.tuning._space import SearchSpace, baseline_values, experiment_with, search_space
 from sim.tuning._storage import StorageSpec, database_url, fail_stale_trials, storage_spec
-from sim.tuning._study import open_study, trial_seed
+from sim.tuning._study import TrialSeededSampler, open_study, trial_seed
 from sim.tuning._tune import SavedTune, TuneResult, TuneStatus, TuneStopped, tune, write_tune_run
 
 __all__ = [
     "SavedTune",
     "SearchSpace",
     "StorageSpec",
+    "TrialSeededSampler",
     "TuneResult",
     "TuneStatus",
     "TuneStopped",
