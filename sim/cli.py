@@ -578,7 +578,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--trials",
         type=_positive_int,
         default=60,
-        help="finished trials the study should have (default: 60)",
+        help="finished trials the study should have, the baseline included (default: 60)",
     )
     tune_parser.add_argument(
         "--timeout", type=float, metavar="SECONDS", help="stop starting trials after this long"

@@ -22,8 +22,7 @@ from sim.engine.kpis import KPIS
 from sim.experiment import Experiment, validate_experiment
 from sim.experiment.designs import Tuning
 from sim.tuning._space import experiment_with, read_path, search_space, tuning_section
-from sim.tuning._study import BASELINE_ATTR
-from sim.tuning._workers import REPEAT_ATTR
+from sim.tuning._study import BASELINE_ATTR, REPEAT_ATTR
 
 
 def best_trials(study: optuna.Study, tuning: Tuning) -> list[FrozenTrial]:

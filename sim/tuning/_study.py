@@ -41,6 +41,8 @@ STUDY_SETUP_SECONDS = 10.0
 """How long a process that finds a study without its identity waits before setting it up itself."""
 BASELINE_ATTR = "baseline"
 """User attribute marking the trial that runs the experiment's own cadence."""
+REPEAT_ATTR = "repeat_of"
+"""User attribute of a proposal told FAIL unevaluated: the trial whose settings it repeats."""
 _SAMPLER_STREAM = zlib.crc32(b"tune sampler")
 """Keeps the samplers' seeds apart from the replications' seeds of the same root seed."""
 FINISHED = (TrialState.COMPLETE, TrialState.PRUNED)

@@ -41,14 +41,12 @@ from sim.engine.streams import replication_seeds
 from sim.experiment import Experiment
 from sim.tuning._space import SearchSpace, experiment_with, search_space, tuning_section
 from sim.tuning._storage import StorageSpec, fail_stale_trials, heartbeat
-from sim.tuning._study import BASELINE_ATTR, FINISHED, load_study
+from sim.tuning._study import BASELINE_ATTR, FINISHED, REPEAT_ATTR, load_study
 
 POLL_SECONDS = 1.0
 """How often a waiting worker, the parent's progress and the parent watchdog look again."""
 MAX_REPEATS_IN_A_ROW = 25
 """A worker whose last this-many proposals all repeated earlier settings stops."""
-REPEAT_ATTR = "repeat_of"
-"""User attribute of a proposal told FAIL unevaluated: the trial whose settings it repeats."""
 _YIELDS_TO = (TrialState.COMPLETE, TrialState.PRUNED, TrialState.RUNNING)
 
 
