@@ -555,6 +555,28 @@ def test_sampler_seeds_differ_by_trial_number_and_follow_the_experiment_seed() -
     assert trial_seed(8, 0) != trial_seed(7, 0)
 
 
+def test_one_worker_with_the_same_seed_proposes_the_same_trials(
+    tiny: dict[str, Any], tmp_path: Path
+) -> None:
+    from sim.experiment import validate_experiment
+    from sim.tuning import StorageSpec, open_study
+    from sim.tuning._workers import WorkerPlan, work
+
+    experiment = validate_experiment(tune_data(tiny), "tiny")
+    studies = []
+    for run in ("first", "second"):
+        spec = StorageSpec(None, tmp_path / run / "tiny.journal")
+        open_study(experiment, spec, "tiny")
+        previous = signal.getsignal(signal.SIGINT)
+        try:
+            work(WorkerPlan(experiment, spec, "tiny", trials=4, timeout_seconds=None))
+        finally:
+            signal.signal(signal.SIGINT, previous)
+        studies.append(snapshot(trials_of(spec.open(), "tiny")))
+    assert studies[0] == studies[1]
+    assert len({json.dumps(params, sort_keys=True) for _, _, params, _ in studies[0]}) == 4
+
+
 @pytest.mark.skipif(os.name != "posix", reason="the journal's flock lock is POSIX only")
 def test_a_killed_writer_does_not_leave_the_journal_locked(tmp_path: Path) -> None:
     import fcntl
