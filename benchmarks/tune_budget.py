@@ -16,9 +16,10 @@ drain as in the file)::
    :func:`sim.runner.run_jobs` with two worker processes. The grid's best point is the
    one with the highest mean profit; its budget is 75 x R replications.
 
-2. **Optuna.** The objective ``sim.tuning.study`` uses: the same R seeds for every trial, each
+2. **Optuna.** The objective ``sim.tuning`` uses: the same R seeds for every trial, each
    replication's profit reported with its index as the step, ``WilcoxonPruner(p_threshold
-   =0.1)``, ``TPESampler(multivariate=True)``, the experiment's own cadence enqueued as the
+   =0.1)``, ``TPESampler(multivariate=True)`` seeded afresh for every trial from the sampler
+   seed and the trial's number (``TrialSeededSampler``), the experiment's own cadence enqueued as the
    first trial, over ``CategoricalDistribution`` s of exactly the grid's values (in-memory
    storage). After each trial, the study's best trial is looked up in the grid; the
    search stops once that point's mean profit is within 1% of the grid's best. Its budget
@@ -52,7 +53,7 @@ from sim.analysis.replications import Job, run_jobs, run_replication
 from sim.engine.kpis import replication_kpis
 from sim.engine.streams import replication_seeds
 from sim.experiment import Experiment, load_experiment
-from sim.tuning.study import experiment_with
+from sim.tuning import TrialSeededSampler, experiment_with
 
 GRID: dict[str, list[Any]] = {
     "policy.speed_to_lead.response_target": ["2m", "5m", "15m", "1h", "4h"],
@@ -60,7 +61,7 @@ GRID: dict[str, list[Any]] = {
     "policy.nurture.interval": ["1d", "3d", "7d"],
 }
 BASELINE_POINT = ("5m", 6, "3d")
-"""The baseline file's own settings of the three parameters (enqueued first, as sim.tuning.study does)."""
+"""The baseline file's own settings of the three parameters (enqueued first, as sim.tuning does)."""
 TOLERANCE = 0.01
 TARGET_SHARE = 0.20
 
@@ -124,7 +125,9 @@ def optuna_search(
     distributions = {name: CategoricalDistribution(values) for name, values in GRID.items()}
     study = optuna.create_study(
         direction="maximize",
-        sampler=optuna.samplers.TPESampler(seed=seed, multivariate=True),
+        sampler=TrialSeededSampler(
+            lambda trial_seed: optuna.samplers.TPESampler(seed=trial_seed, multivariate=True), seed
+        ),
         pruner=optuna.pruners.WilcoxonPruner(p_threshold=0.1),
     )
     study.enqueue_trial(dict(zip(GRID, BASELINE_POINT, strict=True)))

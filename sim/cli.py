@@ -288,108 +288,59 @@ def _sweep_folder(args: argparse.Namespace, experiment: Experiment) -> tuple[Pat
 
 
 def cmd_tune(args: argparse.Namespace) -> int:
-    from sim.analysis.comparison import compare
-    from sim.tuning import study as tuning
+    from sim.tuning import TuneStatus, TuneStopped, tune, write_tune_run
 
     experiment = load_experiment(args.experiment, _overrides(args))
     if experiment.tune is None:
         raise ConfigError(
             f"{args.experiment or DEFAULT_EXPERIMENT}: no tune: section; expected objectives and parameters"
         )
-    name = args.study or experiment.name
-    storage = tuning.storage_spec(args.storage, args.out, experiment, name)
-    study = tuning.open_study(
-        experiment, storage, name
-    )  # bad storage or a mismatched study: exit 2
-    plan = tuning.WorkerPlan(experiment, storage, name, args.trials, args.timeout)
-    already = tuning.finished_trials(study)
-    started = time.perf_counter()
-    print(
-        f"study {name!r} in {storage.describe()}: {already} of {args.trials} trials finished",
-        file=sys.stderr,
-    )
-    try:
-        with tqdm(
-            total=max(args.trials - already, 0),
-            desc=name,
-            unit="trial",
-            disable=args.quiet or None,
-            file=sys.stderr,
-        ) as bar:
-            tuning.run_workers(plan, args.jobs, progress=bar.update)
-    except KeyboardInterrupt:
-        finished = tuning.finished_trials(tuning.reload(storage, name))
-        print(
-            f"\nstopped after the trials in progress: {finished} of {args.trials} trials are saved in "
-            f"{storage.describe()}.\nresume with the same command (same --study and --storage).",
-            file=sys.stderr,
-        )
-        return 130
-    study = tuning.reload(storage, name)
-    chosen = tuning.best_trials(study, experiment.tune)
-    counts = study.trials_dataframe(attrs=("state",))["state"].value_counts().to_dict()
-    print(f"trials: {', '.join(f'{n} {state.lower()}' for state, n in counts.items())}")
-    confirmation = None
-    if chosen:
-        confirm = tuning.confirmation_experiment(experiment, chosen)
-        with _progress_bar(args, confirm.replications * (len(chosen) + 1), "confirmation") as bar:
-            confirmation = compare(
-                confirm,
-                jobs=args.jobs,
-                progress=bar.update,
-                first_replication=experiment.tune.replications,
-            )
-    wall = time.perf_counter() - started
-    with run_folder(args.out, experiment.name) as folder:
-        tables = {"trials": tuning.trials_table(study)}
-        extra: dict[str, object] = {}
-        if confirmation is not None:
-            tables.update(tidy_tables(confirmation.results))
-            tables["differences"] = confirmation.differences
-            tables["ranking"] = confirmation.ranking
-            extra = {
-                "baseline": confirmation.baseline,
-                "stopped_because": "confirmation on fresh seeds",
-                "tuned_summary": tuning.tuning_sentence(experiment, chosen[0], confirmation),
-                "response_target_minutes": {
-                    r.label: r.experiment.policy.speed_to_lead.response_target
-                    for r in confirmation.results
-                },
-            }
-            best_folder = (
-                folder.path if len(experiment.tune.objectives) == 1 else folder.path / "pareto"
-            )
-            best_folder.mkdir(exist_ok=True)
-            for trial in chosen if len(experiment.tune.objectives) > 1 else chosen[:1]:
-                stem = "best" if best_folder == folder.path else f"trial-{trial.number}"
-                folder.write_yaml(
-                    str((best_folder / f"{stem}.yaml").relative_to(folder.path)),
-                    tuning.trial_experiment(experiment, trial).to_config(designs=False),
+    bars: dict[str, tqdm] = {}
+
+    def show(status: TuneStatus) -> None:  # one bar per stage, the first naming the study
+        if status.stage not in bars:
+            if status.stage == "trials":
+                print(
+                    f"study {status.study!r} in {status.storage}: "
+                    f"{status.done} of {status.total} trials finished",
+                    file=sys.stderr,
                 )
-        warnings = (  # --no-report: "skip the figures and report.html/report.pdf"
-            []
-            if args.no_report
-            else tuning.tuning_figures(study, experiment, folder.path / "figures")
-        )
-        warnings += fill_run_folder(
-            folder,
+            for bar in bars.values():
+                bar.close()
+            bars[status.stage] = tqdm(
+                total=status.total,
+                initial=status.done,
+                desc=status.study if status.stage == "trials" else status.stage,
+                unit="trial" if status.stage == "trials" else "rep",
+                disable=args.quiet or None,
+                file=sys.stderr,
+            )
+        bar = bars[status.stage]
+        bar.update(status.done - bar.n)
+
+    try:
+        result = tune(
             experiment,
-            tables,
-            verb="tune",
-            replications=experiment.tune.replications,
+            trials=args.trials,
             jobs=args.jobs,
-            wall_seconds=wall,
-            report=not args.no_report and confirmation is not None,
-            primary_kpi=experiment.tune.objectives[0].kpi,
-            study=name,
-            storage=storage.describe(),
-            trials=len(study.trials),
-            chosen_trials=[t.number for t in chosen],
-            **extra,
+            storage=args.storage,
+            study=args.study,
+            timeout=args.timeout,
+            out=args.out,
+            progress=show,
         )
-    if confirmation is None:
+    except TuneStopped as stopped:
+        print(f"\n{stopped}", file=sys.stderr)
+        return 130
+    finally:
+        for bar in bars.values():
+            bar.close()
+    print(f"trials: {result.counts}")
+    saved = write_tune_run(result, args.out, report=not args.no_report)
+    if result.confirmation is None:
         print("no feasible trial finished: nothing to confirm or export (see trials.csv)")
     else:
+        confirmation = result.confirmation
         print(
             comparison_tables(
                 {r.label: r.summary for r in confirmation.results},
@@ -397,11 +348,10 @@ def cmd_tune(args: argparse.Namespace) -> int:
                 confirmation.kpi,
             )
         )
-        print(f"\n{extra['tuned_summary']}")
-        best = "best.yaml" if len(experiment.tune.objectives) == 1 else "pareto/"
-        print(f"Ready to run: python -m sim run {folder.final}/{best}")
-    print(f"Watch the study: optuna-dashboard {storage.describe()}")
-    _finish(folder.final, warnings)
+        print(f"\n{result.sentence}")
+        print(f"Ready to run: python -m sim run {saved.ready_to_run}")
+    print(f"Watch the study: optuna-dashboard {result.dashboard}")
+    _finish(saved.folder, result.warnings + saved.warnings)
     return 0
 
 
@@ -627,7 +577,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--trials",
         type=_positive_int,
         default=60,
-        help="finished trials the study should have (default: 60)",
+        help="finished trials the study should have, the baseline included (default: 60)",
     )
     tune_parser.add_argument(
         "--timeout", type=float, metavar="SECONDS", help="stop starting trials after this long"

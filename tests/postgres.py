@@ -1,4 +1,4 @@
-"""A throwaway PostgreSQL server for the tests: ``postgres_server()`` yields a SQLAlchemy URL.
+"""A throwaway PostgreSQL server for the tests: ``postgres_server()`` yields its URL.
 
 The server is Debian's ``postgresql`` package (``.ci/run`` installs it): ``initdb`` and
 ``pg_ctl`` from PATH or ``/usr/lib/postgresql/*/bin``. It lives in a fresh folder under
@@ -29,6 +29,9 @@ import pytest
 
 DATABASE = "salespulse"
 SUPERUSER = "postgres"
+PASSWORD = "pg-secret-4b1d"
+"""Given in every URL, as README's ``postgresql://user:password@host/db`` is; the server
+trusts local connections, so it is never checked, and no output may ever show it."""
 
 
 def in_ci() -> bool:
@@ -83,7 +86,11 @@ def _run(command: list[str], cwd: Path, timeout: float = 120) -> None:
 
 @contextlib.contextmanager
 def postgres_server() -> Iterator[str]:
-    """Start a fresh server with one database; yield its SQLAlchemy URL (psycopg2); stop it."""
+    """Start a fresh server with one database; yield its URL in README's form; stop it.
+
+    The URL is ``postgresql://postgres:<PASSWORD>@/salespulse?host=<socket folder>``: the
+    plain ``postgresql://`` scheme, which salespulse maps to the psycopg2 driver.
+    """
     folder_of_binaries = binaries()
     if folder_of_binaries is None:
         unavailable(
@@ -144,7 +151,7 @@ def postgres_server() -> Iterator[str]:
         )
         started = True
         _run([f"{bin_}/createdb", "-h", str(root), "-U", SUPERUSER, DATABASE], cwd=root)
-        yield f"postgresql+psycopg2://{SUPERUSER}@/{DATABASE}?host={root}"
+        yield f"postgresql://{SUPERUSER}:{PASSWORD}@/{DATABASE}?host={root}"
     finally:
         if started:
             with contextlib.suppress(Exception):

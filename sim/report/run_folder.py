@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import os
 import platform
+import re
 import shutil
 import subprocess
 import sys
@@ -68,12 +69,29 @@ def git_commit() -> str | None:
     return commit + ("+dirty" if dirty else "")
 
 
+_URL_PASSWORD = re.compile(r"(://[^\s:/@]*:)[^\s]*?@(?=[^\s@/?]*(?:[/?\s]|$))")
+_QUERY_PASSWORD = re.compile(
+    r"([?&;](?:password|passwd|pwd|pass|secret|token|api_key|apikey|sslpassword)=)[^&;#\s]*",
+    re.IGNORECASE,
+)
+
+
+def redact_secrets(text: str) -> str:
+    """*text* with every URL's password replaced by ``***``.
+
+    Both forms: the user-info password (``postgresql://tuner:SECRET@host/db``) and a
+    password query parameter (``...?password=SECRET``). Everything written to a run
+    folder or printed that may hold a storage URL goes through this.
+    """
+    return _QUERY_PASSWORD.sub(r"\1***", _URL_PASSWORD.sub(r"\1***@", text))
+
+
 def command_line() -> str:
-    """The command as the user typed it (``python -m sim run ...``)."""
+    """The command as the user typed it (``python -m sim run ...``), passwords redacted."""
     program = Path(sys.argv[0]).name if sys.argv else ""
     if program == "__main__.py":
         program = "python -m sim"
-    return " ".join([program, *sys.argv[1:]])
+    return redact_secrets(" ".join([program, *sys.argv[1:]]))
 
 
 def manifest(

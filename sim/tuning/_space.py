@@ -1,0 +1,202 @@
+"""The search space: which fields of an experiment a study varies, and over what ranges.
+
+``tune.families`` contributes every tunable parameter of those policy families (their
+``search_space()``); ``tune.parameters`` adds, narrows or fixes single fields by path.
+Each range becomes an Optuna distribution; a bad range is refused here, before any
+study is opened, with a message naming ``tune.parameters.<path>``.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import dataclass
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from optuna.distributions import (
+    BaseDistribution,
+    CategoricalDistribution,
+    FloatDistribution,
+    IntDistribution,
+    distribution_to_json,
+)
+
+from policies.base import REGISTRY
+from sim.config import ConfigError
+from sim.config.durations import parse_duration
+from sim.experiment import Experiment, set_field, validate_experiment
+from sim.experiment.designs import Tuning
+
+_RANGE_KEYS = {"low", "high", "log", "step", "choices"}
+
+
+@dataclass(frozen=True)
+class SearchSpace:
+    """What a study varies (Optuna distributions by field path) and what it fixes."""
+
+    distributions: dict[str, BaseDistribution]
+    fixed: dict[str, Any]
+
+    def fingerprint(self) -> str:
+        """A stable text form, stored with the study to refuse a resumed study with another space."""
+        return json.dumps(
+            {
+                name: json.loads(distribution_to_json(d))
+                for name, d in sorted(self.distributions.items())
+            },
+            sort_keys=True,
+        )
+
+    def size(self) -> int | None:
+        """How many distinct settings the space holds, or None when a range is continuous."""
+        total = 1
+        for distribution in self.distributions.values():
+            if isinstance(distribution, CategoricalDistribution):
+                total *= len(distribution.choices)
+            elif isinstance(distribution, IntDistribution):
+                total *= (distribution.high - distribution.low) // distribution.step + 1
+            elif isinstance(distribution, FloatDistribution) and distribution.step is not None:
+                total *= round((distribution.high - distribution.low) / distribution.step) + 1
+            else:
+                return None
+        return total
+
+
+def tuning_section(experiment: Experiment) -> Tuning:
+    """The experiment's ``tune:`` section; a clear error when it has none."""
+    if experiment.tune is None:
+        raise ConfigError("no tune: section; expected objectives and the parameters to search")
+    return experiment.tune
+
+
+def read_path(data: dict[str, Any], path: str) -> Any:
+    """The value at a ``--set``-style path such as ``policy.followup.steps[0]``."""
+    node: Any = data
+    for part in path.replace("[", ".").replace("]", "").split("."):
+        node = node[int(part)] if part.isdigit() else node[part]
+    return node
+
+
+def _number(value: Any, where: str) -> float:
+    """A finite number, or a duration written in human units (in minutes)."""
+    if isinstance(value, bool) or not isinstance(value, int | float | str):
+        raise ConfigError(f"{where}: expected a number or a duration, got {value!r}")
+    if isinstance(value, str):
+        try:
+            value = parse_duration(value)
+        except ValueError as exc:
+            raise ConfigError(f"{where}: {exc}") from None
+    if not math.isfinite(value):
+        raise ConfigError(f"{where}: expected a finite number, got {value!r}")
+    return value
+
+
+def _step(spec: dict[str, Any], where: str, log: bool, integer: bool) -> float | None:
+    """The range's step: positive, whole for a count, never with ``log``."""
+    if "step" not in spec or spec["step"] is None:
+        return None
+    if log:
+        raise ConfigError(f"{where}.step: a log range cannot have a step; drop one of the two")
+    step = _number(spec["step"], f"{where}.step")
+    if step <= 0:
+        raise ConfigError(f"{where}.step: expected a step > 0, got {spec['step']!r}")
+    if integer and step != int(step):
+        raise ConfigError(f"{where}.step: expected a whole-number step for a count, got {step!r}")
+    return step
+
+
+def _divides(low: float, high: float, step: float) -> bool:
+    try:
+        return (Decimal(str(high)) - Decimal(str(low))) % Decimal(str(step)) == 0
+    except InvalidOperation:
+        return False
+
+
+def _distribution(path: str, spec: dict[str, Any], current: Any) -> BaseDistribution:
+    """One ``tune.parameters`` entry as an Optuna distribution, or a ConfigError naming it."""
+    where = f"tune.parameters.{path}"
+    unknown = set(spec) - _RANGE_KEYS
+    if unknown:
+        raise ConfigError(
+            f"{where}: unknown key(s) {', '.join(sorted(map(str, unknown)))}; "
+            "expected low/high (with optional log, step) or choices"
+        )
+    if "choices" in spec:
+        choices = spec["choices"]
+        if not isinstance(choices, list) or not choices:
+            raise ConfigError(f"{where}.choices: expected a non-empty list")
+        if not all(c is None or isinstance(c, bool | int | float | str) for c in choices):
+            raise ConfigError(f"{where}.choices: expected plain values (numbers, text, true/false)")
+        return CategoricalDistribution(choices)
+    if "low" not in spec or "high" not in spec:
+        raise ConfigError(f"{where}: expected low and high (or choices)")
+    low, high = _number(spec["low"], f"{where}.low"), _number(spec["high"], f"{where}.high")
+    if low > high:
+        raise ConfigError(f"{where}: low ({spec['low']}) is above high ({spec['high']})")
+    log = spec.get("log", False)
+    if not isinstance(log, bool):
+        raise ConfigError(f"{where}.log: expected true or false, got {log!r}")
+    if log and low <= 0:
+        raise ConfigError(f"{where}: a log range needs low > 0, got {spec['low']}")
+    integer = isinstance(current, int) and not isinstance(current, bool)
+    step = _step(spec, where, log, integer)
+    if step is not None and not _divides(low, high, step):
+        raise ConfigError(
+            f"{where}: high - low ({high - low:g}) is not a multiple of step ({step:g})"
+        )
+    if integer:
+        if low != int(low) or high != int(high):
+            raise ConfigError(f"{where}: expected whole-number bounds for a count")
+        return IntDistribution(int(low), int(high), log=log, step=int(step or 1))
+    return FloatDistribution(low, high, log=log, step=step)
+
+
+def search_space(experiment: Experiment) -> SearchSpace:
+    """The study's parameters: whole policy families plus the file's own additions and limits."""
+    tuning = tuning_section(experiment)
+    config = experiment.to_config(designs=False)
+    distributions: dict[str, BaseDistribution] = {}
+    for family in tuning.families:
+        if family not in REGISTRY:
+            raise ConfigError(
+                f"tune.families: unknown policy family {family!r}; expected one of: {', '.join(REGISTRY)}"
+            )
+        policy = getattr(experiment.policy, family)
+        for name, spec in type(policy).search_space().items():
+            path = f"policy.{family}.{name}"
+            distributions[path] = _distribution(path, spec, read_path(config, path))
+    fixed: dict[str, Any] = {}
+    for path, spec in tuning.parameters.items():
+        try:
+            current = read_path(config, path)
+        except (KeyError, IndexError, TypeError, ValueError):
+            raise ConfigError(f"tune.parameters.{path}: no such field in the experiment") from None
+        if isinstance(spec, dict):
+            distributions[path] = _distribution(path, spec, current)
+        else:
+            distributions.pop(path, None)
+            fixed[path] = spec
+    if not distributions:
+        raise ConfigError("tune: nothing to tune; list policy families or parameters with ranges")
+    return SearchSpace(distributions, fixed)
+
+
+def experiment_with(experiment: Experiment, values: dict[str, Any], where: str) -> Experiment:
+    """*experiment* (without its designs) with the fields at the given paths set to *values*."""
+    data = experiment.to_config(designs=False)
+    for path, value in values.items():
+        set_field(data, path, value, f"{where}: {path}")
+    return validate_experiment(data, where)
+
+
+def baseline_values(experiment: Experiment, space: SearchSpace) -> dict[str, Any]:
+    """The experiment's own settings of the tuned parameters (durations in minutes)."""
+    config = experiment.to_config(designs=False)
+    values = {}
+    for path, distribution in space.distributions.items():
+        value = read_path(config, path)
+        if isinstance(distribution, FloatDistribution) and isinstance(value, str):
+            value = parse_duration(value)
+        values[path] = value
+    return values
