@@ -24,11 +24,13 @@ _EXPORTS = {
     "Experiment": "sim.experiment",
     "RunResult": "sim.analysis",
     "SalesFloor": "sim.engine",
+    "TuneResult": "sim.tuning",
     "Scenario": "sim.config",
     "compare": "sim.analysis",
     "load_experiment": "sim.experiment",
     "run": "sim.analysis",
     "sweep": "sim.analysis",
+    "tune": "sim.tuning",
     "validate_experiment": "sim.experiment",
 }
 
