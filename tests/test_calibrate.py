@@ -22,8 +22,7 @@ import pytest
 import yaml
 from scipy import stats
 
-from sim.calibration.calibrate import CalibrationOptions, calibrate
-from sim.calibration.crm import read_activities, read_leads
+from sim.calibration import CalibrationOptions, calibrate, read_activities, read_leads
 from sim.cli import main
 from sim.config.calendar import PROFILE_PRESETS
 from sim.experiment import load_experiment
