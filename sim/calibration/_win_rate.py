@@ -9,11 +9,14 @@ import numpy as np
 
 from sim.calibration._estimate import Estimate
 from sim.calibration.recorder import simulate_export
-from sim.calibration.result import Calibration, CalibrationOptions
+from sim.calibration.result import Calibration
 from sim.experiment import validate_experiment
 
+MAX_LEADS_PER_WEEK = 1500.0
+"""The simulations that find the win rate scale larger teams down to this volume (and reps alike)."""
 
-def fit_win_rate(cal: Calibration, options: CalibrationOptions) -> None:
+
+def fit_win_rate(cal: Calibration) -> None:
     """Turn the observed won share of qualified leads into ``decision.win_rate``.
 
     The engine wins a qualified lead early (touches) or at its decision with chance
@@ -21,6 +24,7 @@ def fit_win_rate(cal: Calibration, options: CalibrationOptions) -> None:
     else fixed: simulate the calibrated scenario at win_rate 0 and 1 (same seed, same
     leads), and solve ``share(w) = observed`` on the line through the two points.
     """
+    options = cal.options
     target = cal.win_share
     assert target is not None
     config = copy.deepcopy(cal.config)
@@ -29,7 +33,7 @@ def fit_win_rate(cal: Calibration, options: CalibrationOptions) -> None:
     config["replications"] = 1
     scenario = config["scenario"]
     total = sum(float(s["leads_per_week"]) for s in scenario["sources"])
-    factor = min(1.0, 1500.0 / total)
+    factor = min(1.0, MAX_LEADS_PER_WEEK / total)
     if factor < 1:
         for source in scenario["sources"]:
             source["leads_per_week"] = float(source["leads_per_week"]) * factor
@@ -47,9 +51,9 @@ def fit_win_rate(cal: Calibration, options: CalibrationOptions) -> None:
         rows = [
             r
             for r in recorder.leads
-            if r[6] and math.isfinite(r[9]) and start <= r[1] < end and r[2] < len(cal.sources) + 1
+            if r.qualified and math.isfinite(r.closed_at) and start <= r.created_at < end
         ]
-        won = sum(1 for r in rows if r[7])
+        won = sum(1 for r in rows if r.won)
         shares.append((won / len(rows) if rows else math.nan, len(rows)))
     (p0, n0), (p1, n1) = shares
     if not (math.isfinite(p0) and math.isfinite(p1)) or p1 - p0 < 0.02:

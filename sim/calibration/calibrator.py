@@ -189,7 +189,7 @@ class Calibrator:
         )
         cal.config = build_config(cal)
         if win_share is not None:
-            fit_win_rate(cal, self.options)
+            fit_win_rate(cal)
         else:
             self.warn(
                 f"fewer than {MIN_QUALIFIED_CLOSED} closed qualified leads: decision.win_rate kept "

@@ -14,7 +14,7 @@ import json
 import math
 from collections.abc import Callable, Iterable
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, TextIO
+from typing import TYPE_CHECKING, NamedTuple, TextIO
 
 import numpy as np
 import pandas as pd
@@ -42,6 +42,34 @@ _ACTIVITY_TYPE = {
 }
 
 
+class LeadRow(NamedTuple):
+    """One lead as a CRM keeps it; times in engine minutes (``inf``: never happened)."""
+
+    lead_id: int
+    created_at: float
+    source: int  # index into the source names; one past the last: a referred lead
+    first_attempt_at: float
+    attempts: int
+    reached_at: float
+    qualified: bool
+    won: bool
+    deal_value: float  # NaN unless won
+    closed_at: float
+    owner: int  # rep id of the first attempt; -1: never attempted
+    lost_reason: str  # the engine's outcome; blank when won or still open
+
+
+class ActivityRow(NamedTuple):
+    """One call or touch on a lead; times in engine minutes."""
+
+    lead_id: int
+    at: float
+    kind: str  # call, screen, meeting or nurture
+    outcome: str
+    minutes: float
+    rep: int
+
+
 class CrmRecorder:
     """An engine recorder that keeps what a CRM would: one row per lead, one per lead activity.
 
@@ -53,8 +81,8 @@ class CrmRecorder:
 
     def __init__(self, source_names: list[str]) -> None:
         self.source_names = source_names
-        self.leads: list[tuple[Any, ...]] = []
-        self.activities: list[tuple[Any, ...]] = []
+        self.leads: list[LeadRow] = []
+        self.activities: list[ActivityRow] = []
         self._finished = False
 
     def action(self, task: Task, rep_id: int, started: float, ended: float, outcome: str) -> None:
@@ -68,13 +96,15 @@ class CrmRecorder:
             outcome = "connected" if lead.reached_at == started else "no_answer"
         elif kind == "screen":
             outcome = "screened_out" if outcome == "screened_out" else "passed"
-        self.activities.append((lead.id, started, kind, outcome, ended - started, rep_id))
+        self.activities.append(
+            ActivityRow(lead.id, started, kind, outcome, ended - started, rep_id)
+        )
 
     def lead_closed(self, lead: Lead, outcome: str, now: float) -> None:
         self.leads.append(self._lead_row(lead, outcome, now))
 
-    def _lead_row(self, lead: Lead, outcome: str | None, closed: float) -> tuple[Any, ...]:
-        return (
+    def _lead_row(self, lead: Lead, outcome: str | None, closed: float) -> LeadRow:
+        return LeadRow(
             lead.id,
             lead.arrived_at,
             lead.source,
@@ -101,36 +131,40 @@ class CrmRecorder:
     def tables(self, start: str = EXPORT_START) -> tuple[pd.DataFrame, pd.DataFrame]:
         """The two exports as data frames of text, in the documented format."""
         origin = np.datetime64(pd.Timestamp(start).tz_convert("UTC").tz_localize(None), "s")
-        rows = sorted(self.leads, key=lambda row: (row[1], row[0]))
-        lead_cols = list(zip(*rows, strict=True)) if rows else [()] * 12
+        rows = sorted(self.leads, key=lambda row: (row.created_at, row.lead_id))
+        lead = LeadRow(*zip(*rows, strict=True)) if rows else LeadRow(*[()] * len(LeadRow._fields))
         names = [*self.source_names, "referral"]
         leads = pd.DataFrame(
             {
-                "lead_id": [f"L{i:07d}" for i in lead_cols[0]],
-                "created_at": _stamps(lead_cols[1], origin),
-                "source": [names[s] for s in lead_cols[2]],
-                "first_attempt_at": _stamps(lead_cols[3], origin),
-                "attempts": list(lead_cols[4]),
-                "reached": ["yes" if r != math.inf else "no" for r in lead_cols[5]],
-                "reached_at": _stamps(lead_cols[5], origin),
-                "qualified": ["yes" if q else "no" for q in lead_cols[6]],
-                "won": ["yes" if w else "no" for w in lead_cols[7]],
-                "deal_value": ["" if math.isnan(v) else f"{v:.2f}" for v in lead_cols[8]],
-                "closed_at": _stamps(lead_cols[9], origin),
-                "owner": ["" if o < 0 else f"rep_{o:03d}" for o in lead_cols[10]],
-                "lost_reason": list(lead_cols[11]),
+                "lead_id": [f"L{i:07d}" for i in lead.lead_id],
+                "created_at": _stamps(lead.created_at, origin),
+                "source": [names[s] for s in lead.source],
+                "first_attempt_at": _stamps(lead.first_attempt_at, origin),
+                "attempts": list(lead.attempts),
+                "reached": ["yes" if r != math.inf else "no" for r in lead.reached_at],
+                "reached_at": _stamps(lead.reached_at, origin),
+                "qualified": ["yes" if q else "no" for q in lead.qualified],
+                "won": ["yes" if w else "no" for w in lead.won],
+                "deal_value": ["" if math.isnan(v) else f"{v:.2f}" for v in lead.deal_value],
+                "closed_at": _stamps(lead.closed_at, origin),
+                "owner": ["" if o < 0 else f"rep_{o:03d}" for o in lead.owner],
+                "lost_reason": list(lead.lost_reason),
             }
         )
-        acts = sorted(self.activities, key=lambda row: (row[1], row[0]))
-        act_cols = list(zip(*acts, strict=True)) if acts else [()] * 6
+        acts = sorted(self.activities, key=lambda row: (row.at, row.lead_id))
+        act = (
+            ActivityRow(*zip(*acts, strict=True))
+            if acts
+            else ActivityRow(*[()] * len(ActivityRow._fields))
+        )
         activities = pd.DataFrame(
             {
-                "lead_id": [f"L{i:07d}" for i in act_cols[0]],
-                "timestamp": _stamps(act_cols[1], origin),
-                "type": list(act_cols[2]),
-                "outcome": list(act_cols[3]),
-                "duration_seconds": [f"{d * 60:.1f}" for d in act_cols[4]],
-                "owner": [f"rep_{o:03d}" for o in act_cols[5]],
+                "lead_id": [f"L{i:07d}" for i in act.lead_id],
+                "timestamp": _stamps(act.at, origin),
+                "type": list(act.kind),
+                "outcome": list(act.outcome),
+                "duration_seconds": [f"{d * 60:.1f}" for d in act.minutes],
+                "owner": [f"rep_{o:03d}" for o in act.rep],
             }
         )
         return leads, activities

@@ -168,11 +168,43 @@ def _fitted_rows(cal: Calibration) -> list[list[Any]]:
 
 def render_report(cal: Calibration, yaml_path: Path | None = None) -> str:
     """The calibration report: a self-contained HTML page (images as base64 PNG, no scripts)."""
+    parts = [
+        f"<h1>Calibration report: {_esc(cal.options.name)}</h1>",
+        _what_was_read(cal, yaml_path),
+        *_warnings(cal),
+        *_skipped_rows(cal),
+        *_selection_bias(cal),
+        *_fitted_values(cal),
+        *_funnel(cal),
+        "<h2>Observed vs fitted</h2>",
+        *(
+            f'<figure><img src="data:image/png;base64,{data}" alt="{_esc(title)}">'
+            f"<figcaption>{_esc(title)}</figcaption></figure>"
+            for title, data in figures(cal)
+        ),
+        "<h2>The calibrated experiment</h2>",
+        f"<pre>{_esc(cal.yaml_text)}</pre>",
+    ]
+    return (
+        "<!DOCTYPE html><html lang=en><head><meta charset=utf-8>"
+        f"<title>Calibration report: {_esc(cal.options.name)}</title><style>{STYLE}</style>"
+        "</head><body>" + "\n".join(parts) + "</body></html>\n"
+    )
+
+
+STYLE = (
+    "body{font-family:system-ui,sans-serif;max-width:1000px;margin:2em auto;color:#222;padding:0 1em}"
+    "table{border-collapse:collapse;margin:1em 0;font-size:0.85em}"
+    "td,th{border:1px solid #ccc;padding:3px 6px;text-align:left}"
+    "th{background:#f2f2f2}.warn li{color:#8a4b00}.meta{color:#555}"
+    "figure{margin:1em 0}img{max-width:100%}pre{font-size:0.75em;background:#f8f8f8;padding:1em;overflow-x:auto}"
+)
+"""The page's style sheet."""
+
+
+def _what_was_read(cal: Calibration, yaml_path: Path | None) -> str:
     leads, acts, opts = cal.leads, cal.activities, cal.options
-    parts: list[str] = []
-    add = parts.append
-    add(f"<h1>Calibration report: {_esc(opts.name)}</h1>")
-    add(
+    return (
         "<p class=meta>"
         + _esc(
             f"{leads.path}: {leads.rows_read:,} rows read, {len(leads):,} leads used, "
@@ -191,37 +223,44 @@ def render_report(cal: Calibration, yaml_path: Path | None = None) -> str:
         )
         + "</p>"
     )
-    add("<h2>Warnings</h2>")
-    if cal.warnings:
-        add("<ul class=warn>" + "".join(f"<li>{_esc(w)}</li>" for w in cal.warnings) + "</ul>")
-    else:
-        add("<p>None: every part was fitted from the data.</p>")
-    add("<h2>Skipped rows</h2>")
-    skipped_rows = []
-    for label, table in (("leads", leads), ("activities", acts)):
+
+
+def _warnings(cal: Calibration) -> list[str]:
+    if not cal.warnings:
+        return ["<h2>Warnings</h2>", "<p>None: every part was fitted from the data.</p>"]
+    items = "".join(f"<li>{_esc(w)}</li>" for w in cal.warnings)
+    return ["<h2>Warnings</h2>", f"<ul class=warn>{items}</ul>"]
+
+
+def _skipped_rows(cal: Calibration) -> list[str]:
+    rows = []
+    for label, table in (("leads", cal.leads), ("activities", cal.activities)):
         if table is None:
             continue
         for reason, count in table.skipped.counts.most_common():
             lines = ", ".join(str(x) for x in table.skipped.examples.get(reason, []))
-            skipped_rows.append([label, reason, f"{count:,}", lines])
-    if skipped_rows:
-        add(_table(["file", "reason", "rows skipped", "first lines"], skipped_rows))
-    else:
-        add("<p>No row was skipped.</p>")
-    add("<h2>Selection bias: what the response curves can and cannot tell</h2>")
-    add(f"<p>{_esc(SELECTION_BIAS)}</p>")
-    strata_rows = []
-    for what in ("contact", "qualification"):
+            rows.append([label, reason, f"{count:,}", lines])
+    if not rows:
+        return ["<h2>Skipped rows</h2>", "<p>No row was skipped.</p>"]
+    return [
+        "<h2>Skipped rows</h2>",
+        _table(["file", "reason", "rows skipped", "first lines"], rows),
+    ]
+
+
+def _selection_bias(cal: Calibration) -> list[str]:
+    """The caveat, and each curve fitted pooled and stratified, so a reader can compare."""
+    parts = [
+        "<h2>Selection bias: what the response curves can and cannot tell</h2>",
+        f"<p>{_esc(SELECTION_BIAS)}</p>",
+    ]
+    rows = []
+    for what, written in (("contact", cal.contact), ("qualification", cal.qualification)):
         for variant, fit in cal.strata.get(what, {}).items():
-            strata_rows.append(
+            rows.append(
                 [
                     what,
-                    variant
-                    + (
-                        " (written)"
-                        if fit is (cal.contact if what == "contact" else cal.qualification)
-                        else ""
-                    ),
+                    variant + (" (written)" if fit is written else ""),
                     f"{duration_text(fit.scale.value)} ({fit.scale.ci_text(duration_text)})",
                     f"{fit.floor.value:.3f} ({fit.floor.ci_text(share_text)})",
                     f"{fit.shape.value:.3f}" if fit.shape else "",
@@ -229,37 +268,43 @@ def render_report(cal: Calibration, yaml_path: Path | None = None) -> str:
                     f"{fit.n:,}",
                 ]
             )
-    if strata_rows:
-        add(
-            _table(
-                ["curve", "base chance by", "scale", "floor", "shape", "-log likelihood", "leads"],
-                strata_rows,
-            )
-        )
-    add("<h2>Fitted values</h2>")
-    add(
+    if rows:
+        header = ["curve", "base chance by", "scale", "floor", "shape", "-log likelihood", "leads"]
+        parts.append(_table(header, rows))
+    return parts
+
+
+def _fitted_values(cal: Calibration) -> list[str]:
+    parts = [
+        "<h2>Fitted values</h2>",
         "<p>Likelihoods: arrivals are a Poisson process with one rate per hour of the week; "
         "contact is a Bernoulli trial per lead (its first attempt: reached or not, "
         "P = reach_source x contact(delay)); qualification is a Bernoulli trial per reached "
         "lead (P = q_source x qualification(delay to the reaching call)); intent = q_source / "
         "(share of realistic leads among those called x rep skill), both from the base "
         "experiment. Intervals are 95%: Wald on the log or logit scale from the inverse Fisher "
-        "information for the curves, Poisson for volumes, Cox for lognormal means.</p>"
-    )
-    add(_table(["parameter", "estimate", "95% CI", "rows", "method"], _fitted_rows(cal)))
+        "information for the curves, Poisson for volumes, Cox for lognormal means.</p>",
+        _table(["parameter", "estimate", "95% CI", "rows", "method"], _fitted_rows(cal)),
+    ]
     if cal.win_rate_detail:
-        add(f"<p>Win rate: {_esc(cal.win_rate_detail)}.</p>")
-    add("<h2>Funnel</h2>")
-    funnel_rows = []
-    for name, rates in cal.funnel.items():
-        for label, est in rates.items():
-            funnel_rows.append([name, *_est_row(label, est, share_text, "")[:4]])
-    add(_table(["source", "rate", "share", "95% CI", "denominator"], funnel_rows))
+        parts.append(f"<p>Win rate: {_esc(cal.win_rate_detail)}.</p>")
+    return parts
+
+
+def _funnel(cal: Calibration) -> list[str]:
+    """The funnel's rates, lost reasons, time to first attempt and follow-up gaps."""
+    leads = cal.leads
+    rows = [
+        [name, *_est_row(label, est, share_text, "")[:4]]
+        for name, rates in cal.funnel.items()
+        for label, est in rates.items()
+    ]
+    parts = ["<h2>Funnel</h2>", _table(["source", "rate", "share", "95% CI", "denominator"], rows)]
     if leads.lost_reasons:
         lost = np.bincount(
             leads.lost_reason[leads.lost_reason >= 0], minlength=len(leads.lost_reasons)
         )
-        add(
+        parts.append(
             _table(
                 ["lost reason", "leads"],
                 [[r, f"{c:,}"] for r, c in zip(leads.lost_reasons, lost, strict=True)],
@@ -267,44 +312,20 @@ def render_report(cal: Calibration, yaml_path: Path | None = None) -> str:
         )
     d1 = cal.delays.get("first_attempt")
     if d1 is not None and d1.size:
-        q = np.quantile(d1, [0.25, 0.5, 0.75, 0.9])
-        add(
-            "<p>Time to first attempt: "
-            + _esc(
-                ", ".join(
-                    f"{int(p * 100)}% within {duration_text(v)}"
-                    for p, v in zip([0.25, 0.5, 0.75, 0.9], q, strict=True)
-                )
-            )
-            + ".</p>"
+        shares = [0.25, 0.5, 0.75, 0.9]
+        q = np.quantile(d1, shares)
+        within = ", ".join(
+            f"{int(p * 100)}% within {duration_text(v)}" for p, v in zip(shares, q, strict=True)
         )
+        parts.append(f"<p>Time to first attempt: {_esc(within)}.</p>")
     if cal.steps:
-        add(
+        parts.append(
             _table(
                 ["after attempt", "median gap", "gaps"],
                 [[i + 1, duration_text(g), f"{n:,}"] for i, (g, n) in enumerate(cal.steps)],
             )
         )
-    add("<h2>Observed vs fitted</h2>")
-    for title, data in figures(cal):
-        add(
-            f'<figure><img src="data:image/png;base64,{data}" alt="{_esc(title)}"><figcaption>{_esc(title)}</figcaption></figure>'
-        )
-    add("<h2>The calibrated experiment</h2>")
-    add(f"<pre>{_esc(cal.yaml_text)}</pre>")
-    style = (
-        "body{font-family:system-ui,sans-serif;max-width:1000px;margin:2em auto;color:#222;padding:0 1em}"
-        "table{border-collapse:collapse;margin:1em 0;font-size:0.85em}"
-        "td,th{border:1px solid #ccc;padding:3px 6px;text-align:left}"
-        "th{background:#f2f2f2}.warn li{color:#8a4b00}.meta{color:#555}"
-        "figure{margin:1em 0}img{max-width:100%}pre{font-size:0.75em;background:#f8f8f8;padding:1em;overflow-x:auto}"
-    )
-    return (
-        "<!DOCTYPE html><html lang=en><head><meta charset=utf-8>"
-        f"<title>Calibration report: {_esc(opts.name)}</title><style>{style}</style></head><body>"
-        + "\n".join(parts)
-        + "</body></html>\n"
-    )
+    return parts
 
 
 def default_report_path(out: Path) -> Path:
