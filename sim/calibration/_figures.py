@@ -45,16 +45,19 @@ def figures(cal: Calibration) -> list[tuple[str, str]]:
 
 
 def _figure(width: float = 7.5, height: float = 3.2) -> Figure:
+    """A figure of *width* x *height* inches, laid out to fit (no pyplot state)."""
     return Figure(figsize=(width, height), dpi=100, layout="constrained")
 
 
 def _png(fig: Any) -> str:
+    """*fig* as base64 PNG text, for an ``<img src=data:...>``."""
     buffer = io.BytesIO()
     fig.savefig(buffer, format="png", dpi=100)
     return base64.b64encode(buffer.getvalue()).decode("ascii")
 
 
 def _delay_axis(ax: Any) -> None:
+    """A log-like x axis of delays from 0 to a week, labelled in human units."""
     ax.set_xscale("symlog", linthresh=1.0)
     ax.set_xticks([0, 5, 30, 240, 1440, 10080])
     ax.set_xticklabels(["0", "5m", "30m", "4h", "1d", "1w"])
@@ -62,6 +65,7 @@ def _delay_axis(ax: Any) -> None:
 
 
 def _arrival_figures(cal: Calibration) -> list[tuple[str, str]]:
+    """Per source: leads per hour of the week against the profile written, and per calendar week."""
     figures = []
     for name in cal.sources:
         fit = cal.arrivals[name]
@@ -124,6 +128,7 @@ def _bins(delay: np.ndarray) -> list[tuple[float, np.ndarray]]:
 
 
 def _curve_figure(cal: Calibration, what: str) -> tuple[str, str] | None:
+    """A fitted response curve against the table curve, and observed vs fitted by source."""
     fit = cal.contact if what == "contact" else cal.qualification
     table = cal.contact_table if what == "contact" else cal.qualification_table
     if fit is None:
@@ -189,6 +194,7 @@ def _curve_figure(cal: Calibration, what: str) -> tuple[str, str] | None:
 
 
 def _attempts_figure(cal: Calibration) -> tuple[str, str] | None:
+    """Which attempt reached the reached leads: share and cumulative share."""
     counts = cal.attempts_reached
     if counts.sum() == 0:
         return None
@@ -205,6 +211,7 @@ def _attempts_figure(cal: Calibration) -> tuple[str, str] | None:
 
 
 def _lognormal_figure(title: str, fit: LognormalFit, unit: str, log_x: bool) -> str:
+    """A histogram of the values with the fitted lognormal density (or the fixed value)."""
     fig = _figure(4.0, 2.6)
     ax = fig.subplots()
     x = fit.values

@@ -58,13 +58,16 @@ class _Design:
 
     @property
     def n_curve(self) -> int:
+        """Curve parameters: scale and floor, plus shape for a Weibull."""
         return 3 if self.family == "weibull" else 2
 
     @property
     def size(self) -> int:
+        """All parameters: one intercept per source, one per owner but the first, the curve's."""
         return self.n_source + self.n_owner - 1 + self.n_curve
 
     def subset(self, index: np.ndarray) -> _Design:
+        """The same design on the rows *index* (for a quick start on a sample)."""
         return _Design(
             self.delay[index],
             self.y[index],
@@ -76,12 +79,15 @@ class _Design:
         )
 
     def split(self, theta: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """*theta* as source intercepts, owner effects (the first owner's is 0) and curve parameters."""
         s, o = self.n_source, self.n_owner
         a = theta[:s]
         b = np.concatenate([[0.0], theta[s : s + o - 1]])
         return a, b, theta[s + o - 1 :]
 
-    def curve(self, curve_params: np.ndarray, delay: np.ndarray | None = None):
+    def curve(
+        self, curve_params: np.ndarray, delay: np.ndarray | None = None
+    ) -> tuple[np.ndarray, list[np.ndarray]]:
         """The curve at each delay and its derivatives by the (transformed) curve parameters."""
         d = self.delay if delay is None else delay
         tau = math.exp(curve_params[0])
@@ -101,7 +107,9 @@ class _Design:
             derivs.append(-(1 - f) * e * z * k * log_r)
         return c, derivs
 
-    def evaluate(self, theta: np.ndarray, info: bool = False):
+    def evaluate(
+        self, theta: np.ndarray, info: bool = False
+    ) -> tuple[float, np.ndarray, np.ndarray | None]:
         """Negative log-likelihood, its gradient and (with *info*) the Fisher information."""
         a, b, cp = self.split(theta)
         eta = a[self.source] + b[self.owner]
@@ -147,6 +155,7 @@ class _Design:
         return nll, grad, fisher
 
     def bounds(self) -> tuple[np.ndarray, np.ndarray]:
+        """Lower and upper limits of each parameter (scale from 30 seconds to 1e6 minutes)."""
         lo = np.full(self.size, -15.0)
         hi = np.full(self.size, 15.0)
         offset = self.n_source + self.n_owner - 1
@@ -210,6 +219,7 @@ class CurveFit:
     at_bound: list[str] = field(default_factory=list)
 
     def value(self, delay: np.ndarray | float) -> np.ndarray:
+        """The fitted curve at *delay* minutes."""
         d = np.atleast_1d(np.asarray(delay, dtype=float))
         _, _, cp = self.design.split(self.theta)
         return self.design.curve(cp, d)[0]
@@ -347,6 +357,7 @@ def fit_curve(
 
 
 def _start(design: _Design, tau: float, floor: float) -> np.ndarray:
+    """Starting parameters: the curve at *tau* and *floor*, each source's base chance matched."""
     theta = np.zeros(design.size)
     offset = design.n_source + design.n_owner - 1
     theta[offset] = math.log(tau)
@@ -363,6 +374,8 @@ def _start(design: _Design, tau: float, floor: float) -> np.ndarray:
 
 @dataclass
 class TablePoint:
+    """One delay bucket of the table curve: median delay, observed / expected, 95% bounds."""
+
     minutes: float
     value: float
     low: float
@@ -402,6 +415,7 @@ def table_curve(fit: CurveFit) -> list[TablePoint]:
 
 
 def _wilson(events: float, n: int, z: float = Z_95) -> tuple[float, float]:
+    """Wilson's score interval for a share of *events* in *n*."""
     p = events / n
     centre = (p + z * z / (2 * n)) / (1 + z * z / n)
     half = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / (1 + z * z / n)
@@ -423,12 +437,14 @@ class LognormalFit:
 
     @property
     def mu_sigma(self) -> tuple[float, float]:
+        """The lognormal's parameters: mean and sd of the log."""
         sd = self.sd.value if self.sd else 0.0
         sigma2 = math.log1p((sd / self.mean.value) ** 2)
         return math.log(self.mean.value) - sigma2 / 2, math.sqrt(sigma2)
 
 
 def fit_lognormal(values: np.ndarray) -> LognormalFit:
+    """Fit the positive finite *values*; raises :class:`FitFailed` when there are none."""
     x = values[np.isfinite(values) & (values > 0)]
     n = int(x.size)
     if n == 0:

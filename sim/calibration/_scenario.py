@@ -174,6 +174,7 @@ def _deal_value_comment(deal: LognormalFit) -> str:
 
 
 def _response_curves(cal: Calibration, response: dict[str, Any], comments: Comments) -> None:
+    """The contact and qualification curves, fitted or kept (``--family table``: the table curve)."""
     for what, fit, table in (
         ("contact", cal.contact, cal.contact_table),
         ("qualification", cal.qualification, cal.qualification_table),
@@ -223,6 +224,7 @@ def _table_config(points: list[TablePoint]) -> dict[str, Any]:
 
 
 def _actions(cal: Calibration, actions: dict[str, Any], comments: Comments) -> None:
+    """The durations fitted from activities, and the voicemail share of unanswered dials."""
     for name, fit in cal.durations.items():
         actions[name] = _duration_config(fit)
         if fit.fixed:
@@ -255,6 +257,7 @@ def _actions(cal: Calibration, actions: dict[str, Any], comments: Comments) -> N
 
 
 def _duration_config(fit: LognormalFit) -> Any:
+    """A fitted duration as config: a fixed duration, or a lognormal's mean and sd."""
     if fit.fixed:
         return format_duration(round_minutes(fit.mean.value))
     assert fit.sd is not None
@@ -266,6 +269,7 @@ def _duration_config(fit: LognormalFit) -> Any:
 
 
 def _win_rate(cal: Calibration, decision: dict[str, Any], comments: Comments) -> None:
+    """``decision.win_rate`` when it was found by simulation."""
     if cal.win_rate is None:
         return
     decision["win_rate"] = round_sig(min(1.0, max(0.0, cal.win_rate.value)), 4)

@@ -28,7 +28,16 @@ def commented_yaml(data: dict[str, Any], comments: Comments) -> str:
     return "\n".join(lines)
 
 
+def read_back(text: str, data: dict[str, Any]) -> dict[str, Any]:
+    """*text* read by PyYAML; raises RuntimeError (a bug) unless it holds *data* (numbers to 1e-9)."""
+    loaded = yaml.safe_load(text)
+    if _normalised(loaded) != _normalised(data):
+        raise RuntimeError("the calibrated YAML does not read back as written (a bug)")
+    return loaded
+
+
 def _scalar(value: Any) -> str:
+    """One scalar as YAML (floats by ``repr``, so they read back exactly)."""
     if value is None:
         return "null"
     if isinstance(value, bool):
@@ -43,6 +52,7 @@ def _scalar(value: Any) -> str:
 
 
 def _flow(value: Any) -> str:
+    """A value in flow style: ``[a, b]`` and ``{k: v}``."""
     if isinstance(value, list | tuple):
         return "[" + ", ".join(_flow(v) for v in value) + "]"
     if isinstance(value, dict):
@@ -81,3 +91,16 @@ def _emit(
                 out.extend(lines)
         else:
             out.append(f"{pad}{key}: {_flow(value)}{note}")
+
+
+def _normalised(data: Any) -> Any:
+    """Floats and ints compared as numbers, tuples as lists (for the read-back check)."""
+    if isinstance(data, dict):
+        return {str(k): _normalised(v) for k, v in data.items()}
+    if isinstance(data, list | tuple):
+        return [_normalised(v) for v in data]
+    if isinstance(data, bool) or data is None or isinstance(data, str):
+        return data
+    if isinstance(data, int | float):
+        return round(float(data), 9)
+    return data

@@ -28,10 +28,8 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from typing import Any
 
 import numpy as np
-import yaml
 
 from sim.calibration._arrivals import fit_arrivals
 from sim.calibration._estimate import Estimate, proportion
@@ -46,7 +44,7 @@ from sim.calibration._fit import (
 )
 from sim.calibration._scenario import build_config, render_yaml
 from sim.calibration._win_rate import fit_win_rate
-from sim.calibration._yaml import Comments
+from sim.calibration._yaml import Comments, read_back
 from sim.calibration.crm import (
     CONNECTED,
     NO_ANSWER,
@@ -104,6 +102,7 @@ class Calibrator:
         activities: ActivityTable | None,
     ) -> None:
         self.options, self.base, self.leads, self.activities = options, base, leads, activities
+        self.names: list[str] = []  # the lead sources fitted, in the order written
         self.warnings: list[str] = []
         self.comments: Comments = {}
 
@@ -111,9 +110,17 @@ class Calibrator:
         """Note that a part fell back to the base experiment, or anything a user should read."""
         self.warnings.append(text)
 
+    def run(self) -> Calibration:
+        """Fit every part, then build, write out and check the calibrated experiment."""
+        self.names = self._source_names()
+        cal = self._fit()
+        self._build_experiment(cal)
+        return cal
+
     # -- the pieces -------------------------------------------------------------
 
-    def run(self) -> Calibration:
+    def _source_names(self) -> list[str]:
+        """The lead sources to fit: the base experiment's order first, then the most leads."""
         leads = self.leads
         base_names = [s.name for s in self.base.scenario.sources]
         counts = np.bincount(leads.source, minlength=len(leads.sources))
@@ -136,7 +143,10 @@ class Calibrator:
                 -counts[leads.sources.index(n)],
             )
         )
-        self.names = names
+        return names
+
+    def _fit(self) -> Calibration:
+        leads, names = self.leads, self.names
         arrivals = fit_arrivals(leads, names)
         for fit in arrivals.values():
             if fit.profile is None:
@@ -187,8 +197,12 @@ class Calibrator:
             comments=self.comments,
             delays={"first_attempt": d1, "reached": dr},
         )
+        return cal
+
+    def _build_experiment(self, cal: Calibration) -> None:
+        """The calibrated config, its win rate simulated, as YAML that is read back and validated."""
         cal.config = build_config(cal)
-        if win_share is not None:
+        if cal.win_share is not None:
             fit_win_rate(cal)
         else:
             self.warn(
@@ -197,16 +211,14 @@ class Calibrator:
             )
         cal.config = build_config(cal)
         cal.yaml_text = render_yaml(cal)
-        data = yaml.safe_load(cal.yaml_text)
-        if _normalised(data) != _normalised(cal.config):
-            raise RuntimeError("the calibrated YAML does not read back as written (a bug)")
+        data = read_back(cal.yaml_text, cal.config)
         try:
             cal.experiment = validate_experiment(data, "the calibrated experiment")
         except ConfigError as exc:
             raise ConfigError(f"the calibrated scenario is not valid: {exc}") from None
-        return cal
 
     def _first_attempt_rows(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Attempted leads: their index, delay to the first attempt, and whether it reached them."""
         leads = self.leads
         attempted = np.isfinite(leads.first_attempt_at)
         delay = leads.first_attempt_at[attempted] - leads.created_at[attempted]
@@ -273,7 +285,8 @@ class Calibrator:
             )
         return fit, table_curve(fit), strata
 
-    def _contact(self):
+    def _contact(self) -> tuple[CurveFit | None, list[TablePoint], dict[str, CurveFit], np.ndarray]:
+        """The contact curve from first attempts (reached or not), and their delays."""
         index, delay, first = self._first_attempt_rows()
         fit, table, strata = self._curve(
             "contact", index, delay, first, "scenario.response.contact"
@@ -281,6 +294,7 @@ class Calibrator:
         return fit, table, strata, delay
 
     def _qualification_rows(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Reached leads: their index, delay to the reaching call, and whether they qualified."""
         leads = self.leads
         reached_at = np.where(
             np.isnan(leads.reached_at) & leads.reached & (leads.attempts == 1),
@@ -297,7 +311,10 @@ class Calibrator:
         index = np.flatnonzero(usable)
         return index, reached_at[index] - leads.created_at[index], leads.qualified[index]
 
-    def _qualification(self):
+    def _qualification(
+        self,
+    ) -> tuple[CurveFit | None, list[TablePoint], dict[str, CurveFit], np.ndarray]:
+        """The qualification curve from reached leads (qualified or not), and their delays."""
         index, delay, y = self._qualification_rows()
         fit, table, strata = self._curve(
             "qualification", index, delay, y, "scenario.response.qualification"
@@ -327,6 +344,7 @@ class Calibrator:
         return shares
 
     def _reach(self, contact: CurveFit | None) -> dict[str, Estimate]:
+        """Each source's reachability: the chance a first attempt at zero delay reaches the lead."""
         if contact is not None:
             return {n: contact.base[n] for n in self.names if n in contact.base}
         curve = self.base.scenario.response.contact.compile()
@@ -385,6 +403,7 @@ class Calibrator:
         return sum(g.skill * g.count for g in groups) / sum(g.count for g in groups)
 
     def _funnel(self) -> dict[str, dict[str, Estimate]]:
+        """The funnel's shares, for all leads and per source (for the report)."""
         leads = self.leads
         out: dict[str, dict[str, Estimate]] = {}
         groups = [("all", np.ones(len(leads), dtype=bool))] + [
@@ -415,6 +434,7 @@ class Calibrator:
         return proportion(float((closed_q & leads.won).sum()), float(closed_q.sum()))
 
     def _attempts(self) -> tuple[np.ndarray, Estimate | None]:
+        """Reached leads per reaching attempt, and ``max_attempts``: the mode on never-reached leads."""
         leads = self.leads
         reached = leads.attempts[leads.reached & (leads.attempts > 0)]
         by_attempt = np.bincount(reached, minlength=13)[1:] if reached.size else np.zeros(12)
@@ -434,6 +454,7 @@ class Calibrator:
         ) if share > 0 else None
 
     def _steps(self, max_attempts: Estimate | None) -> list[tuple[float, int]]:
+        """Median gap after each unanswered call (and how many gaps), from the activities."""
         acts = self.activities
         if acts is None:
             self.warn("no activities file: policy.followup.steps kept from the base experiment")
@@ -464,6 +485,7 @@ class Calibrator:
         return steps
 
     def _durations(self) -> tuple[dict[str, LognormalFit], Estimate | None]:
+        """Lognormal fits of each action's duration, and the voicemail share of unanswered dials."""
         acts = self.activities
         out: dict[str, LognormalFit] = {}
         if acts is None:
@@ -514,6 +536,7 @@ class Calibrator:
         return out, vm_share
 
     def _deal_values(self) -> dict[str, LognormalFit]:
+        """Each source's deal value (all sources pooled where one has too few won deals)."""
         leads = self.leads
         won = leads.won & np.isfinite(leads.deal_value) & (leads.deal_value > 0)
         out = {}
@@ -538,6 +561,7 @@ class Calibrator:
         return out
 
     def _reps(self) -> Estimate | None:
+        """Team size: the median number of distinct first-attempt owners per week."""
         leads = self.leads
         rows = (leads.owner >= 0) & np.isfinite(leads.first_attempt_at)
         if rows.sum() == 0:
@@ -550,16 +574,3 @@ class Calibrator:
         per_week = np.bincount(pairs[0].astype(np.int64))
         per_week = per_week[per_week > 0]
         return Estimate(float(np.median(per_week)), None, "linear", int(rows.sum()))
-
-
-def _normalised(data: Any) -> Any:
-    """Floats and ints compared as numbers, tuples as lists (for the read-back check)."""
-    if isinstance(data, dict):
-        return {str(k): _normalised(v) for k, v in data.items()}
-    if isinstance(data, list | tuple):
-        return [_normalised(v) for v in data]
-    if isinstance(data, bool) or data is None or isinstance(data, str):
-        return data
-    if isinstance(data, int | float):
-        return round(float(data), 9)
-    return data

@@ -86,6 +86,7 @@ class CrmRecorder:
         self._finished = False
 
     def action(self, task: Task, rep_id: int, started: float, ended: float, outcome: str) -> None:
+        """Keep a lead's call, screening, meeting or nurture touch (the engine calls this)."""
         kind = _ACTIVITY_TYPE.get(task.kind)
         if kind is None:
             return
@@ -101,6 +102,7 @@ class CrmRecorder:
         )
 
     def lead_closed(self, lead: Lead, outcome: str, now: float) -> None:
+        """Keep a lead closed at *now* as won or with the reason it was lost (the engine calls this)."""
         self.leads.append(self._lead_row(lead, outcome, now))
 
     def _lead_row(self, lead: Lead, outcome: str | None, closed: float) -> LeadRow:

@@ -42,10 +42,12 @@ SELECTION_BIAS = (
 
 
 def _esc(value: Any) -> str:
+    """*value* as HTML text."""
     return html.escape(str(value))
 
 
 def _table(header: Sequence[str], rows: Sequence[Sequence[Any]]) -> str:
+    """An HTML table, every cell escaped."""
     head = "".join(f"<th>{_esc(h)}</th>" for h in header)
     body = "".join("<tr>" + "".join(f"<td>{_esc(c)}</td>" for c in row) + "</tr>" for row in rows)
     return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
@@ -62,6 +64,7 @@ def _est_row(
 
 
 def _fitted_rows(cal: Calibration) -> list[list[Any]]:
+    """One row per fitted value: estimate, 95% CI, rows used and method."""
     rows: list[list[Any]] = []
     for name in cal.sources:
         a = cal.arrivals[name]
