@@ -21,7 +21,7 @@ from sim.calibration._yaml import Comments, commented_yaml
 from sim.calibration.result import Calibration
 from sim.config.calendar import PROFILE_PRESETS
 from sim.config.durations import format_duration
-from sim.config.scenario import LeadTraits
+from sim.config.scenario import LeadSource, LeadTraits
 from sim.config.units import HOURS_PER_WEEK, MINUTES_PER_DAY, MINUTES_PER_HOUR
 
 BASE_EXPERIMENT = Path("experiments/baseline.yaml")
@@ -101,10 +101,7 @@ def _sources(
     for i, name in enumerate(cal.sources):
         path = ("scenario", "sources", i)
         old = by_name.get(name)
-        traits = old or {
-            **LeadTraits().model_dump(mode="json"),
-            "profile": list(PROFILE_PRESETS["business_hours"]),
-        }
+        traits = old or _new_source_traits()
         arrival = cal.arrivals[name]
         weeks = arrival.exposure.sum() / HOURS_PER_WEEK
         source: dict[str, Any] = {
@@ -155,6 +152,15 @@ def _sources(
         source["patience"] = traits.get("patience")
         sources.append(source)
     return sources
+
+
+def _new_source_traits() -> dict[str, Any]:
+    """A source the base experiment lacks starts from the schema's defaults."""
+    default_profile = LeadSource.model_fields["profile"].default
+    return {
+        **LeadTraits().model_dump(mode="json"),
+        "profile": list(PROFILE_PRESETS[default_profile]),
+    }
 
 
 def _deal_value_config(deal: LognormalFit) -> dict[str, float]:
