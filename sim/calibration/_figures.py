@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import base64
 import io
-import itertools
 import math
 from typing import Any
 
@@ -13,7 +12,7 @@ from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator
 from scipy import stats
 
-from sim.calibration._fit import DELAY_BINS, MIN_BIN_ROWS, LognormalFit
+from sim.calibration._fit import MIN_BIN_ROWS, LognormalFit, delay_buckets
 from sim.calibration.result import Calibration
 from sim.config.calendar import DAY_NAMES
 from sim.config.units import HOURS_PER_WEEK, Z_95
@@ -116,17 +115,6 @@ def _arrival_figures(cal: Calibration) -> list[tuple[str, str]]:
     return figures
 
 
-def _bins(delay: np.ndarray) -> list[tuple[float, np.ndarray]]:
-    """The delay buckets with enough rows: (median delay, row mask)."""
-    edges = [*DELAY_BINS, math.inf]
-    out = []
-    for lo, hi in itertools.pairwise(edges):
-        rows = (delay >= lo) & (delay < hi)
-        if rows.sum() >= MIN_BIN_ROWS:
-            out.append((float(np.median(delay[rows])), rows))
-    return out
-
-
 def _curve_figure(cal: Calibration, what: str) -> tuple[str, str] | None:
     """A fitted response curve against the table curve, and observed vs fitted by source."""
     fit = cal.contact if what == "contact" else cal.qualification
@@ -165,7 +153,7 @@ def _curve_figure(cal: Calibration, what: str) -> tuple[str, str] | None:
             continue
         pts = [
             (median, float(y[rows].mean()), float(expected[rows].mean()))
-            for median, rows in _bins(np.where(mine, delay, -1.0))
+            for median, rows in delay_buckets(np.where(mine, delay, -1.0))
         ]
         colour = colours[code % len(colours)]
         right.plot(

@@ -383,22 +383,29 @@ class TablePoint:
     rows: int
 
 
+def delay_buckets(delay: np.ndarray) -> list[tuple[float, np.ndarray]]:
+    """The :data:`DELAY_BINS` buckets with at least :data:`MIN_BIN_ROWS` rows, as
+    ``(median delay, row mask)``."""
+    edges = [*DELAY_BINS, math.inf]
+    out = []
+    for lo, hi in itertools.pairwise(edges):
+        rows = (delay >= lo) & (delay < hi)
+        if rows.sum() >= MIN_BIN_ROWS:
+            out.append((float(np.median(delay[rows])), rows))
+    return out
+
+
 def table_curve(fit: CurveFit) -> list[TablePoint]:
     """Observed / expected-at-zero-delay in each delay bucket (Wilson interval, scaled)."""
-    d, y = fit.design.delay, fit.design.y
+    y = fit.design.y
     base = fit.row_base()
-    edges = [*DELAY_BINS, math.inf]
     points: list[TablePoint] = []
-    for lo, hi in itertools.pairwise(edges):
-        rows = (d >= lo) & (d < hi)
+    for minutes, rows in delay_buckets(fit.design.delay):
         n = int(rows.sum())
-        if n < MIN_BIN_ROWS:
-            continue
         events = float(y[rows].sum())
         expected = float(base[rows].sum())
         low, high = _wilson(events, n)
         scale = n / expected
-        minutes = float(np.median(d[rows]))
         if points and minutes <= points[-1].minutes:
             continue
         value = min(1.0, events / expected)
