@@ -27,6 +27,9 @@ from sim.config.units import HOURS_PER_WEEK, MINUTES_PER_DAY, MINUTES_PER_HOUR
 BASE_EXPERIMENT = Path("experiments/baseline.yaml")
 """The base experiment when ``--base`` is not given."""
 
+FIRST_CALL_ROLES = ("generalist", "responder")
+"""Rep roles that call new leads: the owners of first attempts in an export."""
+
 
 def build_config(cal: Calibration) -> dict[str, Any]:
     """The calibrated experiment as config data; ``cal.comments`` gets a comment per fitted value."""
@@ -292,7 +295,7 @@ def _team(cal: Calibration, groups: list[dict[str, Any]], comments: Comments) ->
     """Scale every rep group so that the responders match the owners seen per week."""
     if cal.reps is None:
         return
-    responders = [g for g in groups if g["role"] in ("generalist", "responder")] or groups
+    responders = [g for g in groups if g["role"] in FIRST_CALL_ROLES] or groups
     current = sum(g["count"] for g in responders)
     factor = cal.reps.value / current
     for i, group in enumerate(groups):

@@ -42,7 +42,7 @@ from sim.calibration._fit import (
     fit_lognormal,
     table_curve,
 )
-from sim.calibration._scenario import build_config, render_yaml
+from sim.calibration._scenario import FIRST_CALL_ROLES, build_config, render_yaml
 from sim.calibration._win_rate import fit_win_rate
 from sim.calibration._yaml import Comments, read_back
 from sim.calibration.crm import (
@@ -398,7 +398,7 @@ class Calibrator:
         return out
 
     def _mean_skill(self) -> float:
-        groups = [g for g in self.base.scenario.reps if g.role in ("generalist", "responder")]
+        groups = [g for g in self.base.scenario.reps if g.role in FIRST_CALL_ROLES]
         groups = groups or list(self.base.scenario.reps)
         return sum(g.skill * g.count for g in groups) / sum(g.count for g in groups)
 
