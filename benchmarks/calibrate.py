@@ -184,7 +184,7 @@ def main(argv: list[str] | None = None) -> int:
         f"generated {args.rows:,} leads ({path.stat().st_size / 1e6:,.0f} MB) in "
         f"{time.perf_counter() - started:.1f} s: {path}"
     )
-    setup = "import pandas, sim.calibration.calibrate, sim.cli"
+    setup = "import pandas, sim.calibration, sim.cli"
     plain = measure(setup, f"pandas.read_csv({str(path)!r})")
     out = folder / "bench.yaml"
     cal = measure(

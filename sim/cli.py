@@ -369,14 +369,15 @@ def cmd_report(args: argparse.Namespace) -> int:
 
 
 def cmd_calibrate(args: argparse.Namespace) -> int:
-    from sim.calibration.calibrate import (
+    from sim.calibration import (
         CalibrationOptions,
+        ReadOptions,
         calibrate,
         default_report_path,
         experiment_name,
+        parse_mapping,
         write_calibration,
     )
-    from sim.calibration.crm import ReadOptions, parse_mapping
 
     if args.tz is not None:
         import zoneinfo
@@ -432,7 +433,7 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
 
 
 def cmd_export_leads(args: argparse.Namespace) -> int:
-    from sim.calibration.crm import export_replication
+    from sim.calibration import export_replication
 
     leads, activities, n_leads, n_activities = export_replication(
         args.run_dir, args.replication, args.out

@@ -22,8 +22,8 @@ import pytest
 import yaml
 from scipy import stats
 
-from sim.calibration.calibrate import CalibrationOptions, calibrate
-from sim.calibration.crm import read_activities, read_leads
+from policies import StepCadence
+from sim.calibration import CalibrationOptions, calibrate, read_activities, read_leads
 from sim.cli import main
 from sim.config.calendar import PROFILE_PRESETS
 from sim.experiment import load_experiment
@@ -265,3 +265,16 @@ def test_table_family_writes_a_piecewise_curve(export: dict[str, Path], tmp_path
     assert contact.family == "table" and len(contact.points) >= 5
     assert contact.points[0] == (0.0, 1.0)
     assert math.isclose(contact.value(10080.0), CONTACT["floor"], abs_tol=0.15)
+
+
+def test_a_base_without_step_follow_ups_gets_the_step_cadence_defaults() -> None:
+    """max_attempts is fitted but the leads file alone has no gaps: the steps are StepCadence's."""
+    geometric = Path("experiments/followup.yaml")
+    base = load_experiment(geometric)
+    assert base.policy.followup.name != StepCadence.name
+    cal = calibrate(CalibrationOptions(Path("experiments/data/leads.csv"), base=geometric))
+    followup = cal.experiment.policy.followup
+    assert isinstance(followup, StepCadence) and cal.max_attempts is not None
+    assert followup.steps == StepCadence().steps
+    assert followup.max_attempts == cal.max_attempts.value
+    assert followup.on_time_window == base.policy.followup.on_time_window

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from sim.calibration.crm import (
+from sim.calibration import (
     ReadOptions,
     parse_mapping,
     read_activities,
