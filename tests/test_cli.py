@@ -15,7 +15,7 @@ import pandas as pd
 import pytest
 import yaml
 
-import sim.cli
+import sim.cli._verbs
 from sim.cli import main
 from sim.engine.kpis import KPIS
 from sim.experiment import load_experiment
@@ -152,7 +152,7 @@ original_write_table = _RunFolder.write_table
 @pytest.mark.parametrize(
     ("target", "replacement"),
     [
-        pytest.param((sim.cli, "run"), _fail_in_run, id="simulation-fails"),
+        pytest.param((sim.cli._verbs, "run"), _fail_in_run, id="simulation-fails"),
         pytest.param((_RunFolder, "write_table"), _fail_writing_summary, id="writing-fails"),
     ],
 )

@@ -4,7 +4,8 @@ Every point runs the same replication seeds (common random numbers across
 points), so differences between neighbouring points are not noise from new
 leads. Each finished point is appended to a checkpoint file in the run's
 ``<run-id>.partial`` folder; an interrupted sweep resumes from there with
-``--resume`` and gives exactly the numbers an uninterrupted one would.
+``--resume`` and gives exactly the numbers an uninterrupted one would
+(:func:`sweep_folder` makes or checks that folder).
 """
 
 from __future__ import annotations
@@ -21,10 +22,11 @@ import pandas as pd
 
 from sim.analysis.replications import Job, Progress, run_jobs
 from sim.analysis.stats import summarise
-from sim.config import ConfigError
+from sim.config import ConfigError, shown
 from sim.engine.kpis import KPIS
 from sim.engine.streams import replication_seeds
-from sim.experiment import Experiment, set_field, validate_experiment
+from sim.experiment import Experiment, read_yaml, set_field, validate_experiment
+from sim.report.run_folder import PARTIAL_SUFFIX, dump_yaml, new_partial_folder
 
 MAX_POINTS_WITHOUT_CONFIRMATION = 10_000
 CHECKPOINT = "points.jsonl"
@@ -79,22 +81,66 @@ class SweepResult:
 
 
 class Checkpoint:
-    """Finished points of a sweep, appended one JSON line at a time (safe against Ctrl-C and kills)."""
+    """Finished points of a sweep, appended one JSON line at a time (safe against Ctrl-C and kills).
+
+    Only the last line can be cut short (by a kill while writing): :meth:`load`
+    skips it, so that point runs again, and :meth:`save` removes it before appending.
+    Anything else that is not a finished point is a damaged file: a :class:`ConfigError`.
+    """
 
     def __init__(self, folder: Path) -> None:
         self.path = folder / CHECKPOINT
+        self._tail_checked = False
 
-    def load(self) -> dict[int, list[dict[str, float]]]:
+    def load(
+        self, points: int | None = None, replications: int | None = None
+    ) -> dict[int, list[dict[str, float]]]:
+        """Finished points by index; *points* and *replications* check them against the sweep."""
         if not self.path.exists():
             return {}
+        try:
+            lines = self.path.read_text(encoding="utf-8").split("\n")
+        except (OSError, UnicodeDecodeError) as exc:
+            raise self._damaged(0, f"cannot be read ({type(exc).__name__})") from None
         finished = {}
-        for line in self.path.read_text(encoding="utf-8").splitlines():
+        for number, line in enumerate(lines, start=1):
+            if not line.strip():
+                continue
             try:
                 record = json.loads(line)
-            except json.JSONDecodeError:  # a line cut short by a kill: that point runs again
-                continue
-            finished[int(record["point"])] = record["replications"]
+            except json.JSONDecodeError:
+                if number == len(lines):  # cut short by a kill: that point runs again
+                    continue
+                raise self._damaged(number, "is not JSON") from None
+            point, runs = self._checked(record, number, points, replications)
+            finished[point] = runs
         return finished
+
+    def _checked(
+        self, record: Any, number: int, points: int | None, replications: int | None
+    ) -> tuple[int, list[dict[str, float]]]:
+        point = record.get("point") if isinstance(record, dict) else None
+        runs = record.get("replications") if isinstance(record, dict) else None
+        if (
+            not isinstance(point, int)
+            or isinstance(point, bool)
+            or not 0 <= point < (points if points is not None else point + 1)
+        ):
+            raise self._damaged(number, f"point {shown(point)} is not a point of this sweep")
+        if not isinstance(runs, list) or not all(isinstance(run, dict) for run in runs):
+            raise self._damaged(number, "expected the point's replications as a list of KPIs")
+        if replications is not None and len(runs) != replications:
+            raise self._damaged(
+                number, f"has {len(runs)} replication(s); this sweep runs {replications}"
+            )
+        return point, runs
+
+    def _damaged(self, line: int, problem: str) -> ConfigError:
+        at = f" line {line}" if line else ""
+        return ConfigError(
+            f"{self.path}:{at} {problem}; expected one finished sweep point per line. The file "
+            "is damaged: start the sweep again without --resume"
+        )
 
     def save(
         self, point: int, values: dict[str, Any], replications: list[dict[str, float]]
@@ -102,10 +148,22 @@ class Checkpoint:
         line = json.dumps(
             {"point": point, "values": values, "replications": replications}, allow_nan=True
         )
+        if not self._tail_checked:
+            self._drop_cut_line()
         with self.path.open("a", encoding="utf-8") as handle:
             handle.write(line + "\n")
             handle.flush()
             os.fsync(handle.fileno())
+
+    def _drop_cut_line(self) -> None:
+        """Remove a last line a kill cut short, so that the next point starts a line of its own."""
+        self._tail_checked = True
+        if not self.path.exists():
+            return
+        data = self.path.read_bytes()
+        if data and not data.endswith(b"\n"):
+            with self.path.open("r+b") as handle:
+                handle.truncate(data.rfind(b"\n") + 1)
 
 
 def sweep(
@@ -123,7 +181,7 @@ def sweep(
     assert design is not None
     n = experiment.replications
     seeds = replication_seeds(experiment.seed, n)
-    finished = checkpoint.load() if checkpoint else {}
+    finished = checkpoint.load(len(points), n) if checkpoint else {}
     todo = [index for index in range(len(points)) if index not in finished]
     partial: dict[int, dict[int, dict[str, float]]] = {index: {} for index in todo}
 
@@ -171,3 +229,39 @@ def _tables(
         ordered(pd.concat(replication_frames, ignore_index=True)),
         ordered(pd.concat(summary_frames, ignore_index=True)),
     )
+
+
+def sweep_folder(experiment: Experiment, out: Path, resume: Path | None = None) -> Path:
+    """The ``<run-id>.partial`` folder a sweep fills: a new one under ``out/<name>/``, or *resume*.
+
+    A new folder is made with the resolved ``config.yaml``. A folder to resume must
+    be one an interrupted sweep of this very experiment left behind (same file, same
+    ``--set`` options); anything else is a :class:`ConfigError`, before any work.
+    """
+    if resume is None:
+        partial = new_partial_folder(out, experiment.name)
+        partial.mkdir(parents=True)
+        (partial / "config.yaml").write_text(dump_yaml(experiment.to_config()), encoding="utf-8")
+        return partial
+    expected = f"expected the <run-id>{PARTIAL_SUFFIX} folder an interrupted sweep left behind"
+    if (
+        not resume.is_dir()
+        or not resume.name.endswith(PARTIAL_SUFFIX)
+        or not (resume / "config.yaml").is_file()
+    ):
+        raise ConfigError(f"--resume {resume}: {expected}")
+    stored = read_yaml(resume / "config.yaml")
+    current = experiment.to_config()
+    if stored != current:
+        differing = sorted(
+            key for key in set(stored) | set(current) if stored.get(key) != current.get(key)
+        )
+        raise ConfigError(
+            f"--resume {resume}: that folder holds a sweep of experiment {shown(stored.get('name'))} with "
+            f"different settings ({', '.join(map(str, differing))}); expected a partial sweep of "
+            f"{experiment.name!r} with the same settings (same file, same --set options)"
+        )
+    Checkpoint(resume).load(
+        experiment.sweep.size if experiment.sweep else None, experiment.replications
+    )
+    return resume

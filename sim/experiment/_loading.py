@@ -16,13 +16,111 @@ import yaml
 from pydantic import ValidationError
 
 from policies.cadence import Cadence
-from sim.config import ConfigError
-from sim.experiment._errors import format_validation_error
+from sim.config import ConfigError, shown
+from sim.experiment._errors import describe_value, format_validation_error
 from sim.experiment.model import DEFAULT_EXPERIMENT, Experiment
 
+MAX_DEPTH = 50
+"""Deepest nesting of lists and mappings a YAML file may have (experiments need about 8)."""
 
-def read_yaml(path: Path) -> dict[str, Any]:
-    """Read a YAML mapping, turning every failure into a :class:`ConfigError`."""
+MAX_ALIASED_VALUES = 10_000
+"""Most values that ``*alias`` references may add to a YAML file once expanded.
+
+Anchors and aliases (``&shift`` ... ``*shift``) are handy for repeated settings, but
+a few hundred bytes of nested aliases can expand to billions of values ("billion
+laughs"); such a file is refused before anything reads it.
+"""
+
+
+class _Refused(yaml.MarkedYAMLError):
+    """YAML that is well-formed but refused: too deep, too many aliases, a repeated key."""
+
+
+class _BoundedLoader(yaml.SafeLoader):
+    """PyYAML's safe loader with bounds on nesting and alias expansion, and no repeated keys."""
+
+    def __init__(self, stream: str) -> None:
+        super().__init__(stream)
+        self._depth = 0
+        self._values = 0  # values composed so far, aliases counted at their expanded size
+        self._aliased = 0  # values added by aliases
+        self._anchor_values: dict[str, int] = {}
+
+    def compose_node(self, parent: Any, index: Any) -> Any:
+        event = self.peek_event()
+        if isinstance(event, yaml.AliasEvent):
+            size = self._anchor_values.get(event.anchor, 1)
+            self._values += size
+            self._aliased += size
+            if self._aliased > MAX_ALIASED_VALUES:
+                raise _Refused(
+                    problem=f"aliases expand to more than {MAX_ALIASED_VALUES:,} values "
+                    f"(at *{event.anchor}); expected a file that repeats little",
+                    problem_mark=event.start_mark,
+                )
+            return super().compose_node(parent, index)
+        self._depth += 1
+        if self._depth > MAX_DEPTH:
+            raise _Refused(
+                problem=f"nested more than {MAX_DEPTH} levels deep; expected an experiment's "
+                "mappings and lists",
+                problem_mark=event.start_mark,
+            )
+        before = self._values
+        node = super().compose_node(parent, index)
+        self._values += 1
+        if event.anchor is not None:
+            self._anchor_values[event.anchor] = self._values - before
+        self._depth -= 1
+        return node
+
+    def construct_mapping(self, node: Any, deep: bool = False) -> Any:
+        first_line: dict[Any, int] = {}
+        for key_node, _ in node.value:
+            if key_node.tag == "tag:yaml.org,2002:merge":
+                continue
+            key = self.construct_object(key_node, deep=True)
+            try:
+                line = first_line.setdefault(key, key_node.start_mark.line + 1)
+            except TypeError:  # an unhashable key: PyYAML names it below
+                continue
+            if line != key_node.start_mark.line + 1:
+                raise _Refused(
+                    problem=f"the key {shown(key)} appears twice (lines {line} and "
+                    f"{key_node.start_mark.line + 1}); expected each key once",
+                    problem_mark=key_node.start_mark,
+                )
+        return super().construct_mapping(node, deep=deep)
+
+
+def parse_yaml(text: str) -> Any:
+    """Parse YAML text with bounds: see :data:`MAX_DEPTH` and :data:`MAX_ALIASED_VALUES`.
+
+    Raises ``yaml.YAMLError`` (with a line and column) for malformed or refused YAML,
+    including a key repeated in one mapping.
+    """
+    loader = _BoundedLoader(text)
+    try:
+        return loader.get_single_data()
+    finally:
+        loader.dispose()
+
+
+def yaml_error(source: str, exc: yaml.YAMLError) -> ConfigError:
+    """The :class:`ConfigError` for YAML that could not be read: where, and what."""
+    where = getattr(exc, "problem_mark", None)
+    at = f" at line {where.line + 1}, column {where.column + 1}" if where else ""
+    problem = getattr(exc, "problem", None) or str(exc)
+    kind = "refused YAML" if isinstance(exc, _Refused) else "malformed YAML"
+    return ConfigError(f"{source}: {kind}{at}: {problem}")
+
+
+def read_yaml(path: Path, *, show_values: bool = True) -> dict[str, Any]:
+    """Read a YAML mapping, turning every failure into a :class:`ConfigError`.
+
+    ``show_values=False`` keeps the file's content out of the messages (for files
+    the user did not name, such as an ``extends:`` target).
+    """
     try:
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
@@ -39,19 +137,19 @@ def read_yaml(path: Path) -> dict[str, Any]:
     except OSError as exc:
         raise ConfigError(f"{path}: cannot read the file ({exc.strerror or exc})") from None
     try:
-        data = yaml.safe_load(text)
+        data = parse_yaml(text)
     except yaml.YAMLError as exc:
-        where = getattr(exc, "problem_mark", None)
-        at = f" at line {where.line + 1}, column {where.column + 1}" if where else ""
-        problem = getattr(exc, "problem", None) or str(exc)
-        raise ConfigError(f"{path}: malformed YAML{at}: {problem}") from None
+        raise yaml_error(str(path), exc) from None
     if data is None:
         raise ConfigError(
             f"{path}: the file is empty; expected a YAML mapping of experiment fields "
             f"({', '.join(Experiment.model_fields)})"
         )
     if not isinstance(data, dict):
-        found = "a list" if isinstance(data, list) else f"{type(data).__name__} {data!r}"
+        if isinstance(data, list):
+            found = "a list"
+        else:
+            found = f"{type(data).__name__} {shown(data)}" if show_values else "a single value"
         raise ConfigError(
             f"{path}: expected a YAML mapping of experiment fields "
             f"({', '.join(Experiment.model_fields)}) at the top level, found {found}"
@@ -84,7 +182,9 @@ def apply_override(data: dict[str, Any], assignment: str, source: str | None = N
     if not sep or not path.strip():
         raise ConfigError(f"{where}--set {assignment!r}: expected path.to.field=value")
     try:
-        value = yaml.safe_load(raw)
+        value = parse_yaml(raw)
+    except _Refused as exc:
+        raise yaml_error(f"{where}--set {path.strip()}", exc) from None
     except yaml.YAMLError:
         value = raw
     set_field(data, path, value, f"{where}--set {path.strip()}")
@@ -180,26 +280,63 @@ def _merge_policies(base: dict[str, Any], changes: dict[str, Any]) -> dict[str, 
     return merged
 
 
+SHIPPED_EXPERIMENTS = DEFAULT_EXPERIMENT.parent
+"""The ``experiments/`` folder shipped with salespulse: ``extends:`` may name its files."""
+
+YAML_SUFFIXES = (".yaml", ".yml")
+
+
+def _within(path: Path, folder: Path) -> bool:
+    return path == folder or folder in path.parents
+
+
+def extends_target(path: Path, parent: str) -> Path:
+    """The file that ``extends: parent`` in *path* names, or a :class:`ConfigError`.
+
+    *parent* is relative to *path*'s folder; a name not found there is looked up among
+    the shipped experiments (``extends: baseline.yaml`` works from any folder). Only a
+    ``.yaml``/``.yml`` file inside *path*'s folder tree or the shipped experiments
+    folder is read, so an experiment file cannot make salespulse read other files.
+    """
+    where = f"{path}: extends: {parent}"
+    if not parent.lower().endswith(YAML_SUFFIXES):
+        raise ConfigError(
+            f"{where}: expected the path of another experiment file ending in .yaml or .yml"
+        )
+    local = path.parent / parent
+    candidates = [local] if local.is_file() else [local, SHIPPED_EXPERIMENTS / parent]
+    target = next((c for c in candidates if c.is_file()), None)
+    if target is None:
+        looked = " or ".join(str(c) for c in candidates)
+        raise ConfigError(f"{where}: file not found ({looked}); expected another experiment file")
+    resolved = target.resolve()
+    roots = (path.parent.resolve(), SHIPPED_EXPERIMENTS)
+    if not resolved.name.lower().endswith(YAML_SUFFIXES) or not any(
+        _within(resolved, root) for root in roots
+    ):
+        raise ConfigError(
+            f"{where}: outside the folders an experiment may extend from; expected a .yaml file "
+            f"in {roots[0]} (or below it) or in {SHIPPED_EXPERIMENTS}"
+        )
+    return target
+
+
 def read_experiment_data(path: Path, _seen: tuple[Path, ...] = ()) -> tuple[dict[str, Any], str]:
     """The raw config of an experiment file with its ``extends:`` chain resolved.
 
-    ``extends: baseline.yaml`` (relative to the file) starts from that file and
+    ``extends: baseline.yaml`` starts from that file (see :func:`extends_target`) and
     applies this file's fields on top (see :func:`merge_config`). Returns the data
     and a description of the source for error messages.
     """
-    data = read_yaml(path)
+    data = read_yaml(path, show_values=not _seen)
     parent = data.pop("extends", None)
     if parent is None:
         return data, str(path)
     if not isinstance(parent, str):
         raise ConfigError(
-            f"{path}: extends: expected the path of another experiment file, got {parent!r}"
+            f"{path}: extends: expected the path of another experiment file, got {describe_value(parent)}"
         )
-    base_path = path.parent / parent
-    if not base_path.is_file():
-        raise ConfigError(
-            f"{path}: extends: {parent}: file not found ({base_path}); expected another experiment file"
-        )
+    base_path = extends_target(path, parent)
     if base_path.resolve() in _seen or base_path.resolve() == path.resolve():
         raise ConfigError(f"{path}: extends: {parent} leads back to this file (a cycle)")
     base, base_source = read_experiment_data(base_path, (*_seen, path.resolve()))

@@ -1,0 +1,166 @@
+"""Saving what run, compare and sweep return as run folders, from Python as from the CLI.
+
+>>> experiment = load_experiment("experiments/baseline.yaml")
+>>> check_results_root("results")            # before simulating: a bad folder fails now
+>>> started = time.perf_counter()
+>>> result = run(experiment, jobs=2)
+>>> saved = save_run(result, "results", jobs=2, wall_seconds=time.perf_counter() - started)
+>>> saved.path                                # results/baseline/<run-id>
+
+Each folder is written atomically (see :func:`sim.report.run_folder.run_folder`): a
+failure leaves no folder that looks finished.
+"""
+
+from __future__ import annotations
+
+import json
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from sim.analysis.comparison import ComparisonResult
+from sim.analysis.outputs import RunResult, tidy_tables
+from sim.analysis.sweeps import Checkpoint, SweepResult
+from sim.config import ConfigError
+from sim.experiment import Experiment
+from sim.report.run_folder import fill_run_folder, run_folder
+
+
+@dataclass(frozen=True)
+class SavedFolder:
+    """A finished run folder, and what could not be drawn in it (the results are complete)."""
+
+    path: Path
+    warnings: list[str] = field(default_factory=list)
+
+
+def check_results_root(out: str | Path, flag: str = "--out") -> None:
+    """Refuse a results folder that cannot be written, before any simulation.
+
+    *out* may not exist yet; then its nearest existing parent must be a writable
+    folder. Nothing is left behind. *flag* names the setting in the message.
+    """
+    out = Path(out)
+    existing = out
+    while not existing.exists() and existing != existing.parent:
+        existing = existing.parent
+    if not existing.is_dir():
+        where = "is a file" if existing == out else f"is under the file {existing}"
+        raise ConfigError(f"{flag} {out}: {where}; expected a folder to put run folders in")
+    try:
+        tempfile.TemporaryDirectory(dir=existing).cleanup()
+    except OSError as exc:
+        reason = exc.strerror or type(exc).__name__
+        raise ConfigError(
+            f"{flag} {out}: cannot create folders in {existing} ({reason}); "
+            "expected a folder you can write to"
+        ) from None
+
+
+def read_manifest(folder: str | Path) -> dict[str, Any]:
+    """The ``manifest.json`` of a finished run folder, or a :class:`ConfigError` saying why not."""
+    folder = Path(folder)
+    path = folder / "manifest.json"
+    expected = "expected the manifest.json of a finished run folder"
+    if not path.is_file():
+        raise ConfigError(
+            f"{folder}: not a run folder (expected manifest.json and the tables of a finished run)"
+        )
+    try:
+        manifest = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        reason = exc.strerror if isinstance(exc, OSError) else type(exc).__name__
+        raise ConfigError(f"{path}: cannot be read ({reason}); {expected}") from None
+    if not isinstance(manifest, dict) or not isinstance(manifest.get("verb"), str):
+        raise ConfigError(f"{path}: not a run manifest (no verb); {expected}")
+    return manifest
+
+
+def save_run(
+    result: RunResult, out: str | Path, *, jobs: int, wall_seconds: float, report: bool = True
+) -> SavedFolder:
+    """Save :func:`~sim.analysis.replications.run`'s result under ``out/<experiment>/<run-id>``."""
+    experiment = result.experiment
+    with run_folder(Path(out), experiment.name) as folder:
+        warnings = fill_run_folder(
+            folder,
+            experiment,
+            tidy_tables([result]),
+            verb="run",
+            replications=len(result.replications),
+            jobs=jobs,
+            wall_seconds=wall_seconds,
+            report=report,
+            primary_kpi="profit",
+        )
+    return SavedFolder(folder.final, warnings)
+
+
+def save_comparison(
+    experiment: Experiment,
+    result: ComparisonResult,
+    out: str | Path,
+    *,
+    jobs: int,
+    wall_seconds: float,
+    report: bool = True,
+) -> SavedFolder:
+    """Save :func:`~sim.analysis.comparison.compare`'s result of *experiment*."""
+    tables = tidy_tables(result.results)
+    tables["differences"] = result.differences
+    tables["ranking"] = result.ranking
+    with run_folder(Path(out), experiment.name) as folder:
+        warnings = fill_run_folder(
+            folder,
+            experiment,
+            tables,
+            verb="compare",
+            replications=result.replications,
+            jobs=jobs,
+            wall_seconds=wall_seconds,
+            report=report,
+            primary_kpi=result.kpi,
+            baseline=result.baseline,
+            stopped_because=result.stopped_because,
+        )
+    return SavedFolder(folder.final, warnings)
+
+
+def save_sweep(
+    result: SweepResult,
+    partial: Path,
+    *,
+    jobs: int,
+    wall_seconds: float,
+    report: bool = True,
+    resumed_points: int = 0,
+) -> SavedFolder:
+    """Finish the sweep's ``.partial`` folder (see :func:`~sim.analysis.sweeps.sweep_folder`).
+
+    Its checkpoint is removed last, so a failure here leaves a folder ``--resume``
+    can still finish.
+    """
+    experiment = result.experiment
+    assert experiment.sweep is not None
+    tables = {
+        "points": result.points,
+        "replications": result.replications,
+        "summary": result.summary,
+    }
+    with run_folder(partial.parent.parent, experiment.name, partial=partial) as folder:
+        warnings = fill_run_folder(
+            folder,
+            experiment,
+            tables,
+            verb="sweep",
+            replications=experiment.replications,
+            jobs=jobs,
+            wall_seconds=wall_seconds,
+            report=report,
+            primary_kpi=experiment.sweep.kpi,
+            parameters=result.parameters,
+            resumed_points=resumed_points,
+        )
+        Checkpoint(partial).path.unlink(missing_ok=True)
+    return SavedFolder(folder.final, warnings)
