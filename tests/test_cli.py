@@ -7,6 +7,10 @@ leads and reps (see ``shrink`` in conftest.py), so the whole file takes seconds.
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
+import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -21,6 +25,7 @@ from sim.engine.kpis import KPIS
 from sim.experiment import load_experiment
 from sim.report.run_folder import _RunFolder
 
+REPO = Path(__file__).resolve().parent.parent
 TABLES = ("replications", "summary", "first_attempts", "hourly")
 RUN_FILES = {"config.yaml", "manifest.json", *(f"{t}.csv" for t in TABLES)}
 REPORT_FILES = {"report.html", "report.pdf", "figures"}
@@ -184,3 +189,62 @@ def test_an_interrupted_run_leaves_no_folder(
     assert run(experiment_file, out) == 130
     assert "no results were written" in capsys.readouterr().err
     assert entries(out) == []
+
+
+_POOL_THEN_WAIT = """
+import os, sys, time
+from concurrent.futures import ProcessPoolExecutor
+from sim.analysis.replications import exit_with_parent
+pool = ProcessPoolExecutor(2, initializer=exit_with_parent, initargs=(os.getpid(),))
+list(pool.map(time.sleep, [0.2, 0.2]))  # the workers are up
+print("ready", flush=True)
+time.sleep(60)
+"""
+
+
+def _children(parent: int) -> list[int]:
+    found = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[1]) == parent:
+            found.append(int(stat.parent.name))
+    return found
+
+
+def _running(pids: list[int]) -> list[int]:
+    """The processes among *pids* that still run (a zombie has exited)."""
+    alive = []
+    for pid in pids:
+        try:
+            state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+        except OSError:
+            continue
+        if state != "Z":
+            alive.append(pid)
+    return alive
+
+
+@pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="reads processes from /proc")
+def test_pool_workers_exit_when_their_parent_is_killed() -> None:
+    """A killed run, compare or sweep leaves no idle worker processes behind."""
+    env = {
+        **os.environ,
+        "PYTHONPATH": os.pathsep.join([str(REPO), os.environ.get("PYTHONPATH", "")]),
+    }
+    parent = subprocess.Popen(
+        [sys.executable, "-c", _POOL_THEN_WAIT], stdout=subprocess.PIPE, text=True, env=env
+    )
+    try:
+        assert parent.stdout is not None and parent.stdout.readline().strip() == "ready"
+        workers = _children(parent.pid)
+        assert workers, "no worker processes found"
+    finally:
+        parent.kill()
+        parent.wait()
+    deadline = time.monotonic() + 15
+    while _running(workers) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert _running(workers) == []

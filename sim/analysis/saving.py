@@ -69,8 +69,10 @@ def read_manifest(folder: str | Path) -> dict[str, Any]:
         )
     try:
         manifest = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
-        reason = exc.strerror if isinstance(exc, OSError) else type(exc).__name__
+    except json.JSONDecodeError as exc:
+        raise ConfigError(f"{path}: not valid JSON (line {exc.lineno}); {expected}") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        reason = exc.strerror if isinstance(exc, OSError) else "not UTF-8 text"
         raise ConfigError(f"{path}: cannot be read ({reason}); {expected}") from None
     if not isinstance(manifest, dict) or not isinstance(manifest.get("verb"), str):
         raise ConfigError(f"{path}: not a run manifest (no verb); {expected}")

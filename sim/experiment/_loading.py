@@ -80,16 +80,18 @@ class _BoundedLoader(yaml.SafeLoader):
             if key_node.tag == "tag:yaml.org,2002:merge":
                 continue
             key = self.construct_object(key_node, deep=True)
+            line = key_node.start_mark.line + 1
             try:
-                line = first_line.setdefault(key, key_node.start_mark.line + 1)
+                first = first_line.get(key)
             except TypeError:  # an unhashable key: PyYAML names it below
                 continue
-            if line != key_node.start_mark.line + 1:
+            if first is not None:
+                lines = f"line {line}" if first == line else f"lines {first} and {line}"
                 raise _Refused(
-                    problem=f"the key {shown(key)} appears twice (lines {line} and "
-                    f"{key_node.start_mark.line + 1}); expected each key once",
+                    problem=f"the key {shown(key)} appears twice ({lines}); expected each key once",
                     problem_mark=key_node.start_mark,
                 )
+            first_line[key] = line
         return super().construct_mapping(node, deep=deep)
 
 
@@ -110,7 +112,9 @@ def yaml_error(source: str, exc: yaml.YAMLError) -> ConfigError:
     """The :class:`ConfigError` for YAML that could not be read: where, and what."""
     where = getattr(exc, "problem_mark", None)
     at = f" at line {where.line + 1}, column {where.column + 1}" if where else ""
-    problem = getattr(exc, "problem", None) or str(exc)
+    if isinstance(exc, yaml.reader.ReaderError):  # a character YAML does not allow
+        at = f" at offset {exc.position}"
+    problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
     kind = "refused YAML" if isinstance(exc, _Refused) else "malformed YAML"
     return ConfigError(f"{source}: {kind}{at}: {problem}")
 
