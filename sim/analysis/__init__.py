@@ -2,13 +2,28 @@
 
 Every verb hands its replications to :func:`run_jobs` as one flat list, seeded
 from one ``SeedSequence``, so the numbers depend on the seed alone.
+:mod:`sim.analysis.saving` writes what they return as run folders.
 """
 
-from sim.analysis.comparison import ComparisonResult, HalfWidthTarget, arms, compare
+from sim.analysis.comparison import (
+    ComparisonResult,
+    HalfWidthTarget,
+    arms,
+    compare,
+    replication_limit,
+)
 from sim.analysis.outputs import ReplicationOutput, RunResult, tidy_tables
-from sim.analysis.replications import Job, default_jobs, run, run_jobs, run_many
+from sim.analysis.replications import Job, default_jobs, exit_with_parent, run, run_jobs, run_many
+from sim.analysis.saving import (
+    SavedFolder,
+    check_results_root,
+    read_manifest,
+    save_comparison,
+    save_run,
+    save_sweep,
+)
 from sim.analysis.stats import paired_differences, summarise, t_halfwidth
-from sim.analysis.sweeps import Checkpoint, SweepResult, sweep, sweep_points
+from sim.analysis.sweeps import Checkpoint, SweepResult, sweep, sweep_folder, sweep_points
 
 __all__ = [
     "Checkpoint",
@@ -17,16 +32,25 @@ __all__ = [
     "Job",
     "ReplicationOutput",
     "RunResult",
+    "SavedFolder",
     "SweepResult",
     "arms",
+    "check_results_root",
     "compare",
     "default_jobs",
+    "exit_with_parent",
     "paired_differences",
+    "read_manifest",
+    "replication_limit",
     "run",
     "run_jobs",
     "run_many",
+    "save_comparison",
+    "save_run",
+    "save_sweep",
     "summarise",
     "sweep",
+    "sweep_folder",
     "sweep_points",
     "t_halfwidth",
     "tidy_tables",

@@ -19,6 +19,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import pandas as pd
+
 from sim.analysis.comparison import ComparisonResult
 from sim.analysis.outputs import RunResult, tidy_tables
 from sim.analysis.sweeps import Checkpoint, SweepResult
@@ -83,20 +85,17 @@ def save_run(
     result: RunResult, out: str | Path, *, jobs: int, wall_seconds: float, report: bool = True
 ) -> SavedFolder:
     """Save :func:`~sim.analysis.replications.run`'s result under ``out/<experiment>/<run-id>``."""
-    experiment = result.experiment
-    with run_folder(Path(out), experiment.name) as folder:
-        warnings = fill_run_folder(
-            folder,
-            experiment,
-            tidy_tables([result]),
-            verb="run",
-            replications=len(result.replications),
-            jobs=jobs,
-            wall_seconds=wall_seconds,
-            report=report,
-            primary_kpi="profit",
-        )
-    return SavedFolder(folder.final, warnings)
+    return _save(
+        Path(out),
+        result.experiment,
+        tidy_tables([result]),
+        verb="run",
+        replications=len(result.replications),
+        jobs=jobs,
+        wall_seconds=wall_seconds,
+        report=report,
+        primary_kpi="profit",
+    )
 
 
 def save_comparison(
@@ -112,21 +111,19 @@ def save_comparison(
     tables = tidy_tables(result.results)
     tables["differences"] = result.differences
     tables["ranking"] = result.ranking
-    with run_folder(Path(out), experiment.name) as folder:
-        warnings = fill_run_folder(
-            folder,
-            experiment,
-            tables,
-            verb="compare",
-            replications=result.replications,
-            jobs=jobs,
-            wall_seconds=wall_seconds,
-            report=report,
-            primary_kpi=result.kpi,
-            baseline=result.baseline,
-            stopped_because=result.stopped_because,
-        )
-    return SavedFolder(folder.final, warnings)
+    return _save(
+        Path(out),
+        experiment,
+        tables,
+        verb="compare",
+        replications=result.replications,
+        jobs=jobs,
+        wall_seconds=wall_seconds,
+        report=report,
+        primary_kpi=result.kpi,
+        baseline=result.baseline,
+        stopped_because=result.stopped_because,
+    )
 
 
 def save_sweep(
@@ -145,24 +142,32 @@ def save_sweep(
     """
     experiment = result.experiment
     assert experiment.sweep is not None
-    tables = {
-        "points": result.points,
-        "replications": result.replications,
-        "summary": result.summary,
-    }
-    with run_folder(partial.parent.parent, experiment.name, partial=partial) as folder:
-        warnings = fill_run_folder(
-            folder,
-            experiment,
-            tables,
-            verb="sweep",
-            replications=experiment.replications,
-            jobs=jobs,
-            wall_seconds=wall_seconds,
-            report=report,
-            primary_kpi=experiment.sweep.kpi,
-            parameters=result.parameters,
-            resumed_points=resumed_points,
-        )
-        Checkpoint(partial).path.unlink(missing_ok=True)
+    return _save(
+        partial.parent.parent,
+        experiment,
+        {"points": result.points, "replications": result.replications, "summary": result.summary},
+        partial=partial,
+        verb="sweep",
+        replications=experiment.replications,
+        jobs=jobs,
+        wall_seconds=wall_seconds,
+        report=report,
+        primary_kpi=experiment.sweep.kpi,
+        parameters=result.parameters,
+        resumed_points=resumed_points,
+    )
+
+
+def _save(
+    out: Path,
+    experiment: Experiment,
+    tables: dict[str, pd.DataFrame],
+    partial: Path | None = None,
+    **manifest: Any,
+) -> SavedFolder:
+    """Fill a run folder (a sweep's *partial* one, whose checkpoint then goes) and put it in place."""
+    with run_folder(out, experiment.name, partial=partial) as folder:
+        warnings = fill_run_folder(folder, experiment, tables, **manifest)
+        if partial is not None:
+            Checkpoint(partial).path.unlink(missing_ok=True)
     return SavedFolder(folder.final, warnings)
