@@ -248,3 +248,48 @@ def test_pool_workers_exit_when_their_parent_is_killed() -> None:
     while _running(workers) and time.monotonic() < deadline:
         time.sleep(0.2)
     assert _running(workers) == []
+
+
+def test_the_python_api_runs_compares_sweeps_and_saves_without_the_cli(
+    tiny: dict[str, Any], write_yaml: Callable[..., Path], out: Path
+) -> None:
+    """What a notebook does: the same run folders as the verbs, no command line involved."""
+    from sim.analysis import (
+        Checkpoint,
+        compare,
+        run,
+        save_comparison,
+        save_run,
+        save_sweep,
+        sweep,
+        sweep_folder,
+    )
+
+    tiny["compare"] = {
+        "variants": [
+            {"name": "two_minutes", "policy": {"speed_to_lead": {"response_target": "2m"}}}
+        ]
+    }
+    tiny["sweep"] = {"grid": {"scenario.reps[0].count": [1, 2]}}
+    experiment = load_experiment(write_yaml(tiny))
+
+    saved = save_run(run(experiment), out, jobs=1, wall_seconds=1.0, report=False)
+    assert saved.path.parent == out / "tiny" and run_files(saved.path) == RUN_FILES
+    assert json.loads((saved.path / "manifest.json").read_text())["verb"] == "run"
+
+    compared = save_comparison(
+        experiment, compare(experiment), out, jobs=1, wall_seconds=1.0, report=False
+    )
+    assert {"differences.csv", "ranking.csv"} <= run_files(compared.path)
+
+    partial = sweep_folder(experiment, out)
+    swept = save_sweep(
+        sweep(experiment, checkpoint=Checkpoint(partial)),
+        partial,
+        jobs=1,
+        wall_seconds=1.0,
+        report=False,
+    )
+    assert not partial.exists() and not (swept.path / "points.jsonl").exists()
+    assert len(pd.read_csv(swept.path / "points.csv")) == 2
+    assert load_experiment(swept.path / "config.yaml") == experiment
