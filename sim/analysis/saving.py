@@ -1,7 +1,7 @@
 """Saving what run, compare and sweep return as run folders, from Python as from the CLI.
 
 >>> experiment = load_experiment("experiments/baseline.yaml")
->>> check_results_root("results")            # before simulating: a bad folder fails now
+>>> check_results_root("results", experiment.name)  # a bad folder fails now, not after
 >>> started = time.perf_counter()
 >>> result = run(experiment, jobs=2)
 >>> saved = save_run(result, "results", jobs=2, wall_seconds=time.perf_counter() - started)
@@ -37,18 +37,21 @@ class SavedFolder:
     warnings: list[str] = field(default_factory=list)
 
 
-def check_results_root(out: str | Path, flag: str = "--out") -> None:
+def check_results_root(out: str | Path, experiment_name: str = "", flag: str = "--out") -> None:
     """Refuse a results folder that cannot be written, before any simulation.
 
-    *out* may not exist yet; then its nearest existing parent must be a writable
-    folder. Nothing is left behind. *flag* names the setting in the message.
+    *out* (and ``out/<experiment_name>``) may not exist yet; then the nearest
+    existing folder above must be writable. Nothing is left behind. *flag* names the
+    setting in the message.
     """
     out = Path(out)
-    existing = out
+    existing = out / experiment_name
     while not existing.exists() and existing != existing.parent:
         existing = existing.parent
     if not existing.is_dir():
         where = "is a file" if existing == out else f"is under the file {existing}"
+        if existing == out / experiment_name and experiment_name:
+            where = f"holds a file {existing} where the run folders of {experiment_name!r} go"
         raise ConfigError(f"{flag} {out}: {where}; expected a folder to put run folders in")
     try:
         tempfile.TemporaryDirectory(dir=existing).cleanup()

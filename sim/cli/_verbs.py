@@ -52,7 +52,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     experiment = load(args)
     n = experiment.replications
     check_size(estimate_workload([experiment], n), args)
-    check_results_root(args.out)
+    check_results_root(args.out, experiment.name)
     started = time.perf_counter()
     with progress_bar(args, n, experiment.name) as bar:
         result = run(experiment, jobs=args.jobs, progress=bar.update)
@@ -73,7 +73,7 @@ def cmd_compare(args: argparse.Namespace) -> int:
     first = experiment.replications
     most = replication_limit(first, args.max_replications) if target else first
     check_size(estimate_workload([arm for _, arm in labelled], most), args)
-    check_results_root(args.out)
+    check_results_root(args.out, experiment.name)
     started = time.perf_counter()
     with progress_bar(args, first * len(labelled), experiment.name) as bar:
 
@@ -123,7 +123,7 @@ def cmd_sweep(args: argparse.Namespace) -> int:
     n = experiment.replications
     check_size(estimate_workload([point for _, point in points], n), args)
     if args.resume is None:
-        check_results_root(args.out)
+        check_results_root(args.out, experiment.name)
     partial = sweep_folder(experiment, args.out, args.resume)
     checkpoint = Checkpoint(partial)
     done = len(checkpoint.load())

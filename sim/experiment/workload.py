@@ -101,5 +101,5 @@ def estimate_workload(experiments: Iterable[Experiment], replications: int) -> W
 def _count(n: float) -> str:
     for size, word in ((1e12, "trillion"), (1e9, "billion"), (1e6, "million")):
         if n >= size:
-            return f"{n / size:,.1f} {word}"
+            return f"{n / size:.3g} {word}"
     return f"{n:,.0f}"

@@ -1204,7 +1204,7 @@ SIZE_CASES = [
 def test_size_guard(argv: list[str], phrases: list[str], cli: Cli) -> None:
     outcome = cli.run(*_argv(cli, argv), "--out", cli.out, "-q")
     assert_bad_input(
-        outcome, "beyond the size limit of 100.0 million", "CPU time", "add --yes", *phrases
+        outcome, "beyond the size limit of 100 million", "CPU time", "add --yes", *phrases
     )
 
 
@@ -1225,7 +1225,7 @@ def test_long_work_is_announced_before_it_starts(cli: Cli, monkeypatch: pytest.M
     monkeypatch.setattr(sim.cli._verbs, "run", stop)
     outcome = cli.run("run", cli.experiment(), "-n", "1000000000", "--yes", "--out", cli.out)
     assert outcome.status == 130
-    assert outcome.err.startswith("estimate: about 233.0 billion simulated leads and rep-days")
+    assert outcome.err.startswith("estimate: about 233 billion simulated leads and rep-days")
     assert outcome.written == []
 
 
@@ -1253,6 +1253,11 @@ OUT_CASES = [
     pytest.param(_a_file, ["is a file", "expected a folder to put run folders in"], id="file"),
     pytest.param(_under_a_file, ["is under the file", "taken"], id="under-a-file"),
     pytest.param(_unwritable, ["cannot create folders in", "a folder you can write to"], id="ro"),
+    pytest.param(
+        lambda cli: cli.write("results/tiny", "a file\n").parent,
+        ["holds a file", "where the run folders of 'tiny' go"],
+        id="experiment-folder-is-a-file",
+    ),
 ]
 
 
