@@ -108,6 +108,8 @@ class Checkpoint:
                 continue
             try:
                 record = json.loads(line)
+            except RecursionError:
+                raise self._damaged(number, "is nested too deeply") from None
             except json.JSONDecodeError:
                 if number == len(lines):  # cut short by a kill: that point runs again
                     continue

@@ -8,6 +8,7 @@ that names the file, the field and what was expected.
 from __future__ import annotations
 
 import re
+import stat
 from difflib import get_close_matches
 from pathlib import Path
 from typing import Any
@@ -119,6 +120,25 @@ def yaml_error(source: str, exc: yaml.YAMLError) -> ConfigError:
     return ConfigError(f"{source}: {kind}{at}: {problem}")
 
 
+MAX_FILE_BYTES = 10_000_000
+"""Largest experiment file read (a calibrated one is some 100 kB)."""
+
+
+def _read_text(path: Path) -> str:
+    """The text of a regular file of at most :data:`MAX_FILE_BYTES` (never a device or a pipe)."""
+    status = path.stat()
+    if stat.S_ISDIR(status.st_mode):
+        raise IsADirectoryError(path)
+    if not stat.S_ISREG(status.st_mode):
+        raise ConfigError(f"{path}: not a regular file; expected an experiment YAML file")
+    if status.st_size > MAX_FILE_BYTES:
+        raise ConfigError(
+            f"{path}: {status.st_size:,} bytes; expected an experiment YAML file of at most "
+            f"{MAX_FILE_BYTES:,} bytes"
+        )
+    return path.read_text(encoding="utf-8")
+
+
 def read_yaml(path: Path, *, show_values: bool = True) -> dict[str, Any]:
     """Read a YAML mapping, turning every failure into a :class:`ConfigError`.
 
@@ -126,7 +146,7 @@ def read_yaml(path: Path, *, show_values: bool = True) -> dict[str, Any]:
     the user did not name, such as an ``extends:`` target).
     """
     try:
-        text = path.read_text(encoding="utf-8")
+        text = _read_text(path)
     except FileNotFoundError:
         raise ConfigError(f"{path}: file not found (expected an experiment YAML file)") from None
     except IsADirectoryError:

@@ -762,6 +762,28 @@ def test_missing_file(cli: Cli) -> None:
     assert_bad_input(cli.run("run", path, "--out", cli.out, "-q"), str(path), "file not found")
 
 
+def test_device_instead_of_file(cli: Cli) -> None:
+    """Reading /dev/zero would never end."""
+    outcome = cli.run("run", "/dev/zero", "--out", cli.out, "-q")
+    assert_bad_input(outcome, "/dev/zero: not a regular file", "expected an experiment YAML file")
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="no named pipes")
+def test_pipe_instead_of_file(cli: Cli) -> None:
+    """Reading a pipe nobody writes to would wait forever."""
+    path = cli.folder / "pipe.yaml"
+    os.mkfifo(path)
+    assert_bad_input(cli.run("check", path), f"{path}: not a regular file")
+
+
+def test_huge_file(cli: Cli) -> None:
+    path = cli.folder / "huge.yaml"
+    with path.open("wb") as handle:
+        handle.truncate(50_000_000)  # sparse: costs no disk
+    outcome = cli.run("check", path)
+    assert_bad_input(outcome, f"{path}: 50,000,000 bytes", "at most 10,000,000 bytes")
+
+
 def test_folder_instead_of_file(cli: Cli) -> None:
     path = cli.folder / "experiments"
     path.mkdir()
@@ -1290,6 +1312,7 @@ REPORT_CASES = [
     pytest.param("manifest.json", "{not json", ["not valid JSON (line 1)"], id="corrupt"),
     pytest.param("manifest.json", "", ["not valid JSON"], id="empty"),
     pytest.param("manifest.json", "[1, 2]", ["not a run manifest"], id="a-list"),
+    pytest.param("manifest.json", "[" * 100_000, ["nested too deeply"], id="deep"),
     pytest.param("manifest.json", '{"seed": 1}', ["not a run manifest (no verb)"], id="no-verb"),
     pytest.param("manifest.json", b"\xff\xfe{}", ["cannot be read", "not UTF-8"], id="binary"),
     pytest.param("summary.csv", "kpi,mean\n", ["not a run folder"], id="no-manifest"),
@@ -1351,6 +1374,11 @@ RESUME_CASES = [
         lambda p: (p / "points.jsonl").write_text('{"point": 0, "replications": 3}\n'),
         ["line 1 expected the point's replications as a list of KPIs"],
         id="replications-not-a-list",
+    ),
+    pytest.param(
+        lambda p: (p / "points.jsonl").write_text("[" * 100_000 + "\n" + _point(0)),
+        ["points.jsonl: line 1 is nested too deeply"],
+        id="points-deeply-nested",
     ),
     pytest.param(
         lambda p: (p / "points.jsonl").write_bytes(b"\xff\xfe\x00garbage"),
