@@ -293,3 +293,23 @@ def test_the_python_api_runs_compares_sweeps_and_saves_without_the_cli(
     assert not partial.exists() and not (swept.path / "points.jsonl").exists()
     assert len(pd.read_csv(swept.path / "points.csv")) == 2
     assert load_experiment(swept.path / "config.yaml") == experiment
+
+
+def test_a_checkpoint_line_cut_by_a_kill_is_run_again_and_never_joins_the_next(
+    tmp_path: Path,
+) -> None:
+    from sim.analysis import Checkpoint
+
+    checkpoint = Checkpoint(tmp_path)
+    checkpoint.save(0, {"x": 1}, [{"leads": 1.0}])
+    with checkpoint.path.open("a", encoding="utf-8") as handle:
+        handle.write('{"point": 1, "values": {"x": 2}, "replica')  # killed while writing
+    assert list(Checkpoint(tmp_path).load(points=3, replications=1)) == [0]
+    resumed = Checkpoint(tmp_path)
+    resumed.save(1, {"x": 2}, [{"leads": 2.0}])
+    resumed.save(2, {"x": 3}, [{"leads": 3.0}])
+    assert Checkpoint(tmp_path).load(points=3, replications=1) == {
+        0: [{"leads": 1.0}],
+        1: [{"leads": 2.0}],
+        2: [{"leads": 3.0}],
+    }

@@ -101,7 +101,8 @@ class Checkpoint:
         try:
             lines = self.path.read_text(encoding="utf-8").split("\n")
         except (OSError, UnicodeDecodeError) as exc:
-            raise self._damaged(0, f"cannot be read ({type(exc).__name__})") from None
+            reason = exc.strerror if isinstance(exc, OSError) else "not UTF-8 text"
+            raise self._damaged(0, f"cannot be read ({reason})") from None
         finished = {}
         for number, line in enumerate(lines, start=1):
             if not line.strip():
@@ -123,11 +124,8 @@ class Checkpoint:
     ) -> tuple[int, list[dict[str, float]]]:
         point = record.get("point") if isinstance(record, dict) else None
         runs = record.get("replications") if isinstance(record, dict) else None
-        if (
-            not isinstance(point, int)
-            or isinstance(point, bool)
-            or not 0 <= point < (points if points is not None else point + 1)
-        ):
+        is_index = isinstance(point, int) and not isinstance(point, bool) and point >= 0
+        if not is_index or (points is not None and point >= points):
             raise self._damaged(number, f"point {shown(point)} is not a point of this sweep")
         if not isinstance(runs, list) or not all(isinstance(run, dict) for run in runs):
             raise self._damaged(number, "expected the point's replications as a list of KPIs")
@@ -263,7 +261,6 @@ def sweep_folder(experiment: Experiment, out: Path, resume: Path | None = None) 
             f"different settings ({', '.join(map(str, differing))}); expected a partial sweep of "
             f"{experiment.name!r} with the same settings (same file, same --set options)"
         )
-    Checkpoint(resume).load(
-        experiment.sweep.size if experiment.sweep else None, experiment.replications
-    )
+    points = experiment.sweep.size if experiment.sweep else None
+    Checkpoint(resume).load(points, experiment.replications)  # damaged: fails now, not later
     return resume
