@@ -11,12 +11,11 @@ from sim.experiment._loading import (
     extends_target,
     load_experiment,
     merge_config,
-    parse_yaml,
     read_experiment_data,
-    read_yaml,
     set_field,
     validate_experiment,
 )
+from sim.experiment._yaml import RefusedYAML, parse_yaml, read_yaml
 from sim.experiment.designs import Comparison, Constraint, Objective, Sweep, Tuning, Variant
 from sim.experiment.model import DEFAULT_EXPERIMENT, Experiment
 from sim.experiment.workload import WORKLOAD_LIMIT, Workload, estimate_workload
@@ -28,6 +27,7 @@ __all__ = [
     "Constraint",
     "Experiment",
     "Objective",
+    "RefusedYAML",
     "Sweep",
     "Tuning",
     "Variant",
