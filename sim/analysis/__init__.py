@@ -23,7 +23,14 @@ from sim.analysis.saving import (
     save_sweep,
 )
 from sim.analysis.stats import paired_differences, summarise, t_halfwidth
-from sim.analysis.sweeps import Checkpoint, SweepResult, sweep, sweep_folder, sweep_points
+from sim.analysis.sweeps import (
+    Checkpoint,
+    SweepResult,
+    refuse_large_grid,
+    sweep,
+    sweep_folder,
+    sweep_points,
+)
 
 __all__ = [
     "Checkpoint",
@@ -41,6 +48,7 @@ __all__ = [
     "exit_with_parent",
     "paired_differences",
     "read_manifest",
+    "refuse_large_grid",
     "replication_limit",
     "run",
     "run_jobs",

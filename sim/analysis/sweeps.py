@@ -29,6 +29,7 @@ from sim.experiment import Experiment, read_yaml, set_field, validate_experiment
 from sim.report.run_folder import PARTIAL_SUFFIX, dump_yaml, new_partial_folder
 
 MAX_POINTS_WITHOUT_CONFIRMATION = 10_000
+"""Largest sweep run without ``--yes`` (checked before its points are even validated)."""
 CHECKPOINT = "points.jsonl"
 """One JSON line per finished point: its index, values and per-replication KPIs."""
 
@@ -36,6 +37,18 @@ CHECKPOINT = "points.jsonl"
 def _label(value: Any) -> Any:
     """A sweep value as a table cell: numbers stay numbers, anything else becomes text."""
     return value if isinstance(value, int | float | str | bool) else json.dumps(value)
+
+
+def refuse_large_grid(
+    experiment: Experiment, confirmed: bool, source: str = "<experiment>"
+) -> None:
+    """Raise a :class:`ConfigError` for a sweep of more than 10,000 points unless *confirmed*."""
+    size = experiment.sweep.size if experiment.sweep else 0
+    if size > MAX_POINTS_WITHOUT_CONFIRMATION and not confirmed:
+        raise ConfigError(
+            f"{source}: sweep: {size:,} points (more than {MAX_POINTS_WITHOUT_CONFIRMATION:,}); "
+            "add --yes to run them all"
+        )
 
 
 def sweep_points(

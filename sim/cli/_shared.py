@@ -60,7 +60,9 @@ def add_experiment_arguments(parser: argparse.ArgumentParser) -> None:
     )
 
 
-def add_run_arguments(parser: argparse.ArgumentParser, report: bool = True) -> None:
+def add_run_arguments(
+    parser: argparse.ArgumentParser, report: bool = True, size_guard: bool = True
+) -> None:
     """Flags shared by the verbs that simulate: replications, seed, jobs, output folder, size guard."""
     add_experiment_arguments(parser)
     parser.add_argument(
@@ -77,13 +79,16 @@ def add_run_arguments(parser: argparse.ArgumentParser, report: bool = True) -> N
     parser.add_argument(
         "--out", type=Path, default=DEFAULT_RESULTS, help="results root folder (default: results/)"
     )
-    parser.add_argument("--quiet", "-q", action="store_true", help="no progress bar")
     parser.add_argument(
-        "--yes",
-        action="store_true",
-        help=f"run even beyond the size guard (more than {WORKLOAD_LIMIT:,} simulated leads and "
-        "rep-days, or a sweep of more than 10,000 points)",
+        "--quiet", "-q", action="store_true", help="no progress bar and no estimate of long work"
     )
+    if size_guard:
+        parser.add_argument(
+            "--yes",
+            action="store_true",
+            help=f"run even beyond the size guard (more than {WORKLOAD_LIMIT:,} simulated leads "
+            "and rep-days, or a sweep of more than 10,000 points)",
+        )
     if report:
         parser.add_argument(
             "--no-report", action="store_true", help="skip the figures and report.html/report.pdf"

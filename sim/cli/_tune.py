@@ -152,7 +152,7 @@ def add_tune_verb(verbs: argparse._SubParsersAction) -> None:
         "Rerunning the same command resumes the study.",
         cmd_tune,
     )
-    add_run_arguments(tune_parser)
+    add_run_arguments(tune_parser, size_guard=False)
     tune_parser.add_argument(
         "--trials",
         type=positive_int,

@@ -20,8 +20,8 @@ from sim.analysis.saving import (
     save_sweep,
 )
 from sim.analysis.sweeps import (
-    MAX_POINTS_WITHOUT_CONFIRMATION,
     Checkpoint,
+    refuse_large_grid,
     sweep,
     sweep_folder,
     sweep_points,
@@ -113,13 +113,9 @@ def cmd_compare(args: argparse.Namespace) -> int:
 
 def cmd_sweep(args: argparse.Namespace) -> int:
     experiment = load(args)
-    size = experiment.sweep.size if experiment.sweep else 0
-    if size > MAX_POINTS_WITHOUT_CONFIRMATION and not args.yes:
-        raise ConfigError(
-            f"{source(args)}: sweep: {size:,} points (more than {MAX_POINTS_WITHOUT_CONFIRMATION:,}); "
-            "add --yes to run them all"
-        )
+    refuse_large_grid(experiment, args.yes, source(args))
     points = sweep_points(experiment, source(args))  # every point is valid before anything runs
+    size = len(points)
     n = experiment.replications
     check_size(estimate_workload([point for _, point in points], n), args)
     if args.resume is None:
