@@ -10,18 +10,19 @@ import argparse
 import sys
 import time
 
-from sim.analysis.comparison import HalfWidthTarget, arms, compare, replication_limit
-from sim.analysis.replications import run
-from sim.analysis.saving import (
+from sim.analysis import (
+    Checkpoint,
+    HalfWidthTarget,
+    arms,
     check_results_root,
+    compare,
     read_manifest,
+    refuse_large_grid,
+    replication_limit,
+    run,
     save_comparison,
     save_run,
     save_sweep,
-)
-from sim.analysis.sweeps import (
-    Checkpoint,
-    refuse_large_grid,
     sweep,
     sweep_folder,
     sweep_points,
