@@ -10,13 +10,13 @@ traceback), 130 when interrupted.
 
 from __future__ import annotations
 
-import argparse
 import os
 import sys
 import traceback
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 
 from sim.cli._parser import build_parser
+from sim.cli._shared import Handler
 from sim.config import ConfigError
 
 __all__ = ["build_parser", "main"]
@@ -29,7 +29,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         args = parser.parse_args(argv)
     except SystemExit as exc:  # --help (0) or a bad flag (2, message already printed)
         return exc.code if isinstance(exc.code, int) else 0 if exc.code is None else 2
-    handler: Callable[[argparse.Namespace], int] = args.handler
+    handler: Handler = args.handler
     try:
         return handler(args)
     except ConfigError as exc:
