@@ -12,6 +12,7 @@ from sim.cli._shared import (
     add_experiment_arguments,
     add_run_arguments,
     add_verb,
+    file_path,
     positive_int,
     seed,
 )
@@ -75,7 +76,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_run_arguments(sweep_parser)
     sweep_parser.add_argument(
         "--resume",
-        type=Path,
+        type=file_path,
         metavar="RUN_DIR",
         help="continue the interrupted sweep in RUN_DIR (a .partial folder)",
     )
@@ -95,7 +96,7 @@ def build_parser() -> argparse.ArgumentParser:
         cmd_report,
     )
     report_parser.add_argument(
-        "run_dir", type=Path, metavar="RUN_DIR", help="a finished run folder"
+        "run_dir", type=file_path, metavar="RUN_DIR", help="a finished run folder"
     )
 
     add_tune_verb(verbs)
@@ -126,24 +127,26 @@ def build_parser() -> argparse.ArgumentParser:
         "and a calibration report (see docs/calibration.md).",
         cmd_calibrate,
     )
-    calibrate_parser.add_argument("leads", type=Path, metavar="LEADS.csv", help="one row per lead")
     calibrate_parser.add_argument(
-        "--activities", type=Path, metavar="ACTIVITIES.csv", help="one row per call or touch"
+        "leads", type=file_path, metavar="LEADS.csv", help="one row per lead"
+    )
+    calibrate_parser.add_argument(
+        "--activities", type=file_path, metavar="ACTIVITIES.csv", help="one row per call or touch"
     )
     calibrate_parser.add_argument(
         "--out",
-        type=Path,
+        type=file_path,
         default=Path("experiments/calibrated.yaml"),
         help="experiment YAML to write (default: experiments/calibrated.yaml)",
     )
     calibrate_parser.add_argument(
         "--report",
-        type=Path,
+        type=file_path,
         help="HTML report to write (default: next to --out, .calibration.html)",
     )
     calibrate_parser.add_argument(
         "--base",
-        type=Path,
+        type=file_path,
         help="experiment supplying everything not fitted (default: experiments/baseline.yaml)",
     )
     calibrate_parser.add_argument(
@@ -194,12 +197,12 @@ def build_parser() -> argparse.ArgumentParser:
         cmd_export_leads,
     )
     export_parser.add_argument(
-        "run_dir", type=Path, metavar="RUN_DIR", help="a finished run folder"
+        "run_dir", type=file_path, metavar="RUN_DIR", help="a finished run folder"
     )
     export_parser.add_argument(
         "--replication", type=int, default=0, help="which replication (default: 0)"
     )
     export_parser.add_argument(
-        "--out", type=Path, help="output folder (default: RUN_DIR/crm/replication-R)"
+        "--out", type=file_path, help="output folder (default: RUN_DIR/crm/replication-R)"
     )
     return parser

@@ -41,12 +41,19 @@ positive_int = whole_number(1)
 seed = whole_number(0)
 
 
+def file_path(text: str) -> Path:
+    """An argparse type: a path (the operating system refuses names with a NUL character)."""
+    if "\x00" in text:
+        raise argparse.ArgumentTypeError(f"expected a file or folder name, got {text!r}")
+    return Path(text)
+
+
 def add_experiment_arguments(parser: argparse.ArgumentParser) -> None:
     """The experiment file and ``--set`` overrides."""
     parser.add_argument(
         "experiment",
         nargs="?",
-        type=Path,
+        type=file_path,
         default=None,
         help=f"experiment YAML file (default: {DEFAULT_EXPERIMENT.relative_to(DEFAULT_EXPERIMENT.parents[1])})",
     )
@@ -77,7 +84,10 @@ def add_run_arguments(
         help="worker processes (default: all cores)",
     )
     parser.add_argument(
-        "--out", type=Path, default=DEFAULT_RESULTS, help="results root folder (default: results/)"
+        "--out",
+        type=file_path,
+        default=DEFAULT_RESULTS,
+        help="results root folder (default: results/)",
     )
     parser.add_argument(
         "--quiet", "-q", action="store_true", help="no progress bar and no estimate of long work"

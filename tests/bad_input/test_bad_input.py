@@ -1056,6 +1056,12 @@ FLAG_CASES = [
     ),
     pytest.param(["run", TINY, "extra.yaml"], ["unrecognized arguments: extra.yaml"], id="2-files"),
     pytest.param(["frobnicate"], ["argument VERB", "invalid choice: 'frobnicate'"], id="verb"),
+    pytest.param(["check", "a\x00b.yaml"], ["argument experiment", "expected a file"], id="nul"),
+    pytest.param(["run", TINY, "--out", "a\x00b"], ["argument --out", "expected a file"], id="o"),
+    pytest.param(["report", "a\x00b"], ["argument RUN_DIR", "expected a file"], id="report-nul"),
+    pytest.param(
+        ["sweep", "{sweep}", "--resume", "a\x00b"], ["argument --resume", "expected a file"], id="r"
+    ),
     pytest.param([], ["the following arguments are required: VERB"], id="no-verb"),
     pytest.param(["check", TINY, "--set"], ["argument --set", "expected one argument"], id="set"),
     pytest.param(
