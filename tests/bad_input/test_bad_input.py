@@ -1260,7 +1260,8 @@ def test_long_work_is_announced_before_it_starts(cli: Cli, monkeypatch: pytest.M
     monkeypatch.setattr(sim.cli._verbs, "run", stop)
     outcome = cli.run("run", cli.experiment(), "-n", "1000000000", "--yes", "--out", cli.out)
     assert outcome.status == 130
-    assert outcome.err.startswith("estimate: about 233 billion simulated leads and rep-days")
+    assert outcome.err.startswith("estimate: about ")
+    assert "billion simulated leads and rep-days in 1,000,000,000 replication(s)" in outcome.err
     assert outcome.written == []
 
 
