@@ -49,10 +49,10 @@ LAYERS: dict[str, tuple[str, ...]] = {
     "sim.engine": ("sim.config", "policies"),
     "sim.experiment": ("sim.config", "sim.engine.kpis", "policies"),
     "sim.analysis": ("sim.config", "policies", "sim.engine", "sim.experiment"),
-    "sim.tuning": _BELOW_ANALYSIS,
     "sim.validation": _BELOW_ANALYSIS,
     "sim.calibration": _BELOW_ANALYSIS,
-    "sim.report": _BELOW_ANALYSIS,
+    "sim.report": (*_BELOW_ANALYSIS, "sim.validation"),
+    "sim.tuning": (*_BELOW_ANALYSIS, "sim.validation", "sim.report"),
 }
 """What each package may import besides itself (docs/architecture.md draws it); the
 top-level ``sim``, ``sim.cli`` and ``sim.__main__`` may import everything."""

@@ -7,6 +7,10 @@ leads and reps (see ``shrink`` in conftest.py), so the whole file takes seconds.
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
+import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -15,12 +19,13 @@ import pandas as pd
 import pytest
 import yaml
 
-import sim.cli
+import sim.cli._verbs
 from sim.cli import main
 from sim.engine.kpis import KPIS
 from sim.experiment import load_experiment
 from sim.report.run_folder import _RunFolder
 
+REPO = Path(__file__).resolve().parent.parent
 TABLES = ("replications", "summary", "first_attempts", "hourly")
 RUN_FILES = {"config.yaml", "manifest.json", *(f"{t}.csv" for t in TABLES)}
 REPORT_FILES = {"report.html", "report.pdf", "figures"}
@@ -152,7 +157,7 @@ original_write_table = _RunFolder.write_table
 @pytest.mark.parametrize(
     ("target", "replacement"),
     [
-        pytest.param((sim.cli, "run"), _fail_in_run, id="simulation-fails"),
+        pytest.param((sim.cli._verbs, "run"), _fail_in_run, id="simulation-fails"),
         pytest.param((_RunFolder, "write_table"), _fail_writing_summary, id="writing-fails"),
     ],
 )
@@ -184,3 +189,119 @@ def test_an_interrupted_run_leaves_no_folder(
     assert run(experiment_file, out) == 130
     assert "no results were written" in capsys.readouterr().err
     assert entries(out) == []
+
+
+_POOL_THEN_WAIT = """
+import os, sys, time
+from concurrent.futures import ProcessPoolExecutor
+from sim.analysis.replications import exit_with_parent
+pool = ProcessPoolExecutor(2, initializer=exit_with_parent, initargs=(os.getpid(),))
+list(pool.map(time.sleep, [0.2, 0.2]))  # the workers are up
+print("ready", flush=True)
+time.sleep(60)
+"""
+
+
+def _children(parent: int) -> list[int]:
+    found = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[1]) == parent:
+            found.append(int(stat.parent.name))
+    return found
+
+
+def _running(pids: list[int]) -> list[int]:
+    """The processes among *pids* that still run (a zombie has exited)."""
+    alive = []
+    for pid in pids:
+        try:
+            state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+        except OSError:
+            continue
+        if state != "Z":
+            alive.append(pid)
+    return alive
+
+
+@pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="reads processes from /proc")
+def test_pool_workers_exit_when_their_parent_is_killed() -> None:
+    """A killed run, compare or sweep leaves no idle worker processes behind."""
+    env = {
+        **os.environ,
+        "PYTHONPATH": os.pathsep.join([str(REPO), os.environ.get("PYTHONPATH", "")]),
+    }
+    parent = subprocess.Popen(
+        [sys.executable, "-c", _POOL_THEN_WAIT], stdout=subprocess.PIPE, text=True, env=env
+    )
+    try:
+        assert parent.stdout is not None and parent.stdout.readline().strip() == "ready"
+        workers = _children(parent.pid)
+        assert workers, "no worker processes found"
+    finally:
+        parent.kill()
+        parent.wait()
+    deadline = time.monotonic() + 15
+    while _running(workers) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert _running(workers) == []
+
+
+def test_the_python_api_runs_compares_sweeps_and_saves_without_the_cli(
+    tiny: dict[str, Any], write_yaml: Callable[..., Path], out: Path
+) -> None:
+    """What a notebook does: the same run folders as the verbs, no command line involved."""
+    from sim.analysis import Checkpoint, compare, run, sweep
+    from sim.report import save_comparison, save_run, save_sweep, sweep_folder
+
+    tiny["compare"] = {
+        "variants": [
+            {"name": "two_minutes", "policy": {"speed_to_lead": {"response_target": "2m"}}}
+        ]
+    }
+    tiny["sweep"] = {"grid": {"scenario.reps[0].count": [1, 2]}}
+    experiment = load_experiment(write_yaml(tiny))
+
+    saved = save_run(run(experiment), out, jobs=1, wall_seconds=1.0, report=False)
+    assert saved.path.parent == out / "tiny" and run_files(saved.path) == RUN_FILES
+    assert json.loads((saved.path / "manifest.json").read_text())["verb"] == "run"
+
+    compared = save_comparison(
+        experiment, compare(experiment), out, jobs=1, wall_seconds=1.0, report=False
+    )
+    assert {"differences.csv", "ranking.csv"} <= run_files(compared.path)
+
+    partial = sweep_folder(experiment, out)
+    swept = save_sweep(
+        sweep(experiment, checkpoint=Checkpoint(partial)),
+        partial,
+        jobs=1,
+        wall_seconds=1.0,
+        report=False,
+    )
+    assert not partial.exists() and not (swept.path / "points.jsonl").exists()
+    assert len(pd.read_csv(swept.path / "points.csv")) == 2
+    assert load_experiment(swept.path / "config.yaml") == experiment
+
+
+def test_a_checkpoint_line_cut_by_a_kill_is_run_again_and_never_joins_the_next(
+    tmp_path: Path,
+) -> None:
+    from sim.analysis import Checkpoint
+
+    checkpoint = Checkpoint(tmp_path)
+    checkpoint.save(0, {"x": 1}, [{"leads": 1.0}])
+    with checkpoint.path.open("a", encoding="utf-8") as handle:
+        handle.write('{"point": 1, "values": {"x": 2}, "replica')  # killed while writing
+    assert list(Checkpoint(tmp_path).load(points=3, replications=1)) == [0]
+    resumed = Checkpoint(tmp_path)
+    resumed.save(1, {"x": 2}, [{"leads": 2.0}])
+    resumed.save(2, {"x": 3}, [{"leads": 3.0}])
+    assert Checkpoint(tmp_path).load(points=3, replications=1) == {
+        0: [{"leads": 1.0}],
+        1: [{"leads": 2.0}],
+        2: [{"leads": 3.0}],
+    }

@@ -2,13 +2,26 @@
 
 Every verb hands its replications to :func:`run_jobs` as one flat list, seeded
 from one ``SeedSequence``, so the numbers depend on the seed alone.
+:mod:`sim.report.saving` writes what they return as run folders.
 """
 
-from sim.analysis.comparison import ComparisonResult, HalfWidthTarget, arms, compare
+from sim.analysis.comparison import (
+    ComparisonResult,
+    HalfWidthTarget,
+    arms,
+    compare,
+    replication_limit,
+)
 from sim.analysis.outputs import ReplicationOutput, RunResult, tidy_tables
-from sim.analysis.replications import Job, default_jobs, run, run_jobs, run_many
+from sim.analysis.replications import Job, default_jobs, exit_with_parent, run, run_jobs, run_many
 from sim.analysis.stats import paired_differences, summarise, t_halfwidth
-from sim.analysis.sweeps import Checkpoint, SweepResult, sweep, sweep_points
+from sim.analysis.sweeps import (
+    Checkpoint,
+    SweepResult,
+    refuse_large_grid,
+    sweep,
+    sweep_points,
+)
 
 __all__ = [
     "Checkpoint",
@@ -21,7 +34,10 @@ __all__ = [
     "arms",
     "compare",
     "default_jobs",
+    "exit_with_parent",
     "paired_differences",
+    "refuse_large_grid",
+    "replication_limit",
     "run",
     "run_jobs",
     "run_many",

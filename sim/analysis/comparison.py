@@ -132,6 +132,11 @@ def _ranking(
     return pd.DataFrame(rows)
 
 
+def replication_limit(batch: int, max_replications: int | None = None) -> int:
+    """Most replications :func:`compare` runs with a target: *max_replications*, default 10 batches."""
+    return max(max_replications or 10 * batch, batch)
+
+
 def compare(
     experiment: Experiment,
     *,
@@ -157,7 +162,7 @@ def compare(
     assert comparison is not None
     kpi = comparison.kpi
     batch = replications or experiment.replications
-    limit = max(max_replications or 10 * batch, batch)
+    limit = replication_limit(batch, max_replications)
     outputs: dict[str, list[ReplicationOutput]] = {label: [] for label, _ in labelled}
     done = 0
     while True:

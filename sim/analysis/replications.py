@@ -10,6 +10,8 @@ across cadences and sweep points alike.
 from __future__ import annotations
 
 import os
+import threading
+import time
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from dataclasses import dataclass
@@ -53,6 +55,25 @@ def default_jobs() -> int:
     return max(1, os.cpu_count() or 1)
 
 
+PARENT_CHECK_SECONDS = 1.0
+"""How often a worker process checks that the process that started it is still alive."""
+
+
+def exit_with_parent(parent: int) -> None:
+    """Worker-pool initializer: end this worker as soon as *parent* (the pool's owner) is gone.
+
+    A killed parent cannot shut its pool down; without this its workers would wait
+    for work forever. A daemon thread polls the parent id (portable, no signals).
+    """
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(PARENT_CHECK_SECONDS)
+        os._exit(1)
+
+    threading.Thread(target=watch, name="exit-with-parent", daemon=True).start()
+
+
 def run_jobs(
     jobs: Sequence[Job],
     workers: int = 1,
@@ -78,7 +99,9 @@ def run_jobs(
         for index, job in enumerate(jobs):
             finished(index, run_replication(job, measure))
         return results
-    with ProcessPoolExecutor(max_workers=min(workers, len(jobs))) as pool:
+    with ProcessPoolExecutor(
+        max_workers=min(workers, len(jobs)), initializer=exit_with_parent, initargs=(os.getpid(),)
+    ) as pool:
         pending: dict[Future[Any], int] = {
             pool.submit(run_replication, job, measure): index for index, job in enumerate(jobs)
         }

@@ -4,7 +4,8 @@ Every point runs the same replication seeds (common random numbers across
 points), so differences between neighbouring points are not noise from new
 leads. Each finished point is appended to a checkpoint file in the run's
 ``<run-id>.partial`` folder; an interrupted sweep resumes from there with
-``--resume`` and gives exactly the numbers an uninterrupted one would.
+``--resume`` and gives exactly the numbers an uninterrupted one would
+(:func:`sweep_folder` makes or checks that folder).
 """
 
 from __future__ import annotations
@@ -21,12 +22,13 @@ import pandas as pd
 
 from sim.analysis.replications import Job, Progress, run_jobs
 from sim.analysis.stats import summarise
-from sim.config import ConfigError
+from sim.config import ConfigError, shown
 from sim.engine.kpis import KPIS
 from sim.engine.streams import replication_seeds
 from sim.experiment import Experiment, set_field, validate_experiment
 
 MAX_POINTS_WITHOUT_CONFIRMATION = 10_000
+"""Largest sweep run without ``--yes`` (checked before its points are even validated)."""
 CHECKPOINT = "points.jsonl"
 """One JSON line per finished point: its index, values and per-replication KPIs."""
 
@@ -34,6 +36,18 @@ CHECKPOINT = "points.jsonl"
 def _label(value: Any) -> Any:
     """A sweep value as a table cell: numbers stay numbers, anything else becomes text."""
     return value if isinstance(value, int | float | str | bool) else json.dumps(value)
+
+
+def refuse_large_grid(
+    experiment: Experiment, confirmed: bool, source: str = "<experiment>"
+) -> None:
+    """Raise a :class:`ConfigError` for a sweep of more than 10,000 points unless *confirmed*."""
+    size = experiment.sweep.size if experiment.sweep else 0
+    if size > MAX_POINTS_WITHOUT_CONFIRMATION and not confirmed:
+        raise ConfigError(
+            f"{source}: sweep: {size:,} points (more than {MAX_POINTS_WITHOUT_CONFIRMATION:,}); "
+            "add --yes to run them all"
+        )
 
 
 def sweep_points(
@@ -79,22 +93,66 @@ class SweepResult:
 
 
 class Checkpoint:
-    """Finished points of a sweep, appended one JSON line at a time (safe against Ctrl-C and kills)."""
+    """Finished points of a sweep, appended one JSON line at a time (safe against Ctrl-C and kills).
+
+    Only the last line can be cut short (by a kill while writing): :meth:`load`
+    skips it, so that point runs again, and :meth:`save` removes it before appending.
+    Anything else that is not a finished point is a damaged file: a :class:`ConfigError`.
+    """
 
     def __init__(self, folder: Path) -> None:
         self.path = folder / CHECKPOINT
+        self._tail_checked = False
 
-    def load(self) -> dict[int, list[dict[str, float]]]:
+    def load(
+        self, points: int | None = None, replications: int | None = None
+    ) -> dict[int, list[dict[str, float]]]:
+        """Finished points by index; *points* and *replications* check them against the sweep."""
         if not self.path.exists():
             return {}
+        try:
+            lines = self.path.read_text(encoding="utf-8").split("\n")
+        except (OSError, UnicodeDecodeError) as exc:
+            reason = exc.strerror if isinstance(exc, OSError) else "not UTF-8 text"
+            raise self._damaged(0, f"cannot be read ({reason})") from None
         finished = {}
-        for line in self.path.read_text(encoding="utf-8").splitlines():
+        for number, line in enumerate(lines, start=1):
+            if not line.strip():
+                continue
             try:
                 record = json.loads(line)
-            except json.JSONDecodeError:  # a line cut short by a kill: that point runs again
-                continue
-            finished[int(record["point"])] = record["replications"]
+            except RecursionError:
+                raise self._damaged(number, "is nested too deeply") from None
+            except json.JSONDecodeError:
+                if number == len(lines):  # cut short by a kill: that point runs again
+                    continue
+                raise self._damaged(number, "is not JSON") from None
+            point, runs = self._checked(record, number, points, replications)
+            finished[point] = runs
         return finished
+
+    def _checked(
+        self, record: Any, number: int, points: int | None, replications: int | None
+    ) -> tuple[int, list[dict[str, float]]]:
+        point = record.get("point") if isinstance(record, dict) else None
+        runs = record.get("replications") if isinstance(record, dict) else None
+        is_index = isinstance(point, int) and not isinstance(point, bool) and point >= 0
+        if not is_index or (points is not None and point >= points):
+            raise self._damaged(number, f"point {shown(point)} is not a point of this sweep")
+        if not isinstance(runs, list) or not all(isinstance(run, dict) for run in runs):
+            raise self._damaged(number, "expected the point's replications as a list of KPIs")
+        if replications is not None and len(runs) != replications:
+            raise self._damaged(
+                number, f"has {len(runs)} replication(s); this sweep runs {replications}"
+            )
+        return point, runs
+
+    def _damaged(self, line: int, problem: str) -> ConfigError:
+        at = f" line {line}" if line else ""
+        return ConfigError(
+            f"{self.path}:{at} {problem}; expected one finished sweep point per line. The file "
+            "is damaged: start the sweep again without --resume"
+        )
 
     def save(
         self, point: int, values: dict[str, Any], replications: list[dict[str, float]]
@@ -102,10 +160,22 @@ class Checkpoint:
         line = json.dumps(
             {"point": point, "values": values, "replications": replications}, allow_nan=True
         )
+        if not self._tail_checked:
+            self._drop_cut_line()
         with self.path.open("a", encoding="utf-8") as handle:
             handle.write(line + "\n")
             handle.flush()
             os.fsync(handle.fileno())
+
+    def _drop_cut_line(self) -> None:
+        """Remove a last line a kill cut short, so that the next point starts a line of its own."""
+        self._tail_checked = True
+        if not self.path.exists():
+            return
+        data = self.path.read_bytes()
+        if data and not data.endswith(b"\n"):
+            with self.path.open("r+b") as handle:
+                handle.truncate(data.rfind(b"\n") + 1)
 
 
 def sweep(
@@ -123,7 +193,7 @@ def sweep(
     assert design is not None
     n = experiment.replications
     seeds = replication_seeds(experiment.seed, n)
-    finished = checkpoint.load() if checkpoint else {}
+    finished = checkpoint.load(len(points), n) if checkpoint else {}
     todo = [index for index in range(len(points)) if index not in finished]
     partial: dict[int, dict[int, dict[str, float]]] = {index: {} for index in todo}
 

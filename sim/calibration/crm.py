@@ -304,6 +304,12 @@ def read_leads(path: str | Path, options: ReadOptions | None = None) -> LeadTabl
         errors.flag(reached & (attempts == 0), "reached", "yes although no attempt was made")
         errors.flag(qualified & ~reached, "qualified", "yes although the lead was never reached")
         errors.flag(won & ~qualified, "won", "yes although the lead was not qualified")
+        for name in ("source", "owner"):
+            errors.flag(
+                col(name).str.contains(r"[\x00-\x1f\x7f]", regex=True).to_numpy(dtype=bool),
+                name,
+                "contains a line break or another control character; expected a plain name",
+            )
         return {
             "ids": ids.to_numpy(dtype=object),
             "created_at": created,

@@ -32,6 +32,22 @@ from sim.config._types import ConfigModel, Minutes, PositiveMinutes, Probability
 _STANDARD_NORMAL = NormalDist()
 
 
+MAX_SPREAD = 100.0
+"""Largest standard deviation of a lognormal, as a multiple of its mean.
+
+Beyond it a few draws would dwarf all the others (and the arithmetic overflows);
+no talk time or deal value spreads that widely.
+"""
+
+
+def _spread_ok(mean: float, sd: float) -> None:
+    if sd > MAX_SPREAD * mean:
+        raise ValueError(
+            f"sd ({sd:g}) is more than {MAX_SPREAD:g} times the mean ({mean:g}); "
+            "expected a spread a lognormal can describe"
+        )
+
+
 def lognormal_parameters(mean: float, sd: float) -> tuple[float, float]:
     """Return ``(mu, sigma)`` of the lognormal distribution with this *mean* and *sd*."""
     sigma2 = math.log1p((sd / mean) ** 2)
@@ -74,6 +90,11 @@ class LognormalDuration(ConfigModel):
     dist: Literal["lognormal"]
     mean: PositiveMinutes
     sd: PositiveMinutes
+
+    @model_validator(mode="after")
+    def _sane_spread(self) -> LognormalDuration:
+        _spread_ok(self.mean, self.sd)
+        return self
 
     def sample(self, rng: np.random.Generator, n: int) -> np.ndarray:
         mu, sigma = lognormal_parameters(self.mean, self.sd)
@@ -130,6 +151,11 @@ class MoneyAmount(ConfigModel):
 
     mean: float = Field(gt=0)
     sd: float = Field(0.0, ge=0)
+
+    @model_validator(mode="after")
+    def _sane_spread(self) -> MoneyAmount:
+        _spread_ok(self.mean, self.sd)
+        return self
 
     def sample(self, rng: np.random.Generator, n: int) -> np.ndarray:
         if self.sd == 0:

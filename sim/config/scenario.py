@@ -6,9 +6,9 @@ team does*. Both are validated when loaded. Every duration is in minutes.
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Any, Literal
 
-from pydantic import Field, model_validator
+from pydantic import Field, field_validator, model_validator
 
 from sim.config._types import ConfigModel, Minutes, PositiveMinutes, Probability
 from sim.config.calendar import HourOfWeekProfile, Shift
@@ -25,6 +25,12 @@ from sim.config.response_curves import (
     SumOfExponentialsCurve,
     WeibullCurve,
 )
+
+MAX_LEADS_PER_WEEK = 10_000_000
+"""Most leads one source may send a week: beyond that it is not a flow a sales team works."""
+
+MAX_REPS_PER_GROUP = 10_000
+"""Most reps one group may have: beyond that it is not one team on one shift."""
 
 Role = Literal["generalist", "responder", "closer"]
 """What work a rep takes: responders work new leads (screening, first calls,
@@ -64,7 +70,9 @@ class LeadSource(LeadTraits):
     """
 
     name: str = Field(min_length=1)
-    leads_per_week: float = Field(gt=0, description="average number of new leads per week")
+    leads_per_week: float = Field(
+        gt=0, le=MAX_LEADS_PER_WEEK, description="average number of new leads per week"
+    )
     profile: HourOfWeekProfile = Field("business_hours", description="hour-of-week arrival weights")
 
 
@@ -72,7 +80,7 @@ class RepGroup(ConfigModel):
     """Reps who share a shift and a role."""
 
     name: str = Field("reps", min_length=1)
-    count: int = Field(gt=0, description="number of reps in the group")
+    count: int = Field(gt=0, le=MAX_REPS_PER_GROUP, description="number of reps in the group")
     role: Role = "generalist"
     shift: Shift = Shift()
     skill: float = Field(
@@ -81,7 +89,7 @@ class RepGroup(ConfigModel):
 
 
 class Actions(ConfigModel):
-    """How long each kind of rep action takes."""
+    """How long each kind of rep action takes (a dial, answered or not, takes some time)."""
 
     no_answer: Duration = Field(1.5, description="a dial that nobody answers")
     voicemail: Duration = Field(2.5, description="a dial that ends in a voicemail")
@@ -102,6 +110,13 @@ class Actions(ConfigModel):
     referral_request: Duration = Field(
         20.0, description="asking a department or a customer for new contacts"
     )
+
+    @field_validator("no_answer", "voicemail", "conversation")
+    @classmethod
+    def _dials_take_time(cls, duration: Any) -> Any:
+        if duration.mean <= 0:
+            raise ValueError("expected a positive duration: every dial takes some time (got 0m)")
+        return duration
 
 
 def _default_contact_curve() -> WeibullCurve:
@@ -196,10 +211,18 @@ class Referrals(ConfigModel):
     """New contacts produced by asking other departments and customers."""
 
     leads_per_department_request: float = Field(
-        4.0, ge=0, description="average new leads per request to a department"
+        4.0,
+        ge=0,
+        le=1000,
+        description="average new leads per request to a department (at most 1,000: more is a "
+        "lead source, not a referral)",
     )
     leads_per_customer_request: float = Field(
-        0.3, ge=0, description="average new leads per request to a customer"
+        0.3,
+        ge=0,
+        le=10,
+        description="average new leads per request to a customer (at most 10: more is a lead "
+        "source, not a referral)",
     )
     delay: Duration = Field(
         {"dist": "exponential", "mean": 2880.0},

@@ -2,33 +2,42 @@
 
 :func:`load_experiment` reads a YAML file (with ``extends:`` and ``--set``
 overrides) into a validated :class:`Experiment`; designs (``compare:``,
-``sweep:``, ``tune:``) say what an experiment varies.
+``sweep:``, ``tune:``) say what an experiment varies; :func:`estimate_workload`
+says how much simulating it takes.
 """
 
 from sim.experiment._loading import (
     apply_override,
+    extends_target,
     load_experiment,
     merge_config,
     read_experiment_data,
-    read_yaml,
     set_field,
     validate_experiment,
 )
+from sim.experiment._yaml import RefusedYAML, parse_yaml, read_yaml
 from sim.experiment.designs import Comparison, Constraint, Objective, Sweep, Tuning, Variant
 from sim.experiment.model import DEFAULT_EXPERIMENT, Experiment
+from sim.experiment.workload import WORKLOAD_LIMIT, Workload, estimate_workload
 
 __all__ = [
     "DEFAULT_EXPERIMENT",
+    "WORKLOAD_LIMIT",
     "Comparison",
     "Constraint",
     "Experiment",
     "Objective",
+    "RefusedYAML",
     "Sweep",
     "Tuning",
     "Variant",
+    "Workload",
     "apply_override",
+    "estimate_workload",
+    "extends_target",
     "load_experiment",
     "merge_config",
+    "parse_yaml",
     "read_experiment_data",
     "read_yaml",
     "set_field",

@@ -146,7 +146,8 @@ class _Place:
         return None, None, None
 
 
-def _got(value: Any) -> str:
+def describe_value(value: Any) -> str:
+    """A value for an error message: "a mapping", "a list", or its (shortened) repr."""
     if isinstance(value, dict):
         return "a mapping"
     if isinstance(value, list | tuple):
@@ -190,19 +191,19 @@ def _explain(error: Any, place: _Place) -> str:
         if union:
             key, members = union
             tags = ", ".join(t for m in members for t in _tags(m, key))
-            return f"expected a mapping with a {key!r} key (one of: {tags}) and its fields, got {_got(got)}"
+            return f"expected a mapping with a {key!r} key (one of: {tags}) and its fields, got {describe_value(got)}"
         if model is not None and issubclass(model, Policy):
             names = ", ".join(sorted(REGISTRY.get(model.family, {})))
-            return f"expected a {model.family} policy name ({names}) or a mapping of its parameters, got {_got(got)}"
+            return f"expected a {model.family} policy name ({names}) or a mapping of its parameters, got {describe_value(got)}"
         if model is not None:
-            return f"expected a mapping of fields ({_fields(model)}), got {_got(got)}"
-        return f"expected a mapping of fields, got {_got(got)}"
+            return f"expected a mapping of fields ({_fields(model)}), got {describe_value(got)}"
+        return f"expected a mapping of fields, got {describe_value(got)}"
     message = error["msg"].removeprefix("Value error, ").removeprefix("Assertion failed, ")
     # Say what was found, unless the message already does; a mapping or list is only
     # worth mentioning when its type is the problem.
     mentioned = "got " in message or shown(got) in message
     if not mentioned and (not isinstance(got, dict | list | tuple) or kind.endswith("_type")):
-        message += f" (got {_got(got)})"
+        message += f" (got {describe_value(got)})"
     return message
 
 

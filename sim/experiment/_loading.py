@@ -17,47 +17,9 @@ from pydantic import ValidationError
 
 from policies.cadence import Cadence
 from sim.config import ConfigError
-from sim.experiment._errors import format_validation_error
+from sim.experiment._errors import describe_value, format_validation_error
+from sim.experiment._yaml import RefusedYAML, parse_yaml, read_yaml, yaml_error
 from sim.experiment.model import DEFAULT_EXPERIMENT, Experiment
-
-
-def read_yaml(path: Path) -> dict[str, Any]:
-    """Read a YAML mapping, turning every failure into a :class:`ConfigError`."""
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise ConfigError(f"{path}: file not found (expected an experiment YAML file)") from None
-    except IsADirectoryError:
-        raise ConfigError(f"{path}: is a folder; expected an experiment YAML file") from None
-    except PermissionError:
-        raise ConfigError(f"{path}: cannot read the file (permission denied)") from None
-    except UnicodeDecodeError as exc:
-        raise ConfigError(
-            f"{path}: cannot read the file: expected UTF-8 text, found byte 0x{exc.object[exc.start]:02x} "
-            f"at offset {exc.start}"
-        ) from None
-    except OSError as exc:
-        raise ConfigError(f"{path}: cannot read the file ({exc.strerror or exc})") from None
-    try:
-        data = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        where = getattr(exc, "problem_mark", None)
-        at = f" at line {where.line + 1}, column {where.column + 1}" if where else ""
-        problem = getattr(exc, "problem", None) or str(exc)
-        raise ConfigError(f"{path}: malformed YAML{at}: {problem}") from None
-    if data is None:
-        raise ConfigError(
-            f"{path}: the file is empty; expected a YAML mapping of experiment fields "
-            f"({', '.join(Experiment.model_fields)})"
-        )
-    if not isinstance(data, dict):
-        found = "a list" if isinstance(data, list) else f"{type(data).__name__} {data!r}"
-        raise ConfigError(
-            f"{path}: expected a YAML mapping of experiment fields "
-            f"({', '.join(Experiment.model_fields)}) at the top level, found {found}"
-        )
-    return data
-
 
 _INDEX = re.compile(r"\[(\d+)\]")
 
@@ -84,7 +46,9 @@ def apply_override(data: dict[str, Any], assignment: str, source: str | None = N
     if not sep or not path.strip():
         raise ConfigError(f"{where}--set {assignment!r}: expected path.to.field=value")
     try:
-        value = yaml.safe_load(raw)
+        value = parse_yaml(raw)
+    except RefusedYAML as exc:
+        raise yaml_error(f"{where}--set {path.strip()}", exc) from None
     except yaml.YAMLError:
         value = raw
     set_field(data, path, value, f"{where}--set {path.strip()}")
@@ -180,26 +144,63 @@ def _merge_policies(base: dict[str, Any], changes: dict[str, Any]) -> dict[str, 
     return merged
 
 
+SHIPPED_EXPERIMENTS = DEFAULT_EXPERIMENT.parent
+"""The ``experiments/`` folder shipped with salespulse: ``extends:`` may name its files."""
+
+YAML_SUFFIXES = (".yaml", ".yml")
+
+
+def _within(path: Path, folder: Path) -> bool:
+    return path == folder or folder in path.parents
+
+
+def extends_target(path: Path, parent: str) -> Path:
+    """The file that ``extends: parent`` in *path* names, or a :class:`ConfigError`.
+
+    *parent* is relative to *path*'s folder; a name not found there is looked up among
+    the shipped experiments (``extends: baseline.yaml`` works from any folder). Only a
+    ``.yaml``/``.yml`` file inside *path*'s folder tree or the shipped experiments
+    folder is read, so an experiment file cannot make salespulse read other files.
+    """
+    where = f"{path}: extends: {parent}"
+    if not parent.lower().endswith(YAML_SUFFIXES):
+        raise ConfigError(
+            f"{where}: expected the path of another experiment file ending in .yaml or .yml"
+        )
+    local = path.parent / parent
+    candidates = [local] if local.is_file() else [local, SHIPPED_EXPERIMENTS / parent]
+    target = next((c for c in candidates if c.is_file()), None)
+    if target is None:
+        looked = " or ".join(str(c) for c in candidates)
+        raise ConfigError(f"{where}: file not found ({looked}); expected another experiment file")
+    resolved = target.resolve()
+    roots = (path.parent.resolve(), SHIPPED_EXPERIMENTS)
+    if not resolved.name.lower().endswith(YAML_SUFFIXES) or not any(
+        _within(resolved, root) for root in roots
+    ):
+        raise ConfigError(
+            f"{where}: outside the folders an experiment may extend from; expected a .yaml file "
+            f"in {roots[0]} (or below it) or in {SHIPPED_EXPERIMENTS}"
+        )
+    return target
+
+
 def read_experiment_data(path: Path, _seen: tuple[Path, ...] = ()) -> tuple[dict[str, Any], str]:
     """The raw config of an experiment file with its ``extends:`` chain resolved.
 
-    ``extends: baseline.yaml`` (relative to the file) starts from that file and
+    ``extends: baseline.yaml`` starts from that file (see :func:`extends_target`) and
     applies this file's fields on top (see :func:`merge_config`). Returns the data
     and a description of the source for error messages.
     """
-    data = read_yaml(path)
+    data = read_yaml(path, show_values=not _seen)
     parent = data.pop("extends", None)
     if parent is None:
         return data, str(path)
     if not isinstance(parent, str):
         raise ConfigError(
-            f"{path}: extends: expected the path of another experiment file, got {parent!r}"
+            f"{path}: extends: expected the path of another experiment file, got {describe_value(parent)}"
         )
-    base_path = path.parent / parent
-    if not base_path.is_file():
-        raise ConfigError(
-            f"{path}: extends: {parent}: file not found ({base_path}); expected another experiment file"
-        )
+    base_path = extends_target(path, parent)
     if base_path.resolve() in _seen or base_path.resolve() == path.resolve():
         raise ConfigError(f"{path}: extends: {parent} leads back to this file (a cycle)")
     base, base_source = read_experiment_data(base_path, (*_seen, path.resolve()))

@@ -630,7 +630,7 @@ def speed_to_lead_figure(
                     [x],
                     [y],
                     linestyle="none",
-                    marker="v" if spec.at_least else "D",
+                    marker="v" if spec.kind == "at least" else "D",
                     markersize=8,
                     markerfacecolor="white",
                     markeredgecolor="black",
@@ -639,7 +639,7 @@ def speed_to_lead_figure(
                     zorder=5,
                 )
                 drew_published = True
-                sign = "÷" + f"{spec.published:g}" + (" or more" if spec.at_least else "")
+                sign = "÷" + f"{spec.published:g}" + (" or more" if spec.kind == "at least" else "")
                 right = x < 1000  # label on the side with room
                 ax.annotate(
                     f"{sign} ({spec.source.split('/')[0].strip()})",
