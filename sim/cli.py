@@ -18,6 +18,7 @@ from typing import NoReturn
 
 from tqdm import tqdm
 
+from sim.analysis.executors import DaskCluster, Workers
 from sim.analysis.outputs import tidy_tables
 from sim.analysis.replications import default_jobs, run
 from sim.config import ConfigError
@@ -84,6 +85,19 @@ def cmd_check(args: argparse.Namespace) -> int:
     return 0
 
 
+def _workers(args: argparse.Namespace) -> Workers:
+    """Where replications run: the Dask workers of --cluster, else --jobs local processes.
+
+    Connects now, before any folder is created: an unreachable scheduler, or workers
+    running other salespulse code, is exit 2 with nothing written.
+    """
+    if not args.cluster:
+        return args.jobs
+    cluster = DaskCluster(args.cluster)
+    print(cluster.describe(), file=sys.stderr)
+    return cluster
+
+
 def _progress_bar(args: argparse.Namespace, total: int, label: str) -> tqdm:
     return tqdm(total=total, desc=label, unit="rep", disable=args.quiet or None, file=sys.stderr)
 
@@ -96,10 +110,11 @@ def _finish(folder_path: Path | None, warnings: list[str]) -> None:
 
 def cmd_run(args: argparse.Namespace) -> int:
     experiment = load_experiment(args.experiment, _overrides(args))
+    workers = _workers(args)
     n = experiment.replications
     started = time.perf_counter()
     with _progress_bar(args, n, experiment.name) as bar:
-        result = run(experiment, jobs=args.jobs, progress=bar.update)
+        result = run(experiment, jobs=workers, progress=bar.update)
     wall = time.perf_counter() - started
     with run_folder(args.out, experiment.name) as folder:
         warnings = fill_run_folder(
@@ -129,6 +144,7 @@ def cmd_compare(args: argparse.Namespace) -> int:
     target = HalfWidthTarget.parse(args.target_halfwidth) if args.target_halfwidth else None
     if args.max_replications is not None and target is None:
         raise ConfigError("--max-replications: only used with --target-halfwidth")
+    workers = _workers(args)
     started = time.perf_counter()
     first = experiment.replications
     with _progress_bar(args, first * len(labelled), experiment.name) as bar:
@@ -139,7 +155,7 @@ def cmd_compare(args: argparse.Namespace) -> int:
 
         result = compare(
             experiment,
-            jobs=args.jobs,
+            jobs=workers,
             target=target,
             max_replications=args.max_replications,
             progress=bar.update,
@@ -198,6 +214,7 @@ def cmd_sweep(args: argparse.Namespace) -> int:
             "add --yes to run them all"
         )
     sweep_points(experiment, source)  # every point is valid before anything runs
+    workers = _workers(args)
     partial, out = _sweep_folder(args, experiment)
     checkpoint = Checkpoint(partial)
     done = len(checkpoint.load())
@@ -210,7 +227,7 @@ def cmd_sweep(args: argparse.Namespace) -> int:
             with _progress_bar(args, (size - done) * n, experiment.name) as bar:
                 result = sweep(
                     experiment,
-                    jobs=args.jobs,
+                    jobs=workers,
                     progress=bar.update,
                     checkpoint=checkpoint,
                     source=source,
@@ -297,6 +314,7 @@ def cmd_tune(args: argparse.Namespace) -> int:
             f"{args.experiment or DEFAULT_EXPERIMENT}: no tune: section; expected objectives and parameters"
         )
     name = args.study or experiment.name
+    workers = _workers(args)  # for the confirmation; the trials run on --jobs local processes
     storage = tuning.storage_spec(args.storage, args.out, experiment, name)
     study = tuning.open_study(
         experiment, storage, name
@@ -335,7 +353,7 @@ def cmd_tune(args: argparse.Namespace) -> int:
         with _progress_bar(args, confirm.replications * (len(chosen) + 1), "confirmation") as bar:
             confirmation = compare(
                 confirm,
-                jobs=args.jobs,
+                jobs=workers,
                 progress=bar.update,
                 first_replication=experiment.tune.replications,
             )
@@ -514,7 +532,7 @@ def cmd_validate(args: argparse.Namespace) -> int:
 
 
 def _add_run_arguments(parser: argparse.ArgumentParser, report: bool = True) -> None:
-    """Flags shared by the verbs that simulate: replications, seed, jobs, output folder."""
+    """Flags shared by the verbs that simulate: replications, seed, jobs or cluster, output folder."""
     _add_experiment_arguments(parser)
     parser.add_argument(
         "--replications", "-n", type=_positive_int, help="replications (default: from the file)"
@@ -526,6 +544,13 @@ def _add_run_arguments(parser: argparse.ArgumentParser, report: bool = True) -> 
         type=_positive_int,
         default=default_jobs(),
         help="worker processes (default: all cores)",
+    )
+    parser.add_argument(
+        "--cluster",
+        metavar="ADDRESS",
+        default=os.environ.get("SALESPULSE_CLUSTER") or None,
+        help="run the replications on the workers of a Dask scheduler, e.g. tcp://host:8786 "
+        "(default: $SALESPULSE_CLUSTER if set, else --jobs local processes)",
     )
     parser.add_argument(
         "--out", type=Path, default=DEFAULT_RESULTS, help="results root folder (default: results/)"

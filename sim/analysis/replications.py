@@ -2,48 +2,30 @@
 
 Replication *i* always uses ``SeedSequence(seed).spawn(n)[i]`` and results are
 put back in job order, so the numbers depend on the seed alone, never on the
-number of worker processes. Every verb (run, compare, sweep, tune) hands its
-replications to :func:`run_jobs` as a flat list, so a pool keeps all cores busy
-across cadences and sweep points alike.
+number of worker processes or where they run. Every verb (run, compare, sweep,
+tune) hands its replications to :func:`run_jobs` as a flat list, so a pool keeps
+all cores busy across cadences and sweep points alike; *jobs* is a number of
+local processes or an executor such as a Dask cluster (:mod:`sim.analysis.executors`).
 """
 
 from __future__ import annotations
 
 import os
 from collections.abc import Callable, Iterable, Sequence
-from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
-from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
 from policies.cadence import Cadence
+from sim.analysis.executors import Finished, Job, Measure, Workers, executor_for
 from sim.analysis.outputs import ReplicationOutput, RunResult, replication_output
 from sim.config.scenario import Scenario
-from sim.engine.floor import SalesFloor
 from sim.engine.kpis import replication_kpis
 from sim.engine.streams import replication_seeds
 from sim.experiment import Experiment
 
 Progress = Callable[[int], None]
 """Called with 1 after each finished replication."""
-
-Measure = Callable[[SalesFloor], Any]
-"""Turns a finished replication into what the caller keeps (a module-level function, so it pickles)."""
-
-
-@dataclass(frozen=True)
-class Job:
-    """One replication to run: a scenario, a cadence and a seed."""
-
-    scenario: Scenario
-    cadence: Cadence
-    seed: np.random.SeedSequence
-
-
-def run_replication(job: Job, measure: Measure = replication_kpis) -> Any:
-    """One replication, measured (by default: its KPIs)."""
-    return measure(SalesFloor(job.scenario, job.cadence, job.seed).simulate())
 
 
 def default_jobs() -> int:
@@ -55,15 +37,15 @@ def default_jobs() -> int:
 
 def run_jobs(
     jobs: Sequence[Job],
-    workers: int = 1,
+    workers: Workers = 1,
     progress: Progress | None = None,
     measure: Measure = replication_kpis,
-    on_result: Callable[[int, Any], None] | None = None,
+    on_result: Finished | None = None,
 ) -> list[Any]:
-    """Run every job with *workers* processes; results come back in job order.
+    """Run every job on *workers* (local processes, or an executor); results come back in job order.
 
-    *on_result(index, result)* is called as each job finishes (in finishing order),
-    e.g. to checkpoint a sweep. Ctrl-C cancels the jobs not yet started.
+    *on_result(index, result)* is called once per job as it finishes (in finishing
+    order), e.g. to checkpoint a sweep. Ctrl-C cancels the jobs not yet started.
     """
     results: list[Any] = [None] * len(jobs)
 
@@ -74,23 +56,7 @@ def run_jobs(
         if progress:
             progress(1)
 
-    if workers <= 1 or len(jobs) <= 1:
-        for index, job in enumerate(jobs):
-            finished(index, run_replication(job, measure))
-        return results
-    with ProcessPoolExecutor(max_workers=min(workers, len(jobs))) as pool:
-        pending: dict[Future[Any], int] = {
-            pool.submit(run_replication, job, measure): index for index, job in enumerate(jobs)
-        }
-        try:
-            while pending:
-                done, _ = wait(pending, return_when=FIRST_COMPLETED)
-                for future in done:
-                    finished(pending.pop(future), future.result())
-        except BaseException:
-            for future in pending:
-                future.cancel()
-            raise
+    executor_for(workers).run(jobs, measure, finished)
     return results
 
 
@@ -98,7 +64,7 @@ def run_many(
     scenario: Scenario,
     cadence: Cadence,
     seeds: Iterable[np.random.SeedSequence],
-    jobs: int = 1,
+    jobs: Workers = 1,
     progress: Progress | None = None,
     measure: Measure = replication_kpis,
 ) -> list[Any]:
@@ -110,7 +76,7 @@ def run(
     experiment: Experiment,
     *,
     replications: int | None = None,
-    jobs: int = 1,
+    jobs: Workers = 1,
     progress: Progress | None = None,
 ) -> RunResult:
     """Run *experiment* and summarise each KPI with a 95% confidence interval.

@@ -52,7 +52,7 @@ from optuna.storages.journal._file import BaseJournalFileLock
 from optuna.trial import FrozenTrial, TrialState
 
 from policies.base import REGISTRY
-from sim.analysis.replications import Job, run_replication
+from sim.analysis.executors import Job, run_replication
 from sim.config import ConfigError
 from sim.config.durations import parse_duration
 from sim.engine.streams import replication_seeds
