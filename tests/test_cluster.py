@@ -38,6 +38,7 @@ pytestmark = pytest.mark.slow
 REPO = Path(__file__).resolve().parent.parent
 SWEEP = REPO / "experiments" / "sweep_team_size.yaml"
 COMPARE = REPO / "experiments" / "compare_speed_to_lead.yaml"
+BASELINE = REPO / "experiments" / "baseline.yaml"
 FAST = [  # one measured week followed for a day: ~0.1 s a replication
     *("--set", "scenario.horizon=1w", "--set", "scenario.warmup=0m"),
     *("--set", "scenario.drain=1d", "--set", "replications=2"),
@@ -154,11 +155,14 @@ def test_a_sweep_on_the_cluster_gives_the_local_bytes(
     assert "dashboard http://127.0.0.1:" in err
 
 
-def test_a_compare_on_the_cluster_gives_the_local_bytes(cluster: Cluster, tmp_path: Path) -> None:
-    assert _run("compare", COMPARE, tmp_path / "local", "-j", "1") == 0
-    assert _run("compare", COMPARE, tmp_path / "cluster", "--cluster", cluster.address) == 0
+@pytest.mark.parametrize(("verb", "experiment"), [("run", BASELINE), ("compare", COMPARE)])
+def test_run_and_compare_on_the_cluster_give_the_local_bytes(
+    cluster: Cluster, tmp_path: Path, verb: str, experiment: Path
+) -> None:
+    assert _run(verb, experiment, tmp_path / "local", "-j", "1") == 0
+    assert _run(verb, experiment, tmp_path / "cluster", "--cluster", cluster.address) == 0
     local = _tables(tmp_path / "local")
-    assert {"replications.csv", "differences.csv", "ranking.csv"} <= set(local)
+    assert {"replications.csv", "summary.csv", "hourly.csv"} <= set(local)
     assert _tables(tmp_path / "cluster") == local
 
 
@@ -201,29 +205,30 @@ def test_a_worker_killed_mid_sweep_loses_nothing(
     tmp_path: Path,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    cluster.start_worker("victim")
-    cluster.wait_for_workers({"one", "two", "victim"})
-    victim = cluster.worker_names()["victim"]
+    victim = cluster.worker_names()["two"]
+    saved = _saved_points(monkeypatch)
     killed = threading.Event()
 
-    def kill_the_victim_while_it_works() -> None:
+    def kill_worker_two_mid_task() -> None:
+        """Once some points are saved and worker two is busy, kill it; a replacement starts."""
         deadline = time.monotonic() + STARTUP_SECONDS
         while time.monotonic() < deadline:
-            if any(key.startswith("replication-") for key in cluster.client.processing()[victim]):
-                cluster.kill("victim")
+            busy = cluster.client.processing().get(victim, ())
+            if saved and any(key.startswith("replication-") for key in busy):
+                cluster.kill("two")
                 killed.set()
+                cluster.start_worker("two")
                 return
-            time.sleep(0.05)
+            time.sleep(0.02)
 
-    killer = threading.Thread(target=kill_the_victim_while_it_works)
-    saved = _saved_points(monkeypatch)
+    killer = threading.Thread(target=kill_worker_two_mid_task)
     killer.start()
     try:
         status = _run("sweep", SWEEP, tmp_path, "--cluster", cluster.address)
     finally:
         killer.join()
         cluster.wait_for_workers({"one", "two"})
-    assert killed.is_set(), "the sweep finished before the victim worker took a replication"
+    assert killed.is_set(), "the sweep finished before worker two could be killed mid-task"
     assert status == 0
     assert sorted(saved) == list(range(SWEEP_POINTS))  # every point reported exactly once
     assert _tables(tmp_path) == local_sweep
@@ -233,6 +238,18 @@ def _free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         return probe.getsockname()[1]
+
+
+def test_without_dask_the_cluster_flag_says_what_to_install(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setitem(sys.modules, "distributed", None)  # `import distributed` fails
+    out = tmp_path / "results"
+    assert _run("sweep", SWEEP, out, "--cluster", "tcp://127.0.0.1:8786") == 2
+    err = capsys.readouterr().err
+    assert "error: cluster tcp://127.0.0.1:8786: needs the optional Dask package" in err
+    assert "pip install 'salespulse[cluster]'" in err
+    assert not out.exists()
 
 
 def test_an_unreachable_scheduler_is_exit_2_before_anything_is_written(
