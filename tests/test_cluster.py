@@ -240,6 +240,17 @@ def _free_port() -> int:
         return probe.getsockname()[1]
 
 
+@pytest.mark.parametrize("address", ["scheduler", "http://10.0.0.5:8786", "tcp://10.0.0.5"])
+def test_a_malformed_address_is_exit_2_before_anything_is_written(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], address: str
+) -> None:
+    out = tmp_path / "results"
+    assert _run("sweep", SWEEP, out, "--cluster", address) == 2
+    err = capsys.readouterr().err
+    assert f"error: cluster {address!r}: expected a Dask scheduler address tcp://host:port" in err
+    assert not out.exists()
+
+
 def test_without_dask_the_cluster_flag_says_what_to_install(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import functools
 import hashlib
+import re
 import uuid
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Sequence
@@ -42,6 +43,9 @@ Finished = Callable[[int, Any], None]
 
 CONNECT_TIMEOUT_SECONDS = 5.0
 """How long to wait for a Dask scheduler to answer before giving up."""
+
+_SCHEDULER_ADDRESS = re.compile(r"(tcp://)?(\[[0-9a-fA-F:.]+\]|[^\s:/@\[\]]+):\d{1,5}")
+"""tcp://host:port, as ``dask scheduler`` prints it (host may be an [IPv6 address])."""
 
 _SOURCE_PACKAGES = ("sim", "policies")
 _SOURCE_ROOT = Path(__file__).resolve().parents[2]
@@ -93,11 +97,6 @@ class Executor(ABC):
 
 Workers = int | Executor
 """Where the replications of a verb run: a number of local processes, or an :class:`Executor`."""
-
-
-def executor_for(workers: Workers) -> Executor:
-    """*workers* as an executor: a number means that many local processes."""
-    return workers if isinstance(workers, Executor) else LocalProcesses(workers)
 
 
 @dataclass(frozen=True)
@@ -182,6 +181,11 @@ class DaskCluster(Executor):
     """
 
     def __init__(self, address: str, timeout_seconds: float = CONNECT_TIMEOUT_SECONDS) -> None:
+        if not _SCHEDULER_ADDRESS.fullmatch(address):
+            raise ConfigError(
+                f"cluster {address!r}: expected a Dask scheduler address tcp://host:port, "
+                "such as tcp://10.0.0.5:8786"
+            )
         self.address = address
         self.timeout_seconds = timeout_seconds
         with self._connect() as client:
@@ -205,7 +209,7 @@ class DaskCluster(Executor):
             ) from None
         try:
             return Client(self.address, timeout=self.timeout_seconds, set_as_default=False)
-        except (OSError, ValueError, TypeError) as exc:
+        except OSError as exc:
             raise ConfigError(
                 f"cluster {self.address}: no Dask scheduler answered within {self.timeout_seconds:g} s "
                 f"({exc}); expected the address of a running `dask scheduler`, such as tcp://host:8786"

@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 
 from policies.cadence import Cadence
-from sim.analysis.executors import Finished, Job, Measure, Workers, executor_for
+from sim.analysis.executors import Executor, Finished, Job, LocalProcesses, Measure, Workers
 from sim.analysis.outputs import ReplicationOutput, RunResult, replication_output
 from sim.config.scenario import Scenario
 from sim.engine.kpis import replication_kpis
@@ -56,7 +56,8 @@ def run_jobs(
         if progress:
             progress(1)
 
-    executor_for(workers).run(jobs, measure, finished)
+    executor = workers if isinstance(workers, Executor) else LocalProcesses(workers)
+    executor.run(jobs, measure, finished)
     return results
 
 
