@@ -39,6 +39,7 @@ REPO = Path(__file__).resolve().parent.parent
 SWEEP = REPO / "experiments" / "sweep_team_size.yaml"
 COMPARE = REPO / "experiments" / "compare_speed_to_lead.yaml"
 BASELINE = REPO / "experiments" / "baseline.yaml"
+TUNE = REPO / "experiments" / "tune_cadence.yaml"
 FAST = [  # one measured week followed for a day: ~0.1 s a replication
     *("--set", "scenario.horizon=1w", "--set", "scenario.warmup=0m"),
     *("--set", "scenario.drain=1d", "--set", "replications=2"),
@@ -84,10 +85,10 @@ class Cluster:
         workers = self.client.scheduler_info()["workers"]
         return {info["name"]: address for address, info in workers.items()}
 
-    def wait_for_workers(self, names: set[str]) -> None:
-        """Wait until the scheduler knows exactly the workers called *names*."""
+    def wait_for_workers(self, names: set[str], gone: str = "") -> None:
+        """Wait until the scheduler knows exactly the workers called *names*, none at *gone*."""
         deadline = time.monotonic() + STARTUP_SECONDS
-        while set(self.worker_names()) != names:
+        while set(self.worker_names()) != names or gone in self.worker_names().values():
             assert time.monotonic() < deadline, f"workers {names} never (or still) connected"
             time.sleep(0.1)
 
@@ -130,7 +131,7 @@ def _run(verb: str, experiment: Path, out: Path, *extra: str) -> int:
 
 def _tables(out: Path) -> dict[str, bytes]:
     """Every CSV of the one finished run folder under *out*, as bytes."""
-    (folder,) = (p for p in out.glob("*/*") if p.is_dir() and not p.name.endswith(".partial"))
+    (folder,) = (manifest.parent for manifest in out.glob("*/*/manifest.json"))
     return {path.name: path.read_bytes() for path in sorted(folder.glob("*.csv"))}
 
 
@@ -164,6 +165,22 @@ def test_run_and_compare_on_the_cluster_give_the_local_bytes(
     local = _tables(tmp_path / "local")
     assert {"replications.csv", "summary.csv", "hourly.csv"} <= set(local)
     assert _tables(tmp_path / "cluster") == local
+
+
+def test_the_tune_confirmation_on_the_cluster_gives_the_local_bytes(
+    cluster: Cluster, tmp_path: Path
+) -> None:
+    """The trials run locally (--jobs); the confirmation's replications go to the cluster."""
+    tiny_tune = [
+        *("--set", "tune.replications=2", "--set", "tune.confirm_top=1"),
+        *("--set", "tune.confirm_replications=2", "--trials", "2", "-j", "1"),
+    ]
+    assert _run("tune", TUNE, tmp_path / "local", *tiny_tune) == 0
+    assert _run("tune", TUNE, tmp_path / "cluster", *tiny_tune, "--cluster", cluster.address) == 0
+    local = _tables(tmp_path / "local")
+    del local["trials.csv"]  # trial start and end times
+    assert {"replications.csv", "differences.csv", "ranking.csv"} <= set(local)
+    assert {name: _tables(tmp_path / "cluster")[name] for name in local} == local
 
 
 def _saved_points(monkeypatch: pytest.MonkeyPatch, interrupt_after: int = 0) -> list[int]:
@@ -227,7 +244,7 @@ def test_a_worker_killed_mid_sweep_loses_nothing(
         status = _run("sweep", SWEEP, tmp_path, "--cluster", cluster.address)
     finally:
         killer.join()
-        cluster.wait_for_workers({"one", "two"})
+        cluster.wait_for_workers({"one", "two"}, gone=victim)  # the replacement is in
     assert killed.is_set(), "the sweep finished before worker two could be killed mid-task"
     assert status == 0
     assert sorted(saved) == list(range(SWEEP_POINTS))  # every point reported exactly once
@@ -289,6 +306,7 @@ def test_workers_running_other_code_are_refused_with_both_versions(
     experiment = load_experiment(SWEEP, [arg for arg in FAST if arg != "--set"])
     connected = DaskCluster(cluster.address)  # checked before the other worker joins
     cluster.start_worker("other", source=other)
+    address = ""
     try:
         cluster.wait_for_workers({"one", "two", "other"})
         address = cluster.worker_names()["other"]
@@ -297,7 +315,7 @@ def test_workers_running_other_code_are_refused_with_both_versions(
         assert _run("sweep", SWEEP, out, "--cluster", cluster.address) == 2
     finally:
         cluster.kill("other")
-        cluster.wait_for_workers({"one", "two"})
+        cluster.wait_for_workers({"one", "two"}, gone=address)
     assert f"the client runs {mine}" in str(late.value)
     err = capsys.readouterr().err
     assert f"error: cluster {cluster.address}: worker {address} runs salespulse " in err

@@ -230,6 +230,8 @@ class DaskCluster(Executor):
     def run(self, jobs: Sequence[Job], measure: Measure, finished: Finished) -> None:
         from distributed import as_completed
 
+        if not jobs:  # e.g. a resumed sweep whose points were all finished
+            return
         batch = uuid.uuid4().hex[:8]
         arms: dict[tuple[int, int], Any] = {}
         index_of: dict[Any, int] = {}
