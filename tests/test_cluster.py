@@ -59,15 +59,15 @@ class Cluster:
     client: Any = None
 
     def start(self, name: str, *args: str, source: Path = REPO) -> subprocess.Popen[bytes]:
-        log = (self.folder / f"{name}.log").open("wb")
-        process = subprocess.Popen(
-            [sys.executable, "-m", "dask", *args],
-            env={**os.environ, "PYTHONPATH": str(source)},
-            cwd=self.folder,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
+        with (self.folder / f"{name}.log").open("wb") as log:
+            process = subprocess.Popen(
+                [sys.executable, "-m", "dask", *args],
+                env={**os.environ, "PYTHONPATH": str(source)},
+                cwd=self.folder,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
         self.processes[name] = process
         return process
 
