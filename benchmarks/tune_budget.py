@@ -49,7 +49,8 @@ from typing import Any
 import optuna
 from optuna.distributions import CategoricalDistribution
 
-from sim.analysis.replications import Job, run_jobs, run_replication
+from sim.analysis.executors import Job, run_replication
+from sim.analysis.replications import run_jobs
 from sim.engine.kpis import replication_kpis
 from sim.engine.streams import replication_seeds
 from sim.experiment import Experiment, load_experiment

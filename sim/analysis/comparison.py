@@ -17,6 +17,7 @@ from dataclasses import dataclass
 
 import pandas as pd
 
+from sim.analysis.executors import Workers
 from sim.analysis.outputs import ReplicationOutput, RunResult, replication_output
 from sim.analysis.replications import Job, Progress, run_jobs
 from sim.analysis.stats import paired_differences
@@ -141,7 +142,7 @@ def compare(
     experiment: Experiment,
     *,
     replications: int | None = None,
-    jobs: int = 1,
+    jobs: Workers = 1,
     target: HalfWidthTarget | None = None,
     max_replications: int | None = None,
     progress: Progress | None = None,

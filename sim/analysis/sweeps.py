@@ -20,6 +20,7 @@ from typing import Any
 
 import pandas as pd
 
+from sim.analysis.executors import Workers
 from sim.analysis.replications import Job, Progress, run_jobs
 from sim.analysis.stats import summarise
 from sim.config import ConfigError, shown
@@ -181,7 +182,7 @@ class Checkpoint:
 def sweep(
     experiment: Experiment,
     *,
-    jobs: int = 1,
+    jobs: Workers = 1,
     progress: Progress | None = None,
     checkpoint: Checkpoint | None = None,
     source: str = "<experiment>",

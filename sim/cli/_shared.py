@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -10,6 +11,7 @@ from typing import NoReturn
 
 from tqdm import tqdm
 
+from sim.analysis.executors import DaskCluster, Workers
 from sim.analysis.replications import default_jobs
 from sim.experiment import DEFAULT_EXPERIMENT, WORKLOAD_LIMIT, Experiment, Workload, load_experiment
 from sim.report.run_folder import DEFAULT_RESULTS
@@ -70,7 +72,7 @@ def add_experiment_arguments(parser: argparse.ArgumentParser) -> None:
 def add_run_arguments(
     parser: argparse.ArgumentParser, report: bool = True, size_guard: bool = True
 ) -> None:
-    """Flags shared by the verbs that simulate: replications, seed, jobs, output folder, size guard."""
+    """Flags shared by the verbs that simulate: replications, seed, jobs or cluster, output folder, size guard."""
     add_experiment_arguments(parser)
     parser.add_argument(
         "--replications", "-n", type=positive_int, help="replications (default: from the file)"
@@ -82,6 +84,13 @@ def add_run_arguments(
         type=positive_int,
         default=default_jobs(),
         help="worker processes (default: all cores)",
+    )
+    parser.add_argument(
+        "--cluster",
+        metavar="ADDRESS",
+        default=os.environ.get("SALESPULSE_CLUSTER") or None,
+        help="run the replications on the workers of a Dask scheduler, e.g. tcp://host:8786 "
+        "(default: $SALESPULSE_CLUSTER if set, else --jobs local processes)",
     )
     parser.add_argument(
         "--out",
@@ -156,3 +165,16 @@ def add_verb(
     sub = verbs.add_parser(name, help=summary, description=description)
     sub.set_defaults(handler=handler)
     return sub
+
+
+def workers(args: argparse.Namespace) -> Workers:
+    """Where replications run: the Dask workers of --cluster, else --jobs local processes.
+
+    Connects now, before any folder is created: an unreachable scheduler, or workers
+    running other salespulse code, is exit 2 with nothing written.
+    """
+    if not args.cluster:
+        return args.jobs
+    cluster = DaskCluster(args.cluster)
+    print(cluster.describe(), file=sys.stderr)
+    return cluster

@@ -11,6 +11,7 @@ from sim.cli._shared import (
     add_run_arguments,
     add_verb,
     positive_int,
+    workers,
 )
 from sim.cli._shared import finish as _finish
 from sim.cli._shared import overrides as _overrides
@@ -27,6 +28,7 @@ def cmd_tune(args: argparse.Namespace) -> int:
         raise ConfigError(
             f"{args.experiment or DEFAULT_EXPERIMENT}: no tune: section; expected objectives and parameters"
         )
+    confirm_on = workers(args) if args.cluster else None  # trials scale out through --storage
     bars: dict[str, tqdm] = {}
 
     def show(status: TuneStatus) -> None:  # one bar per stage, the first naming the study
@@ -60,6 +62,7 @@ def cmd_tune(args: argparse.Namespace) -> int:
             timeout=args.timeout,
             out=args.out,
             progress=show,
+            confirm_on=confirm_on,
         )
     except TuneStopped as stopped:
         print(f"\n{stopped}", file=sys.stderr)

@@ -21,7 +21,7 @@ from sim.analysis import (
     sweep,
     sweep_points,
 )
-from sim.cli._shared import check_size, finish, load, progress_bar, source
+from sim.cli._shared import check_size, finish, load, progress_bar, source, workers
 from sim.config import ConfigError
 from sim.engine.kpis import KPIS
 from sim.experiment import estimate_workload
@@ -56,9 +56,10 @@ def cmd_run(args: argparse.Namespace) -> int:
     n = experiment.replications
     check_size(estimate_workload([experiment], n), args)
     check_results_root(args.out, experiment.name)
+    where = workers(args)
     started = time.perf_counter()
     with progress_bar(args, n, experiment.name) as bar:
-        result = run(experiment, jobs=args.jobs, progress=bar.update)
+        result = run(experiment, jobs=where, progress=bar.update)
     wall = time.perf_counter() - started
     saved = save_run(result, args.out, jobs=args.jobs, wall_seconds=wall, report=not args.no_report)
     title = f"{experiment.name}: {n} replications, seed {experiment.seed}, {wall:.1f} s"
@@ -77,6 +78,7 @@ def cmd_compare(args: argparse.Namespace) -> int:
     most = replication_limit(first, args.max_replications) if target else first
     check_size(estimate_workload([arm for _, arm in labelled], most), args)
     check_results_root(args.out, experiment.name)
+    where = workers(args)
     started = time.perf_counter()
     with progress_bar(args, first * len(labelled), experiment.name) as bar:
 
@@ -86,7 +88,7 @@ def cmd_compare(args: argparse.Namespace) -> int:
 
         result = compare(
             experiment,
-            jobs=args.jobs,
+            jobs=where,
             target=target,
             max_replications=args.max_replications,
             progress=bar.update,
@@ -123,6 +125,7 @@ def cmd_sweep(args: argparse.Namespace) -> int:
     check_size(estimate_workload([point for _, point in points], n), args)
     if args.resume is None:
         check_results_root(args.out, experiment.name)
+    where = workers(args)
     partial = sweep_folder(experiment, args.out, args.resume)
     checkpoint = Checkpoint(partial)
     done = len(checkpoint.load())
@@ -131,7 +134,7 @@ def cmd_sweep(args: argparse.Namespace) -> int:
         with progress_bar(args, (size - done) * n, experiment.name) as bar:
             result = sweep(
                 experiment,
-                jobs=args.jobs,
+                jobs=where,
                 progress=bar.update,
                 checkpoint=checkpoint,
                 source=source(args),

@@ -20,6 +20,7 @@ import pandas as pd
 from optuna.trial import FrozenTrial
 
 from sim.analysis.comparison import ComparisonResult, compare
+from sim.analysis.executors import Workers
 from sim.analysis.outputs import tidy_tables
 from sim.config import ConfigError
 from sim.experiment import Experiment
@@ -133,6 +134,7 @@ def tune(
     timeout: float | None = None,
     out: Path = DEFAULT_RESULTS,
     progress: Callable[[TuneStatus], None] | None = None,
+    confirm_on: Workers | None = None,
 ) -> TuneResult:
     """Search the experiment's ``tune:`` section until the study has *trials* finished trials,
     then confirm the best on fresh seeds.
@@ -140,7 +142,9 @@ def tune(
     The study is *study* (default: the experiment's name) in *storage* (a database URL;
     default: a journal file under ``out/<experiment>/studies/``); calling again resumes
     it. *jobs* worker processes share it, and so may other machines. *timeout* (seconds)
-    stops starting trials after that long. Every input is checked before any work or
+    stops starting trials after that long. *confirm_on* runs the confirmation elsewhere
+    (e.g. a :class:`~sim.analysis.DaskCluster`; default: *jobs* local processes); the
+    trials scale out through the storage instead. Every input is checked before any work or
     file: a bad one raises :class:`~sim.config.ConfigError`. Ctrl-C raises
     :class:`TuneStopped` once the trials in progress have finished.
     """
@@ -186,7 +190,10 @@ def tune(
 
         report("confirmation", 0, total)
         confirmation = compare(
-            confirm, jobs=jobs, progress=count, first_replication=tuning.replications
+            confirm,
+            jobs=jobs if confirm_on is None else confirm_on,
+            progress=count,
+            first_replication=tuning.replications,
         )
         chosen = confirmed_order(chosen, confirmation)
     return TuneResult(
