@@ -194,7 +194,7 @@ def test_an_interrupted_run_leaves_no_folder(
 _POOL_THEN_WAIT = """
 import os, sys, time
 from concurrent.futures import ProcessPoolExecutor
-from sim.analysis.replications import exit_with_parent
+from sim.analysis.executors import exit_with_parent
 pool = ProcessPoolExecutor(2, initializer=exit_with_parent, initargs=(os.getpid(),))
 list(pool.map(time.sleep, [0.2, 0.2]))  # the workers are up
 print("ready", flush=True)

@@ -35,7 +35,7 @@ import optuna
 from optuna.study import Study
 from optuna.trial import FrozenTrial, TrialState
 
-from sim.analysis.replications import Job, run_replication
+from sim.analysis.executors import Job, run_replication
 from sim.config import ConfigError
 from sim.engine.streams import replication_seeds
 from sim.experiment import Experiment
