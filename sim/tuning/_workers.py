@@ -35,7 +35,7 @@ import optuna
 from optuna.study import Study
 from optuna.trial import FrozenTrial, TrialState
 
-from sim.analysis.executors import Job, run_replication
+from sim.analysis.executors import Job, exit_with_parent, run_replication
 from sim.config import ConfigError
 from sim.engine.streams import replication_seeds
 from sim.experiment import Experiment
@@ -186,24 +186,9 @@ def work(plan: WorkerPlan, on_trial: Callable[[int], None] | None = None) -> Non
             on_trial(len(study.get_trials(deepcopy=False, states=FINISHED)))
 
 
-def _exit_with_parent(parent_pid: int) -> None:
-    """End this process as soon as its parent is gone (it was killed, or it crashed).
-
-    The trial in progress stays RUNNING until its heartbeat is older than the grace
-    period; the next worker to open the study marks it FAIL.
-    """
-
-    def watch() -> None:
-        while os.getppid() == parent_pid:
-            time.sleep(POLL_SECONDS)
-        os._exit(1)
-
-    threading.Thread(target=watch, name="parent-watchdog", daemon=True).start()
-
-
 def _worker_process(plan: WorkerPlan, parent_pid: int) -> None:
     """The body of a spawned worker process."""
-    _exit_with_parent(parent_pid)
+    exit_with_parent(parent_pid)
     work(plan)
 
 
