@@ -35,6 +35,9 @@ absolute speeds differ from machine to machine, ratios much less.
    peak. Time should grow linearly with the events simulated, and memory should stay
    roughly flat: the engine keeps only the leads still active, not every lead it has seen.
 
+3. **Volume** (:mod:`benchmarks.volume`): the default team and lead volume scaled 1x, 2x,
+   4x and 8x; CPU per event on the lean clock and on SimPy, and its growth 8x / 1x.
+
 ``--one-replication WEEKS`` measures a single size in the current process and prints it as
 JSON (for profiling one size by hand).
 """
@@ -51,7 +54,6 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass
 from functools import partial
-from typing import Any
 
 import simpy
 
@@ -74,6 +76,8 @@ from benchmarks.replication import (
     measure_one_replication,
     replication_report,
 )
+from benchmarks.simpy_clock import SimPyClock
+from benchmarks.volume import run_volume
 from sim.engine.floor import SalesFloor
 from sim.engine.kpis import replication_kpis
 from sim.engine.streams import replication_seeds
@@ -103,30 +107,6 @@ QUICK = Settings(customers=20_000, repeats=1, horizon_weeks=1)
 
 Prepared = Callable[[], QueueResult]
 """A simulation ready to run and time: everything outside the simulation is already built."""
-
-
-class SimPyClock:
-    """The engine's clock interface on ``simpy.Environment`` (public API only).
-
-    The reference the lean :class:`sim.engine.clock.Clock` must match event for event
-    (``tests/test_clock.py``), and what the engine would cost with SimPy as its clock:
-    one ``Timeout`` event per callback and SimPy's generic ``step``.
-    """
-
-    def __init__(self) -> None:
-        self._env = simpy.Environment()
-        self.scheduled = 0
-
-    @property
-    def now(self) -> float:
-        return float(self._env.now)
-
-    def at(self, delay: float, callback: Callable[[Any], None], payload: Any) -> None:
-        self.scheduled += 1
-        self._env.timeout(delay, payload).callbacks.append(lambda event: callback(event.value))
-
-    def run(self, until: float) -> None:
-        self._env.run(until=until)
 
 
 def prepare_engine(
@@ -329,6 +309,10 @@ def run_benchmarks(settings: Settings, quick: bool) -> None:
     print(_header(f"2. Baseline replication: horizon H={h}w, 2H and 4H"))
     sizes = [measure_in_fresh_process(weeks, settings.repeats) for weeks in (h, 2 * h, 4 * h)]
     print(replication_report(sizes, settings.repeats))
+
+    scales = (1, 2) if quick else (1, 2, 4, 8)
+    print(_header(f"3. Volume: lead volume and team scaled {scales[0]}x to {scales[-1]}x"))
+    print(run_volume(scales, settings.repeats))
 
     print(f"\nTotal benchmark time {time.perf_counter() - started:.1f} s")
 

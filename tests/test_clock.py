@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from benchmarks.engine import SimPyClock
+from benchmarks.simpy_clock import SimPyClock
 from sim.engine.clock import Clock
 from sim.engine.floor import SalesFloor
 from sim.engine.kpis import replication_kpis
