@@ -10,13 +10,14 @@ from tqdm import tqdm
 from sim.cli._shared import (
     add_run_arguments,
     add_verb,
+    check_size,
     positive_int,
     workers,
 )
 from sim.cli._shared import finish as _finish
 from sim.cli._shared import overrides as _overrides
 from sim.config import ConfigError
-from sim.experiment import DEFAULT_EXPERIMENT, load_experiment
+from sim.experiment import DEFAULT_EXPERIMENT, estimate_workload, load_experiment
 from sim.report.display import comparison_tables
 
 
@@ -28,6 +29,10 @@ def cmd_tune(args: argparse.Namespace) -> int:
         raise ConfigError(
             f"{args.experiment or DEFAULT_EXPERIMENT}: no tune: section; expected objectives and parameters"
         )
+    section = experiment.tune
+    trial_replications = args.trials * section.replications
+    confirm_replications = (section.confirm_top + 1) * section.confirm_replications
+    check_size(estimate_workload([experiment], trial_replications + confirm_replications), args)
     confirm_on = workers(args) if args.cluster else None  # trials scale out through --storage
     bars: dict[str, tqdm] = {}
 
@@ -101,7 +106,7 @@ def add_tune_verb(verbs: argparse._SubParsersAction) -> None:
         "Rerunning the same command resumes the study.",
         cmd_tune,
     )
-    add_run_arguments(tune_parser, size_guard=False)
+    add_run_arguments(tune_parser)
     tune_parser.add_argument(
         "--trials",
         type=positive_int,

@@ -1232,6 +1232,11 @@ SIZE_CASES = [
         ["100,000,000 replication(s)"],
         id="sweep-points-times-replications",
     ),
+    pytest.param(
+        ["tune", str(REPO / "experiments" / "tune_cadence.yaml"), "--trials", "100000000"],
+        ["600,000,064 replication(s)"],
+        id="tune-trials-times-replications",
+    ),
 ]
 
 
