@@ -5,6 +5,7 @@ from __future__ import annotations
 import pandas as pd
 
 from sim import load_experiment, run
+from sim.engine.arrivals import LeadDraw
 from sim.engine.floor import SalesFloor
 from sim.engine.streams import replication_seeds
 
@@ -39,10 +40,9 @@ def _arrivals(overrides: list[str]) -> list[tuple[float, int, float, float, floa
     seen: list[tuple[float, int, float, float, float]] = []
     original = floor._on_arrival
 
-    def spy(event) -> None:
-        draw = event._value
+    def spy(draw: LeadDraw) -> None:
         seen.append((draw.arrived_at, draw.source, draw.intent, draw.reachability, draw.value))
-        original(event)
+        original(draw)
 
     floor._on_arrival = spy  # type: ignore[method-assign]
     floor.simulate()

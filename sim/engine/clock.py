@@ -18,6 +18,7 @@ SimPy's single heap; the rest of the growth is the work queues and the cache.)
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from heapq import heapify, heappop, heappush
 from typing import Any
@@ -45,6 +46,8 @@ class Clock:
         """Call ``callback(payload)`` *delay* minutes from now (``delay >= 0``)."""
         time = self.now + delay
         self.scheduled += 1
+        if time == math.inf:  # "never" (a rate of zero): it cannot fall within any run
+            return
         event = (time, self.scheduled, callback, payload)
         if time < self._frontier:
             heappush(self._heap, event)
