@@ -14,9 +14,7 @@ from scipy import stats
 
 from sim.engine.kpis import KPIS
 from sim.engine.tally import BINS, bin_upper_edges
-from sim.report.display import format_value
-from sim.report.figures import figures_for, load_run
-from sim.report.report import build_summary, write_report
+from sim.report import build_summary, figures_for, format_value, load_run, write_report
 
 WEEKS = 13.0
 REPLICATIONS = 6
@@ -229,8 +227,7 @@ def make_policy_folder(folder: Path, policies: list[str], verb: str) -> Path:
         return t[[*first, *[c for c in t.columns if c not in first]]]
 
     config = json.loads(json.dumps(CONFIG))
-    targets = {p: 5.0 for p in policies}
-    extra: dict = {"response_target_minutes": targets}
+    extra: dict = {}
     if verb == "compare":
         variants = []
         for label in policies[1:]:
@@ -238,7 +235,6 @@ def make_policy_folder(folder: Path, policies: list[str], verb: str) -> Path:
             if POLICIES[label][3] != 20:
                 variant["policy"]["staffing"] = {"counts": {"inside_sales": POLICIES[label][3]}}
             variants.append(variant)
-            targets[label] = 2.0
         config["compare"] = {"baseline": policies[0], "kpi": "profit", "variants": variants}
         extra.update(baseline=policies[0], stopped_because="fixed number of replications (6)")
         _write_differences(folder, tables, policies)
