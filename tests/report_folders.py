@@ -82,7 +82,6 @@ def _manifest(verb: str, **extra: object) -> dict:
         "seed": 7,
         "replications": REPLICATIONS,
         "primary_kpi": "profit",
-        "window_weeks": WEEKS,
         "versions": {"python": "3.11", "salespulse": "0.1.0"},
         "finished_at": "2026-11-26T15:00:00+00:00",
         "command": "python -m sim " + verb,

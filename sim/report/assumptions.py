@@ -12,7 +12,7 @@ from typing import Any
 
 import yaml
 
-from sim.config import LeadSource, RepGroup, format_duration
+from sim.config import LeadSource, format_duration
 from sim.config.calendar import DAY_GROUPS, PROFILE_PRESETS, clock_text
 from sim.report.content import Block, Table
 from sim.report.formatting import kpi_of, value_text
@@ -126,15 +126,12 @@ def _rep_rows(run: RunData) -> list[list[str]]:
             if len(distinct) == 1
             else ", ".join(f"{p}: {c}" for p, c in counts.items())
         )
+        shift = group.shift
+        hours = f"{clock_text(shift.start)}-{clock_text(shift.end)}"
         rows.append(
-            [group.name, count_text, group.role, *_shift_cells(group), value_text(group.skill)]
+            [group.name, count_text, group.role, _days(shift.days), hours, value_text(group.skill)]
         )
     return rows
-
-
-def _shift_cells(group: RepGroup) -> list[str]:
-    shift = group.shift
-    return [_days(shift.days), f"{clock_text(shift.start)}-{clock_text(shift.end)}"]
 
 
 def _provenance_table(run: RunData) -> Table:

@@ -26,7 +26,6 @@ from typing import TYPE_CHECKING, Any
 import pandas as pd
 import yaml
 
-from sim.config.units import MINUTES_PER_WEEK
 from sim.report.report import write_report
 from sim.report.run_data import RUN_FOLDER_FORMAT
 
@@ -275,7 +274,6 @@ def fill_run_folder(
             verb=verb,
             experiment=experiment.name,
             run_id=folder.run_id,
-            window_weeks=experiment.scenario.horizon / MINUTES_PER_WEEK,
             **extra,
         ),
     )
