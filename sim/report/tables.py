@@ -22,7 +22,7 @@ from sim.report.formatting import (
     value_text,
     weeks_text,
 )
-from sim.report.run_data import RunData, summary_value
+from sim.report.run_data import RunData, kpi_rows, summary_value
 from sim.report.sweep_points import best_row, configured_point, parameter_label, sweep_rows
 
 SWEEP_TABLE_KPIS = ("won_share", "first_attempt_within_5m_share", "utilisation")
@@ -51,85 +51,84 @@ def _kpi_order(names: Sequence[str], primary: str = "profit") -> list[str]:
 
 
 def build_tables(run: RunData) -> list[Table]:
-    """Summary; differences and ranking (compare); points (sweep)."""
-    tables: list[Table] = []
+    """Summary; differences and ranking (compare, tune); points (sweep)."""
     if run.verb == "sweep":
-        if run.summary is not None and run.parameters:
-            tables.append(_sweep_table(run))
-        return tables
+        return [_sweep_table(run)] if run.summary is not None and run.parameters else []
+    tables = []
     if run.summary is not None:
-        rows = []
-        for name in _kpi_order(run.summary["kpi"], run.primary_kpi):
-            rows.append(
-                [kpi_of(name).label]
-                + [
-                    mean_with_ci(name, summary_value(run.summary, p, name), short=True)
-                    for p in run.policies
-                ]
-            )
-        tables.append(
-            Table(
-                "KPI summary: mean over replications (95% confidence interval in brackets)",
-                ["KPI", *run.policies],
-                rows,
-                f"Over the {weeks_text(run.window_weeks)} window; {run.manifest.replications} "
-                "replications per policy.",
-            )
-        )
+        tables.append(_summary_table(run))
     if run.differences is not None and not run.differences.empty:
-        rows = []
-        for name in _kpi_order(run.differences["kpi"], run.primary_kpi):
-            for _, d in run.differences[run.differences["kpi"] == name].iterrows():
-                p = float(d.get("p_value", math.nan))
-                rows.append(
-                    [
-                        kpi_of(name).label,
-                        str(d["policy"]),
-                        format_kpi(name, float(d["baseline_mean"])),
-                        signed_interval(
-                            name,
-                            float(d["mean_difference"]),
-                            float(d["ci_low"]),
-                            float(d["ci_high"]),
-                        ),
-                        f"{percent(float(d['relative_difference']), True)} "
-                        f"({percent(float(d['relative_ci_low']), True)} to "
-                        f"{percent(float(d['relative_ci_high']), True)})",
-                        p_value_text(p),
-                    ]
-                )
-        tables.append(
-            Table(
-                f"Paired differences against {run.baseline} (variant minus baseline, 95% CI)",
-                ["KPI", "policy", "baseline mean", "difference", "relative", "p-value"],
-                rows,
-                "Same replication seeds for every policy: replication i of each policy meets the "
-                "same leads with the same luck.",
-            )
-        )
+        tables.append(_differences_table(run))
     if run.ranking is not None and not run.ranking.empty:
-        rows = []
-        for _, r in run.ranking.sort_values(["kpi", "rank"]).iterrows():
-            name = str(r["kpi"])
+        tables.append(_ranking_table(run))
+    return tables
+
+
+def _summary_table(run: RunData) -> Table:
+    assert run.summary is not None
+    rows = [
+        [kpi_of(name).label]
+        + [
+            mean_with_ci(name, summary_value(run.summary, p, name), short=True)
+            for p in run.policies
+        ]
+        for name in _kpi_order(run.summary["kpi"], run.primary_kpi)
+    ]
+    return Table(
+        "KPI summary: mean over replications (95% confidence interval in brackets)",
+        ["KPI", *run.policies],
+        rows,
+        f"Over the {weeks_text(run.window_weeks)} window; {run.manifest.replications} "
+        "replications per policy.",
+    )
+
+
+def _differences_table(run: RunData) -> Table:
+    assert run.differences is not None
+    rows = []
+    for name in _kpi_order(run.differences["kpi"], run.primary_kpi):
+        for _, d in kpi_rows(run.differences, name).iterrows():
             rows.append(
                 [
-                    str(r["rank"]),
-                    str(r["policy"]),
-                    mean_with_ci(name, r, short=True),
-                    str(r["group"]),
-                    str(r["verdict"]),
+                    kpi_of(name).label,
+                    str(d["policy"]),
+                    format_kpi(name, float(d["baseline_mean"])),
+                    signed_interval(
+                        name, float(d["mean_difference"]), float(d["ci_low"]), float(d["ci_high"])
+                    ),
+                    f"{percent(float(d['relative_difference']), True)} "
+                    f"({percent(float(d['relative_ci_low']), True)} to "
+                    f"{percent(float(d['relative_ci_high']), True)})",
+                    p_value_text(float(d.get("p_value", math.nan))),
                 ]
             )
-        kpi = kpi_of(run.primary_kpi).label.lower()
-        tables.append(
-            Table(
-                f"Ranking by {kpi}",
-                ["rank", "policy", "mean (95% CI)", "group", "verdict"],
-                rows,
-                "Policies in the same group cannot be told apart statistically.",
-            )
-        )
-    return tables
+    return Table(
+        f"Paired differences against {run.baseline} (variant minus baseline, 95% CI)",
+        ["KPI", "policy", "baseline mean", "difference", "relative", "p-value"],
+        rows,
+        "Same replication seeds for every policy: replication i of each policy meets the "
+        "same leads with the same luck.",
+    )
+
+
+def _ranking_table(run: RunData) -> Table:
+    assert run.ranking is not None
+    rows = [
+        [
+            str(r["rank"]),
+            str(r["policy"]),
+            mean_with_ci(str(r["kpi"]), r, short=True),
+            str(r["group"]),
+            str(r["verdict"]),
+        ]
+        for _, r in run.ranking.sort_values(["kpi", "rank"]).iterrows()
+    ]
+    return Table(
+        f"Ranking by {kpi_of(run.primary_kpi).label.lower()}",
+        ["rank", "policy", "mean (95% CI)", "group", "verdict"],
+        rows,
+        "Policies in the same group cannot be told apart statistically.",
+    )
 
 
 def _sweep_table(run: RunData) -> Table:
