@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -161,16 +159,3 @@ def test_the_report_names_the_final_folder_not_the_staging_one(
     provenance = (folder / "report.html").read_text(encoding="utf-8").split("Provenance")[1]
     assert f"<td>{folder.name}</td>" in provenance
     assert ".incomplete" not in provenance
-
-
-@pytest.mark.parametrize("first", ["sim.analysis", "sim.validation", "sim.report.display"])
-def test_either_package_may_be_imported_first(first: str) -> None:
-    """sim.analysis imports sim.report.display, and the report reads sim.analysis and
-    sim.validation: whichever is imported first, both load."""
-    done = subprocess.run(
-        [sys.executable, "-c", f"import {first}, sim.report, sim.analysis, sim.validation"],
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    assert done.returncode == 0, done.stderr

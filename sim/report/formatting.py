@@ -1,11 +1,13 @@
 """Numbers for people: one way to write each unit, used by the terminal, figures and report.
 
-A KPI's unit (:class:`sim.engine.kpis.Kpi`) decides how its values read: shares
-as percentages (``65.6%``), money with thousands separators (``1,234,568``),
-minutes in the largest unit that keeps them short (``45 s``, ``5.0 min``,
-``15.4 h``, ``2.0 d``). :func:`format_minutes` is the only minute formatter for
-people; where a duration must read back exactly (a configured horizon or target)
-use :func:`sim.config.durations.format_duration` instead (``2h30m``).
+A KPI's unit (:class:`sim.engine.kpis.Kpi`) decides how its values read, through
+the engine's :func:`~sim.engine.kpis.format_value`: shares as percentages
+(``65.6%``), money with thousands separators (``1,234,568``), minutes in the
+largest unit that keeps them short (``45 s``, ``5.0 min``, ``15.4 h``, ``2.0 d``;
+:func:`format_minutes`). Where a duration must read back exactly (a configured
+horizon or target) use :func:`sim.config.durations.format_duration` instead
+(``2h30m``). This module adds what a report needs around them: signed
+differences, intervals, percentages and axis words.
 """
 
 from __future__ import annotations
@@ -16,8 +18,24 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from sim.config.units import MINUTES_PER_DAY, MINUTES_PER_HOUR
-from sim.engine.kpis import KPIS, Kpi
+from sim.engine.kpis import KPIS, Kpi, format_value
+
+__all__ = [
+    "clip_interval",
+    "format_kpi",
+    "format_minutes",
+    "format_value",
+    "higher_is_better",
+    "kpi_of",
+    "mean_with_ci",
+    "p_value_text",
+    "percent",
+    "signed_interval",
+    "signed_value",
+    "unit_words",
+    "value_text",
+    "weeks_text",
+]
 
 UNIT_WORDS = {
     "share": "%",
@@ -28,6 +46,7 @@ UNIT_WORDS = {
     "ratio": "ratio",
 }
 """How an axis names each KPI unit."""
+
 NON_NEGATIVE_UNITS = frozenset({"share", "count", "minutes", "hours", "ratio"})
 
 
@@ -46,35 +65,13 @@ def unit_words(kpi: Kpi) -> str:
     return UNIT_WORDS.get(kpi.unit, kpi.unit)
 
 
+_MINUTES = Kpi("minutes", "minutes")
+
+
 def format_minutes(minutes: float) -> str:
-    """``0.5`` -> ``'30 s'``, ``5`` -> ``'5.0 min'``, ``90`` -> ``'1.5 h'``, ``2880`` -> ``'2.0 d'``."""
-    if minutes < 1:
-        return f"{minutes * 60:.0f} s"
-    if minutes < MINUTES_PER_HOUR:
-        return f"{minutes:.1f} min"
-    if minutes < MINUTES_PER_DAY:
-        return f"{minutes / MINUTES_PER_HOUR:.1f} h"
-    return f"{minutes / MINUTES_PER_DAY:.1f} d"
-
-
-def format_value(kpi: Kpi | None, value: float) -> str:
-    """``0.6555`` -> ``'65.6%'`` for a share, ``1234567.8`` -> ``'1,234,568'`` for money, ..."""
-    if value is None or (isinstance(value, float) and math.isnan(value)):
-        return "n/a"
-    if math.isinf(value):
-        return "never" if kpi and kpi.unit == "minutes" else ("inf" if value > 0 else "-inf")
-    unit = kpi.unit if kpi else "ratio"
-    if unit == "share":
-        return f"{100 * value:.1f}%"
-    if unit == "money":
-        return f"{value:,.0f}"
-    if unit == "minutes":
-        return format_minutes(value)
-    if unit == "count":
-        return f"{value:,.1f}" if abs(value) < 100 and value != round(value) else f"{value:,.0f}"
-    if unit == "hours":
-        return f"{value:,.1f} h"
-    return f"{value:,.3g}"
+    """``0.5`` -> ``'30 s'``, ``5`` -> ``'5.0 min'``, ``90`` -> ``'1.5 h'``, ``2880`` -> ``'2.0 d'``
+    (the engine's :func:`~sim.engine.kpis.format_value` for a value in minutes)."""
+    return format_value(_MINUTES, minutes)
 
 
 def format_kpi(name: str, value: float) -> str:

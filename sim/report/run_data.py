@@ -22,9 +22,7 @@ from typing import Any, Literal
 import pandas as pd
 from pydantic import TypeAdapter, ValidationError
 
-# sim.analysis.comparison imports sim.report.display (for format_value): import the
-# module rather than the name, so that either package may be imported first.
-from sim.analysis import comparison
+from sim.analysis.comparison import arms as comparison_arms
 from sim.config import ConfigError
 from sim.config.units import MINUTES_PER_WEEK
 from sim.experiment import Experiment, read_yaml, validate_experiment
@@ -313,7 +311,7 @@ def _arms(
     if manifest.verb == "run":
         return dict.fromkeys(policies, experiment)
     if manifest.verb == "compare":
-        arms = dict(comparison.arms(experiment, str(config_path)))
+        arms = dict(comparison_arms(experiment, str(config_path)))
     else:
         arms = _tuned_arms(folder, manifest, experiment, policies)
     unknown = [p for p in policies if p not in arms]

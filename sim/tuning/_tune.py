@@ -235,10 +235,6 @@ def write_tune_run(
                 "baseline": confirmation.baseline,
                 "stopped_because": "confirmation on fresh seeds",
                 "tuned_summary": result.sentence,
-                "response_target_minutes": {
-                    r.label: r.experiment.policy.speed_to_lead.response_target
-                    for r in confirmation.results
-                },
             }
             if multi:
                 (folder.path / "pareto").mkdir()

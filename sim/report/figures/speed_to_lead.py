@@ -20,13 +20,13 @@ from matplotlib.ticker import FixedLocator, FuncFormatter, LogLocator, NullLocat
 from sim.config.units import MINUTES_PER_DAY, MINUTES_PER_HOUR, MINUTES_PER_WEEK
 from sim.report.formatting import format_minutes
 from sim.report.style import new_figure, policy_styles, style
-
-# sim.validation imports sim.analysis, whose comparison module imports sim.report.display:
-# import the module rather than the name, so that either package may be imported first.
-from sim.validation import lead_response
+from sim.validation.lead_response import PUBLISHED
 
 _HOUR, _DAY = MINUTES_PER_HOUR, MINUTES_PER_DAY
 PUBLISHED_LABEL = "published (HBR 2011 / MIT 2007), relative"
+_KIND_MARKS = {"about": ("D", ""), "at least": ("v", " or more"), "at most": ("^", " or less")}
+"""Marker and words for a published ratio: a triangle points where the rate can only be
+(a ratio of "at least" 60 means a rate at most 1/60th of the faster bucket's)."""
 
 SPEED_BUCKETS: tuple[tuple[float, float, str], ...] = (
     (0, 1, "0-1 min"),
@@ -169,7 +169,7 @@ def speed_to_lead_figure(
                 )
             base_table = first_attempts[first_attempts["policy"] == baseline]
             drew_published = False
-            for spec in lead_response.PUBLISHED:
+            for spec in PUBLISHED:
                 if spec.outcome != outcome:
                     continue
                 anchor = _rate_in(base_table, outcome, *spec.numerator)
@@ -185,7 +185,7 @@ def speed_to_lead_figure(
                     [x],
                     [y],
                     linestyle="none",
-                    marker="v" if spec.at_least else "D",
+                    marker=_KIND_MARKS[spec.kind][0],
                     markersize=8,
                     markerfacecolor="white",
                     markeredgecolor="black",
@@ -194,7 +194,7 @@ def speed_to_lead_figure(
                     zorder=5,
                 )
                 drew_published = True
-                sign = "÷" + f"{spec.published:g}" + (" or more" if spec.at_least else "")
+                sign = f"÷{spec.published:g}{_KIND_MARKS[spec.kind][1]}"
                 right = x < 1000  # label on the side with room
                 ax.annotate(
                     f"{sign} ({spec.source.split('/')[0].strip()})",
