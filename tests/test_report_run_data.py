@@ -45,32 +45,38 @@ def test_each_policy_answers_from_its_own_experiment(compare_folder: Path) -> No
     assert run.manifest.replications == 6 and run.primary_kpi == "profit"
 
 
-def test_a_tuned_trial_is_read_from_its_exported_cadence(compare_folder: Path) -> None:
-    run_labels = {"fast_response": "trial_7", "new_leads_first": "trial_3"}
+def test_a_tune_folder_reads_each_trial_from_its_confirmation(compare_folder: Path) -> None:
+    labels = {"fast_response": "trial_7", "new_leads_first": "trial_3"}
     for name in ("summary", "replications", "first_attempts", "hourly", "differences", "ranking"):
         path = compare_folder / f"{name}.csv"
-        pd.read_csv(path).replace({"policy": run_labels}).to_csv(path, index=False)
+        pd.read_csv(path).replace({"policy": labels}).to_csv(path, index=False)
     config = yaml.safe_load((compare_folder / "config.yaml").read_text(encoding="utf-8"))
+    confirmation = json.loads(json.dumps(config))
     del config["compare"]
     (compare_folder / "config.yaml").write_text(yaml.safe_dump(config), encoding="utf-8")
-    for trial, target in ((7, "90s"), (3, "3m")):
-        tuned = json.loads(json.dumps(config))
-        tuned["policy"]["speed_to_lead"]["response_target"] = target
-        (compare_folder / "pareto").mkdir(exist_ok=True)
-        (compare_folder / "pareto" / f"trial-{trial}.yaml").write_text(yaml.safe_dump(tuned))
+    confirmation["compare"]["variants"] = [
+        {"name": "trial_7", "policy": {"speed_to_lead": {"response_target": "90s"}}},
+        {"name": "trial_3", "policy": {"staffing": {"counts": {"inside_sales": 18}}}},
+    ]
+    path = compare_folder / "confirmation.yaml"
+    path.write_text(yaml.safe_dump(confirmation), encoding="utf-8")
 
     def as_tune(m: dict[str, Any]) -> None:
         m.update(verb="tune", chosen_trials=[7, 3], tuned_summary="The tuned cadence (trial 7).")
 
     _edit_json(compare_folder / "manifest.json", as_tune)
     run = load_run(compare_folder)
+    assert run.experiment.compare is None  # config.yaml is the tuned experiment itself
     assert {p: run.response_target_minutes(p) for p in run.policies} == {
         "baseline": 5.0,
         "trial_7": 1.5,
-        "trial_3": 3.0,
+        "trial_3": 5.0,
     }
-    (compare_folder / "pareto" / "trial-3.yaml").unlink()
-    with pytest.raises(ConfigError, match=r"trial-3\.yaml: not found; expected the cadence"):
+    assert run.reps_per_group("trial_3") == {"inside_sales": 18}
+    path.unlink()
+    with pytest.raises(
+        ConfigError, match=r"confirmation\.yaml: not found; expected the comparison"
+    ):
         load_run(compare_folder)
 
 

@@ -34,8 +34,8 @@ RUN_FOLDER_FORMAT = 1
 """Version of the folder layout and manifest that :mod:`sim.report.run_folder` writes;
 folders of another format are refused."""
 
-TUNED_CADENCE = "best.yaml"
-"""A single-objective tune's best cadence; a multi-objective one writes ``pareto/trial-<n>.yaml``."""
+CONFIRMATION_FILE = "confirmation.yaml"
+"""A tune folder's comparison of the baseline with the confirmed trials (the tables' policies)."""
 
 TABLE_COLUMNS: dict[str, tuple[str, ...]] = {
     "replications": (),
@@ -307,37 +307,23 @@ def _arms(
     policies: list[str],
     config_path: Path,
 ) -> dict[str, Experiment]:
-    """Each policy's experiment: the run's own, a comparison's arms, or a tune's confirmed trials."""
+    """Each policy's experiment: the run's own, or each arm of the comparison (a tune's is
+    its confirmation: the baseline and the confirmed trials)."""
     if manifest.verb == "run":
         return dict.fromkeys(policies, experiment)
-    if manifest.verb == "compare":
-        arms = dict(comparison_arms(experiment, str(config_path)))
-    else:
-        arms = _tuned_arms(folder, manifest, experiment, policies)
+    if manifest.verb == "tune":  # the tables are the confirmation's comparison
+        config_path = folder / CONFIRMATION_FILE
+        if not config_path.is_file():
+            raise ConfigError(
+                f"{config_path}: not found; expected the comparison that confirmed the tuned "
+                "trials (tune folders written before it existed: run the tune again)"
+            )
+        experiment = validate_experiment(read_yaml(config_path), str(config_path))
+    arms = dict(comparison_arms(experiment, str(config_path)))
     unknown = [p for p in policies if p not in arms]
     if unknown:
         raise ConfigError(
             f"{folder / 'summary.csv'}: policy {unknown[0]!r} is not one that {config_path.name} "
             f"compares; expected one of: {', '.join(arms)}"
         )
-    return arms
-
-
-def _tuned_arms(
-    folder: Path, manifest: Manifest, experiment: Experiment, policies: list[str]
-) -> dict[str, Experiment]:
-    """The confirmation's baseline (the folder's config) and each chosen trial's exported cadence.
-
-    The chosen trials follow the baseline in the tables in ``chosen_trials`` order; a
-    single-objective study exports its one best trial as ``best.yaml``, a multi-objective
-    one each as ``pareto/trial-<n>.yaml``.
-    """
-    arms = {manifest.baseline or "baseline": experiment}
-    tuned = [p for p in policies if p not in arms]
-    pareto = folder / "pareto"
-    for label, trial in zip(tuned, manifest.chosen_trials, strict=False):
-        path = pareto / f"trial-{trial}.yaml" if pareto.is_dir() else folder / TUNED_CADENCE
-        if not path.is_file():
-            raise ConfigError(f"{path}: not found; expected the cadence of tuned trial {trial}")
-        arms[label] = validate_experiment(read_yaml(path), str(path))
     return arms

@@ -27,10 +27,23 @@ import pandas as pd
 import yaml
 
 from sim.report.report import write_report
-from sim.report.run_data import RUN_FOLDER_FORMAT
+from sim.report.run_data import CONFIRMATION_FILE, RUN_FOLDER_FORMAT
 
 if TYPE_CHECKING:
     from sim.experiment import Experiment
+
+__all__ = [
+    "CONFIRMATION_FILE",
+    "DEFAULT_RESULTS",
+    "PARTIAL_SUFFIX",
+    "RUN_FOLDER_FORMAT",
+    "dump_yaml",
+    "fill_run_folder",
+    "manifest",
+    "new_partial_folder",
+    "redact_secrets",
+    "run_folder",
+]
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 """The source checkout (for the git commit in the manifest)."""
