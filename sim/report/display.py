@@ -1,4 +1,7 @@
-"""Numbers for people: KPI values and summary tables formatted by unit."""
+"""Tables for the terminal: a run's KPIs, a comparison side by side, a sweep's points.
+
+Values are written by :mod:`sim.report.formatting`, as in the figures and the report.
+"""
 
 from __future__ import annotations
 
@@ -7,23 +10,11 @@ from typing import TYPE_CHECKING
 
 import pandas as pd
 
-from sim.engine.kpis import KPIS, Kpi, format_value
+from sim.engine.kpis import KPIS, Kpi
+from sim.report.formatting import clip_interval, format_value, p_value_text
 
 if TYPE_CHECKING:
     from sim.analysis.sweeps import SweepResult
-
-
-_NON_NEGATIVE = {"share", "count", "minutes", "hours", "ratio"}
-
-
-def _feasible(kpi: Kpi | None, low: float, high: float) -> tuple[float, float]:
-    """A t-interval clipped to values the KPI can take (a share stays within 0-100%)."""
-    if kpi is None or kpi.unit not in _NON_NEGATIVE:
-        return low, high
-    low, high = max(low, 0.0), max(high, 0.0)
-    if kpi.unit == "share":
-        low, high = min(low, 1.0), min(high, 1.0)
-    return low, high
 
 
 def summary_table(summary: pd.DataFrame, title: str = "") -> str:
@@ -35,7 +26,7 @@ def summary_table(summary: pd.DataFrame, title: str = "") -> str:
         if math.isnan(row["half_width"]):
             ci = "n/a"
         else:
-            low, high = _feasible(kpi, row["ci_low"], row["ci_high"])
+            low, high = clip_interval(kpi, row["ci_low"], row["ci_high"])
             ci = f"{format_value(kpi, low)} .. {format_value(kpi, high)}"
         rows.append((label, format_value(kpi, row["mean"]), ci))
     widths = [max(len(r[i]) for r in rows) for i in range(3)]
@@ -105,7 +96,7 @@ def comparison_tables(
                     if math.isnan(d["relative_difference"])
                     else f"{d['relative_difference']:+.1%}",
                     _signed_range(unit, d["ci_low"], d["ci_high"]),
-                    "n/a" if math.isnan(p) else ("<0.001" if p < 0.001 else f"{p:.3f}"),
+                    p_value_text(p),
                 )
             )
     return (

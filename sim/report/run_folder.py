@@ -4,19 +4,19 @@
 (seed, versions, git commit, command line, wall time) and the tables. The folder
 is assembled under a hidden temporary name and renamed into place only when
 complete, so an interrupted or failed run never leaves a folder that looks
-finished, and an existing run is never overwritten.
+finished, and an existing run is never overwritten. The run-id is reserved when
+the staging folder is made (``.incomplete-<run-id>``), so the manifest and the
+report can name the folder before it is renamed into place.
 """
 
 from __future__ import annotations
 
 import json
-import os
 import platform
 import re
 import shutil
 import subprocess
 import sys
-import time
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from importlib import metadata
@@ -26,11 +26,32 @@ from typing import TYPE_CHECKING, Any
 import pandas as pd
 import yaml
 
+from sim.report.report import write_report
+from sim.report.run_data import CONFIRMATION_FILE, RUN_FOLDER_FORMAT
+
 if TYPE_CHECKING:
     from sim.experiment import Experiment
 
-REPO_ROOT = Path(__file__).resolve().parent.parent
+__all__ = [
+    "CONFIRMATION_FILE",
+    "DEFAULT_RESULTS",
+    "PARTIAL_SUFFIX",
+    "RUN_FOLDER_FORMAT",
+    "dump_yaml",
+    "fill_run_folder",
+    "manifest",
+    "new_partial_folder",
+    "redact_secrets",
+    "run_folder",
+]
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+"""The source checkout (for the git commit in the manifest)."""
 DEFAULT_RESULTS = Path("results")
+PARTIAL_SUFFIX = ".partial"
+"""A sweep interrupted part-way leaves ``<run-id>.partial/``, which ``--resume`` continues."""
+STAGING_PREFIX = ".incomplete-"
+"""A run folder being written is ``.incomplete-<run-id>/`` until it is complete."""
 _PACKAGES = ("salespulse", "simpy", "numpy", "scipy", "pandas", "pydantic", "optuna", "matplotlib")
 
 
@@ -99,6 +120,7 @@ def manifest(
 ) -> dict[str, Any]:
     """What a reader needs to reproduce a run."""
     return {
+        "run_folder_format": RUN_FOLDER_FORMAT,
         "seed": seed,
         "replications": replications,
         "jobs": jobs,
@@ -128,17 +150,19 @@ def dump_yaml(data: Any) -> str:
     return yaml.dump(data, Dumper=_ReadableDumper, sort_keys=False, allow_unicode=True, width=100)
 
 
+def _taken(parent: Path, run_id: str) -> bool:
+    """Whether *run_id* is a finished folder, or reserved by a run or a sweep in progress."""
+    names = (run_id, f"{STAGING_PREFIX}{run_id}", f"{run_id}{PARTIAL_SUFFIX}")
+    return any((parent / name).exists() for name in names)
+
+
 def _new_run_id(parent: Path) -> str:
     stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
     run_id, n = stamp, 1
-    while (parent / run_id).exists():
+    while _taken(parent, run_id):
         n += 1
         run_id = f"{stamp}-{n}"
     return run_id
-
-
-PARTIAL_SUFFIX = ".partial"
-"""A sweep interrupted part-way leaves ``<run-id>.partial/``, which ``--resume`` continues."""
 
 
 @contextmanager
@@ -153,36 +177,45 @@ def run_folder(out: Path, experiment_name: str, partial: Path | None = None):
     parent = out / experiment_name
     parent.mkdir(parents=True, exist_ok=True)
     if partial is None:
-        stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
-        staging = parent / f".incomplete-{stamp}-{os.getpid()}-{time.monotonic_ns()}"
-        staging.mkdir()
+        staging = _reserve_staging(parent)
+        run_id = staging.name.removeprefix(STAGING_PREFIX)
     else:
         staging = partial
         staging.mkdir(parents=True, exist_ok=True)
-    folder = _RunFolder(staging)
+        run_id = staging.name.removesuffix(PARTIAL_SUFFIX)
+    folder = _RunFolder(staging, run_id)
     try:
         yield folder
-        preferred = staging.name.removesuffix(PARTIAL_SUFFIX) if partial is not None else None
-        folder.final = _rename_fresh(staging, parent, preferred)
+        folder.final = _rename_fresh(staging, parent, run_id)
     except BaseException:
         if partial is None:
             shutil.rmtree(staging, ignore_errors=True)
         raise
 
 
+def _reserve_staging(parent: Path) -> Path:
+    """Make ``.incomplete-<run-id>`` for a fresh run-id (``mkdir`` is atomic: one run per id)."""
+    for _ in range(100):
+        staging = parent / f"{STAGING_PREFIX}{_new_run_id(parent)}"
+        try:
+            staging.mkdir()
+        except FileExistsError:
+            continue
+        return staging
+    raise RuntimeError(f"could not reserve a fresh run folder name under {parent}")
+
+
 def new_partial_folder(out: Path, experiment_name: str) -> Path:
     """A fresh ``<run-id>.partial`` path for a resumable run (not created yet)."""
     parent = out / experiment_name
-    run_id = _new_run_id(parent)
-    while (parent / f"{run_id}{PARTIAL_SUFFIX}").exists():
-        run_id = _new_run_id(parent) + "-b"
-    return parent / f"{run_id}{PARTIAL_SUFFIX}"
+    return parent / f"{_new_run_id(parent)}{PARTIAL_SUFFIX}"
 
 
-def _rename_fresh(staging: Path, parent: Path, preferred: str | None) -> Path:
-    """Rename *staging* to a run-id that does not exist yet (atomic; never replaces)."""
+def _rename_fresh(staging: Path, parent: Path, preferred: str) -> Path:
+    """Rename *staging* to *preferred*, or if that exists by now to a fresh run-id (atomic;
+    never replaces)."""
     for attempt in range(100):
-        run_id = preferred if preferred and attempt == 0 else _new_run_id(parent)
+        run_id = preferred if attempt == 0 else _new_run_id(parent)
         final = parent / run_id
         if final.exists():
             continue
@@ -199,8 +232,10 @@ def _rename_fresh(staging: Path, parent: Path, preferred: str | None) -> Path:
 class _RunFolder:
     """A staging folder with helpers to write each kind of output."""
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, run_id: str) -> None:
         self.path = path
+        self.run_id = run_id
+        """The folder's name once it is complete (reserved, so the report can say it)."""
         self.final: Path | None = None
 
     def write_text(self, name: str, text: str) -> None:
@@ -251,14 +286,12 @@ def fill_run_folder(
             wall_seconds,
             verb=verb,
             experiment=experiment.name,
-            window_weeks=experiment.scenario.horizon / 10080.0,
+            run_id=folder.run_id,
             **extra,
         ),
     )
     if not report:
         return []
-    from sim.report.report import write_report
-
     try:
         write_report(folder.path)
     except Exception as exc:  # the results are complete without the report

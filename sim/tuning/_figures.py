@@ -27,7 +27,7 @@ def tuning_figures(study: optuna.Study, experiment: Experiment, folder: Path) ->
     import matplotlib.pyplot as plt
     import optuna.visualization.matplotlib as ovm
 
-    from sim.report.figures import save_figure
+    from sim.report import save_figure
 
     tuning = tuning_section(experiment)
     names = [f"{o.kpi} ({o.resolved_direction})" for o in tuning.objectives]

@@ -24,7 +24,12 @@ from sim.analysis.executors import Workers
 from sim.analysis.outputs import tidy_tables
 from sim.config import ConfigError
 from sim.experiment import Experiment
-from sim.report.run_folder import DEFAULT_RESULTS, fill_run_folder, run_folder
+from sim.report.run_folder import (
+    CONFIRMATION_FILE,
+    DEFAULT_RESULTS,
+    fill_run_folder,
+    run_folder,
+)
 from sim.tuning._confirm import (
     best_trials,
     confirmation_experiment,
@@ -235,10 +240,6 @@ def write_tune_run(
                 "baseline": confirmation.baseline,
                 "stopped_because": "confirmation on fresh seeds",
                 "tuned_summary": result.sentence,
-                "response_target_minutes": {
-                    r.label: r.experiment.policy.speed_to_lead.response_target
-                    for r in confirmation.results
-                },
             }
             if multi:
                 (folder.path / "pareto").mkdir()
@@ -246,6 +247,8 @@ def write_tune_run(
             for trial, tuned in pairs if multi else list(pairs)[:1]:
                 name = f"pareto/trial-{trial.number}.yaml" if multi else "best.yaml"
                 folder.write_yaml(name, tuned.to_config(designs=False))
+            confirmed = confirmation_experiment(experiment, result.chosen)
+            folder.write_yaml(CONFIRMATION_FILE, confirmed.to_config())  # what the report reads
         warnings = (
             tuning_figures(result.study, experiment, folder.path / "figures") if report else []
         )

@@ -1,0 +1,384 @@
+"""The report's opening words: what the numbers say, in sentences a sales leader reads.
+
+:func:`build_summary` writes a paragraph or two and supporting points for the
+folder's verb: a run states its primary KPI with a 95% CI and the headline KPIs;
+a comparison says whether switching from the baseline to the best variant pays
+off, on paired differences (same seeds, same leads); a sweep names the best
+setting and how far it is from the worst and from the configured one. Every
+sentence is built here, so this is the module to change to make the report say
+something else.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+
+import pandas as pd
+
+from sim.analysis.stats import paired_differences
+from sim.engine.kpis import KPIS
+from sim.report.content import Summary
+from sim.report.formatting import (
+    format_kpi,
+    format_minutes,
+    higher_is_better,
+    kpi_of,
+    mean_with_ci,
+    percent,
+    signed_value,
+    value_text,
+    weeks_text,
+)
+from sim.report.run_data import RunData, summary_value
+from sim.report.sweep_points import (
+    best_row,
+    config_at,
+    configured_point,
+    parameter_label,
+    settings_text,
+    sweep_rows,
+    worst_row,
+)
+
+RUN_HEADLINE = (
+    "profit",
+    "revenue",
+    "won",
+    "won_share",
+    "first_attempt_within_target_share",
+    "first_attempt_within_5m_share",
+    "speed_to_lead_median_minutes",
+    "utilisation",
+    "overtime_hours",
+)
+"""KPIs listed under a run's summary sentence."""
+SUMMARY_LABELS = {
+    "won_share": "Share of leads won",
+    "qualified_share": "Share of leads qualified",
+    "reached_share": "Share of leads reached",
+    "first_attempt_within_5m_share": "Leads called within 5 minutes",
+    "first_attempt_within_target_share": "Leads called within the response target",
+}
+"""Plainer words than the KPI labels for the summary's sentences."""
+COMPARE_POINTS = ("first_attempt_within_5m_share", "speed_to_lead_median_minutes", "utilisation")
+"""KPIs a comparison's summary gives for the baseline and the best variant."""
+
+
+def _join(names: Sequence[str]) -> str:
+    names = list(names)
+    if len(names) <= 1:
+        return "".join(names)
+    return ", ".join(names[:-1]) + " and " + names[-1]
+
+
+def _reps_text(counts: dict[str, int]) -> str:
+    total = sum(counts.values())
+    if not counts:
+        return ""
+    word = "rep" if total == 1 else "reps"
+    if len(counts) == 1:
+        return f"{total} {word}"
+    return f"{total} {word} (" + ", ".join(f"{n} {g}" for g, n in counts.items()) + ")"
+
+
+def _difference_row(run: RunData, policy: str, kpi: str) -> pd.Series | None:
+    if run.differences is None:
+        return None
+    rows = run.differences[(run.differences["policy"] == policy) & (run.differences["kpi"] == kpi)]
+    return None if rows.empty else rows.iloc[0]
+
+
+def _clear(d: pd.Series) -> bool:
+    """Whether a paired difference's 95% CI excludes zero."""
+    low, high = float(d["ci_low"]), float(d["ci_high"])
+    return math.isfinite(low) and math.isfinite(high) and (low > 0 or high < 0)
+
+
+def _relative_phrase(rel: float, low: float, high: float) -> str:
+    """``'12.0% (95% CI 9.1% to 15.2%)'``: magnitudes when the interval has one sign."""
+    if not (math.isfinite(low) and math.isfinite(high)):
+        return percent(abs(rel))
+    if low >= 0:
+        return f"{percent(rel)} (95% CI {percent(low)} to {percent(high)})"
+    if high <= 0:
+        return f"{percent(-rel)} (95% CI {percent(-high)} to {percent(-low)})"
+    return f"{percent(rel, True)} (95% CI {percent(low, True)} to {percent(high, True)})"
+
+
+def _change_clause(kpi: str, d: pd.Series) -> str:
+    """``'raises profit by 12.0% (95% CI 9.1% to 15.2%)'`` (absolute when relative is undefined)."""
+    label = kpi_of(kpi).label.lower()
+    mean = float(d["mean_difference"])
+    verb = "raises" if mean > 0 else ("lowers" if mean < 0 else "leaves")
+    rel, low, high = (
+        float(d["relative_difference"]),
+        float(d["relative_ci_low"]),
+        float(d["relative_ci_high"]),
+    )
+    if not _clear(d):
+        if math.isfinite(rel):
+            return f"changes {label} by {_relative_phrase(rel, low, high)}"
+        return (
+            f"changes {label} by {signed_value(kpi_of(kpi), mean)} (95% CI "
+            f"{signed_value(kpi_of(kpi), float(d['ci_low']))} to "
+            f"{signed_value(kpi_of(kpi), float(d['ci_high']))})"
+        )
+    if math.isfinite(rel):
+        return f"{verb} {label} by {_relative_phrase(rel, low, high)}"
+    low_abs, high_abs = sorted((abs(float(d["ci_low"])), abs(float(d["ci_high"]))))
+    return (
+        f"{verb} {label} by {format_kpi(kpi, abs(mean))} "
+        f"(95% CI {format_kpi(kpi, low_abs)} to {format_kpi(kpi, high_abs)})"
+    )
+
+
+def _from_to(run: RunData, kpi: str, a: str, b: str) -> str:
+    """``'65.2% with baseline, 91.0% with fast (+25.8 pts, 95% CI +24.0 to +27.5 pts)'``."""
+    if run.summary is None:
+        return ""
+    ra, rb = summary_value(run.summary, a, kpi), summary_value(run.summary, b, kpi)
+    if ra is None or rb is None:
+        return ""
+    text = f"{format_kpi(kpi, float(ra['mean']))} with {a}, {format_kpi(kpi, float(rb['mean']))} with {b}"
+    d = _difference_row(run, b, kpi)
+    if d is not None and math.isfinite(float(d["ci_low"])):
+        text += (
+            f" ({signed_value(kpi_of(kpi), float(d['mean_difference']))}, 95% CI "
+            f"{signed_value(kpi_of(kpi), float(d['ci_low']))} to "
+            f"{signed_value(kpi_of(kpi), float(d['ci_high']))})"
+        )
+    return text
+
+
+def _indistinguishable(run: RunData, kpi: str, leader: str) -> list[str] | None:
+    """Policies whose paired difference with *leader* on *kpi* has a CI containing zero.
+
+    From the per-replication values when the folder has them (a direct comparison), else
+    the ranking's group (neighbours that cannot be told apart), minus the baseline when
+    the paired differences against it are clear. ``None``: nothing to judge by.
+    """
+    others = [p for p in run.policies if p != leader]
+    direct = {p: paired(run, kpi, leader, p, key="policy") for p in others}
+    if all(d is not None for d in direct.values()):
+        return [p for p, d in direct.items() if d is not None and not _clear(d)]
+    if run.ranking is None or run.ranking.empty:
+        return None
+    ranked = run.ranking[run.ranking["kpi"] == kpi]
+    group = ranked[ranked["policy"] == leader]["group"]
+    if group.empty:
+        return None
+    same = [str(p) for p in ranked[ranked["group"] == group.iloc[0]]["policy"] if p != leader]
+    if run.baseline in same:
+        d = _difference_row(run, leader, kpi)
+        if d is not None and _clear(d):
+            same.remove(run.baseline)
+    return same
+
+
+def _compare_summary(run: RunData) -> Summary:
+    kpi = run.primary_kpi
+    label = kpi_of(kpi).label.lower()
+    base = run.reference or ""
+    window = weeks_text(run.window_weeks)
+    variants = [p for p in run.policies if p != base]
+    best = run.best_policy(exclude_reference=True)
+    paragraphs: list[str] = []
+    points: list[str] = []
+    d = _difference_row(run, best, kpi) if best else None
+    base_row = summary_value(run.summary, base, kpi) if run.summary is not None else None
+    best_row_ = summary_value(run.summary, best, kpi) if run.summary is not None and best else None
+    if best is None or d is None:
+        paragraphs.append(f"The comparison has no paired differences on {label} to report.")
+        return Summary(paragraphs)
+    improves = (float(d["mean_difference"]) > 0) == higher_is_better(kpi)
+    clear = _clear(d)
+    levels = ""
+    if base_row is not None and best_row_ is not None:
+        levels = (
+            f": {format_kpi(kpi, float(base_row['mean']))} with {base} against "
+            f"{format_kpi(kpi, float(best_row_['mean']))} with {best}, on average"
+        )
+    if clear and improves:
+        paragraphs.append(
+            f"Switching from {base} to {best} {_change_clause(kpi, d)} over the {window} "
+            f"window{levels}."
+        )
+    elif clear and len(variants) == 1:
+        paragraphs.append(
+            f"Switching from {base} to {best} would not pay off: it {_change_clause(kpi, d)} "
+            f"over the {window} window{levels}."
+        )
+    elif clear:
+        paragraphs.append(
+            f"None of the {len(variants)} variants improves {label} on {base}. The closest, "
+            f"{best}, {_change_clause(kpi, d)} over the {window} window{levels}."
+        )
+    else:
+        paragraphs.append(
+            f"Switching from {base} to {best} {_change_clause(kpi, d)} over the {window} window"
+            f"{levels}. That is within the simulation's noise: {best} and {base} cannot be told "
+            f"apart on {label}."
+        )
+    leader = run.best_policy()
+    if leader and len(run.policies) > 2:
+        ties = _indistinguishable(run, kpi, leader)
+        if ties:
+            paragraphs.append(
+                f"On {label}, {leader} cannot be told apart from {_join(ties)}: the 95% CI of "
+                "the paired difference includes zero."
+            )
+        elif ties is not None:
+            paragraphs.append(
+                f"{leader} is ahead of every other policy on {label} (every paired 95% CI "
+                "excludes zero)."
+            )
+    for name in COMPARE_POINTS:
+        text = _from_to(run, name, base, best)
+        if text:
+            points.append(f"{SUMMARY_LABELS.get(name, KPIS[name].label)}: {text}.")
+    base_reps, best_reps = run.reps_per_group(base), run.reps_per_group(best)
+    if base_reps != best_reps:
+        points.append(
+            f"Staffing differs: {best} has {_reps_text(best_reps)} against {base}'s "
+            f"{_reps_text(base_reps)}."
+        )
+    stopped = run.manifest.stopped_because
+    points.append(
+        f"Every policy ran {run.manifest.replications} replications on the same seeds (the same "
+        "simulated leads), so differences are paired."
+        + (f" Stopped: {stopped}." if stopped else "")
+    )
+    return Summary(paragraphs, points)
+
+
+def _run_summary(run: RunData) -> Summary:
+    kpi = run.primary_kpi
+    policy = run.reference or run.name
+    window = weeks_text(run.window_weeks)
+    row = summary_value(run.summary, policy, kpi) if run.summary is not None else None
+    reps = _reps_text(run.reps_per_group(policy))
+    who = f"{policy} with {reps}" if reps else policy
+    basis = f", from {run.manifest.replications} replications"
+    if row is None:
+        return Summary([f"The run folder has no summary of {kpi_of(kpi).label.lower()}."])
+    k = kpi_of(kpi)
+    if k.unit == "money":
+        lead = f"Over the {window} window, {who} makes an average {k.label.lower()} of "
+    else:
+        lead = f"Over the {window} window, {who} averages {k.label.lower()} of "
+    paragraphs = [lead + mean_with_ci(kpi, row) + basis + "."]
+    points = []
+    target = format_minutes(run.response_target_minutes(policy))
+    for name in RUN_HEADLINE:
+        if name == kpi:
+            continue
+        r = summary_value(run.summary, policy, name)
+        if r is None:
+            continue
+        label = SUMMARY_LABELS.get(name, KPIS[name].label)
+        if name == "first_attempt_within_target_share":
+            label += f" ({target})"
+        points.append(f"{label}: {mean_with_ci(name, r)}")
+    return Summary(paragraphs, points)
+
+
+def paired(run: RunData, kpi: str, a: object, b: object, key: str = "point") -> pd.Series | None:
+    """*a* minus *b* on *kpi*, replication by replication over the same seeds, as a row of
+    :func:`sim.analysis.stats.paired_differences` (relative to *b*'s mean); *key* is
+    ``point`` (sweep) or ``policy`` (compare). ``None`` without two paired replications."""
+    reps = run.replications
+    if reps is None or kpi not in reps.columns or not {"replication", key} <= set(reps.columns):
+        return None
+    left = reps[reps[key] == a].set_index("replication")[[kpi]]
+    right = reps[reps[key] == b].set_index("replication")[[kpi]]
+    both = left.index.intersection(right.index)
+    row = paired_differences(right.loc[both], left.loc[both]).loc[kpi]
+    return row if row["n"] >= 2 else None
+
+
+def _sweep_comparison(run: RunData, kpi: str, best: pd.Series, other: pd.Series, what: str) -> str:
+    """``'12.0% higher (95% CI 9.1% to 15.2%) than the worst point (...: 2,400,000)'``."""
+    d = paired(run, kpi, int(best["point"]), int(other["point"]))
+    other_text = f"{what} ({settings_text(run, other)}: {format_kpi(kpi, float(other['mean']))})"
+    if d is None or not math.isfinite(float(d["relative_difference"])):
+        gap = float(best["mean"]) - float(other["mean"])
+        word = "higher" if gap > 0 else "lower"
+        return f"{format_kpi(kpi, abs(gap))} {word} than {other_text}"
+    rel, low, high = (
+        float(d["relative_difference"]),
+        float(d["relative_ci_low"]),
+        float(d["relative_ci_high"]),
+    )
+    word = "higher" if float(d["mean_difference"]) > 0 else "lower"
+    if not _clear(d):
+        return (
+            f"{percent(abs(rel))} {word} than {other_text}, though within the noise "
+            f"(95% CI of the paired difference {percent(low, True)} to {percent(high, True)})"
+        )
+    return f"{_relative_phrase(rel, low, high)} {word} than {other_text}"
+
+
+def _sweep_summary(run: RunData) -> Summary:
+    kpi = run.primary_kpi
+    label = kpi_of(kpi).label.lower()
+    window = weeks_text(run.window_weeks)
+    if run.summary is None or not run.parameters:
+        return Summary(["The sweep folder has no summary to report."])
+    rows = sweep_rows(run.summary, kpi).dropna(subset=["mean"])
+    if rows.empty:
+        return Summary([f"The sweep has no results for {label}."])
+    best = best_row(rows, kpi)
+    worst = worst_row(rows, kpi)
+    names = _join([parameter_label(p, run.config) for p in run.parameters])
+    paragraphs = [
+        f"Of the {len(rows)} settings of {names} tried, the best {label} comes from "
+        f"{settings_text(run, best)}: {mean_with_ci(kpi, best)} over the {window} window."
+    ]
+    comparisons = []
+    if int(worst["point"]) != int(best["point"]):
+        comparisons.append(_sweep_comparison(run, kpi, best, worst, "the worst point"))
+    configured = configured_point(run, rows)
+    if configured is not None and int(configured["point"]) != int(best["point"]):
+        comparisons.append(_sweep_comparison(run, kpi, best, configured, "the configured setting"))
+    if comparisons:
+        paragraphs.append("That is " + " and ".join(comparisons) + ".")
+    points = []
+    if configured is not None and int(configured["point"]) == int(best["point"]):
+        points.append(
+            f"The configured setting ({settings_text(run, configured)}) is already the best."
+        )
+    elif configured is None:
+        values = ", ".join(
+            f"{parameter_label(p, run.config)} = {value_text(config_at(run.config, p))}"
+            for p in run.parameters
+        )
+        points.append(f"The configured setting ({values}) is not one of the sweep's points.")
+    ties = []
+    for _, row in rows.iterrows():
+        if int(row["point"]) == int(best["point"]):
+            continue
+        d = paired(run, kpi, int(best["point"]), int(row["point"]))
+        if d is not None and not _clear(d):
+            ties.append(settings_text(run, row))
+    if ties:
+        shown = "; ".join(ties[:3]) + ("; ..." if len(ties) > 3 else "")
+        points.append(
+            f"{len(ties)} other point{'s' if len(ties) != 1 else ''} cannot be told apart from the "
+            f"best (paired 95% CI of the difference includes zero): {shown}."
+        )
+    points.append(f"Each point ran {run.manifest.replications} replications on the same seeds.")
+    return Summary(paragraphs, points)
+
+
+def build_summary(run: RunData) -> Summary:
+    """The plain-language summary for the run folder's verb."""
+    if run.verb == "tune":
+        summary = _compare_summary(run)
+        tuned = run.manifest.tuned_summary
+        return Summary([tuned, *summary.paragraphs], summary.points) if tuned else summary
+    if run.verb == "compare":
+        return _compare_summary(run)
+    if run.verb == "sweep":
+        return _sweep_summary(run)
+    return _run_summary(run)
