@@ -46,16 +46,13 @@ if str(ROOT) not in sys.path:  # run as a plain script from anywhere
     sys.path.insert(0, str(ROOT))
 
 from policies.speed_to_lead import ForcedDelay  # noqa: E402
-from sim.analysis.replications import run, run_many  # noqa: E402
+from sim.analysis.replications import run  # noqa: E402
 from sim.config.durations import format_duration  # noqa: E402
 from sim.config.scenario import ResponseModel  # noqa: E402
-from sim.engine.streams import replication_seeds  # noqa: E402
 from sim.experiment import DEFAULT_EXPERIMENT, load_experiment  # noqa: E402
 from sim.validation.lead_response import PUBLISHED as ALL_PUBLISHED  # noqa: E402
 from sim.validation.lead_response import (  # noqa: E402
-    first_attempt_counts,
-    lead_response_experiment,
-    ratio_checks,
+    check_lead_response,
 )
 from sim.validation.published import Judged  # noqa: E402
 
@@ -482,19 +479,9 @@ def baseline_kpis(curves, replications: int, jobs: int) -> dict[str, float]:
 
 
 def engine_checks(curves, leads: int, replications: int, jobs: int) -> list[Judged]:
-    """sim.lead_response.check_lead_response with only scenario.response replaced."""
-    experiment = lead_response_experiment(leads, replications)
+    """sim.validation's lead-response check with only scenario.response replaced."""
     response = ResponseModel.model_validate(curves.response_config())
-    scenario = experiment.scenario.model_copy(update={"response": response})
-    tallies = run_many(
-        scenario,
-        experiment.policy,
-        replication_seeds(experiment.seed, replications),
-        jobs,
-        None,
-        measure=first_attempt_counts,
-    )
-    return ratio_checks(np.sum(tallies, axis=0))
+    return check_lead_response(leads, replications, jobs=jobs, response=response)
 
 
 def print_engine_table(checks: list[Judged]) -> None:

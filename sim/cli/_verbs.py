@@ -28,7 +28,6 @@ from sim.experiment import estimate_workload
 from sim.report.display import comparison_tables, summary_table, sweep_table
 from sim.report.saving import (
     check_results_root,
-    read_manifest,
     save_comparison,
     save_run,
     save_sweep,
@@ -171,7 +170,6 @@ def cmd_sweep(args: argparse.Namespace) -> int:
 def cmd_report(args: argparse.Namespace) -> int:
     from sim.report.report import write_report
 
-    read_manifest(args.run_dir)  # a missing or damaged manifest is bad input, not a crash
     html, pdf = write_report(args.run_dir)
     print(f"Report: {html}\n        {pdf}")
     return 0

@@ -25,7 +25,6 @@ from sim.report.run_folder import DEFAULT_RESULTS, fill_run_folder, run_folder
 from sim.report.saving import (
     SavedFolder,
     check_results_root,
-    read_manifest,
     save_comparison,
     save_run,
     save_sweep,
@@ -59,7 +58,6 @@ __all__ = [
     "format_value",
     "load_run",
     "load_template",
-    "read_manifest",
     "render_figures",
     "run_folder",
     "save_comparison",

@@ -84,10 +84,18 @@ class Manifest:
     @classmethod
     def read(cls, path: Path) -> Manifest:
         """Read and check *path*; unknown keys are ignored, missing or mistyped ones are not."""
+        expected = "expected the manifest.json of a finished run folder"
         try:
             data = json.loads(path.read_text(encoding="utf-8"))
-        except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
-            raise ConfigError(f"{path}: cannot read the manifest ({exc}); expected JSON") from None
+        except json.JSONDecodeError as exc:
+            raise ConfigError(f"{path}: not valid JSON (line {exc.lineno}); {expected}") from None
+        except RecursionError:
+            raise ConfigError(f"{path}: nested too deeply; {expected}") from None
+        except (OSError, UnicodeDecodeError) as exc:
+            reason = exc.strerror if isinstance(exc, OSError) else "not UTF-8 text"
+            raise ConfigError(f"{path}: cannot be read ({reason}); {expected}") from None
+        if not isinstance(data, dict) or not isinstance(data.get("verb"), str):
+            raise ConfigError(f"{path}: not a run manifest (no verb); {expected}")
         try:
             manifest = _MANIFEST.validate_python(data)
         except ValidationError as exc:

@@ -13,7 +13,6 @@ failure leaves no folder that looks finished.
 
 from __future__ import annotations
 
-import json
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -68,29 +67,6 @@ def check_results_root(out: str | Path, experiment_name: str = "", flag: str = "
             f"{flag} {out}: cannot create folders in {existing} ({reason}); "
             "expected a folder you can write to"
         ) from None
-
-
-def read_manifest(folder: str | Path) -> dict[str, Any]:
-    """The ``manifest.json`` of a finished run folder, or a :class:`ConfigError` saying why not."""
-    folder = Path(folder)
-    path = folder / "manifest.json"
-    expected = "expected the manifest.json of a finished run folder"
-    if not path.is_file():
-        raise ConfigError(
-            f"{folder}: not a run folder (expected manifest.json and the tables of a finished run)"
-        )
-    try:
-        manifest = json.loads(path.read_text(encoding="utf-8"))
-    except json.JSONDecodeError as exc:
-        raise ConfigError(f"{path}: not valid JSON (line {exc.lineno}); {expected}") from None
-    except RecursionError:
-        raise ConfigError(f"{path}: nested too deeply; {expected}") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        reason = exc.strerror if isinstance(exc, OSError) else "not UTF-8 text"
-        raise ConfigError(f"{path}: cannot be read ({reason}); {expected}") from None
-    if not isinstance(manifest, dict) or not isinstance(manifest.get("verb"), str):
-        raise ConfigError(f"{path}: not a run manifest (no verb); {expected}")
-    return manifest
 
 
 def save_run(

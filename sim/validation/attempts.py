@@ -26,12 +26,12 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from sim.analysis.replications import Progress, run_many
+from sim.analysis.executors import Workers
+from sim.analysis.replications import Progress
 from sim.config.units import Z_95
-from sim.engine.streams import replication_seeds
 from sim.engine.tally import AttemptTally
 from sim.experiment import DEFAULT_EXPERIMENT, load_experiment
-from sim.validation.published import Judged, Kind, ratio_interval, wilson_interval
+from sim.validation.published import Judged, Kind, pooled_counts, ratio_interval, wilson_interval
 
 if TYPE_CHECKING:
     from sim.engine.floor import SalesFloor
@@ -148,17 +148,11 @@ def check_attempts(
     weeks: int = 13,
     replications: int = 4,
     seed: int = 2012,
-    jobs: int = 1,
+    jobs: Workers = 1,
     progress: Progress | None = None,
 ) -> list[Judged]:
     """Run the default experiment (*weeks* measured) and compare each published follow-up figure."""
     experiment = load_experiment(DEFAULT_EXPERIMENT, [f"scenario.horizon={weeks}w"])
-    tallies = run_many(
-        experiment.scenario,
-        experiment.policy,
-        replication_seeds(seed, replications),
-        jobs,
-        progress,
-        measure=attempt_counts,
+    return attempt_checks(
+        pooled_counts(experiment, seed, replications, attempt_counts, jobs, progress)
     )
-    return attempt_checks(np.sum(tallies, axis=0))

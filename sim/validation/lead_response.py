@@ -29,12 +29,13 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from policies.speed_to_lead import ForcedDelay
-from sim.analysis.replications import Progress, run_many
+from sim.analysis.executors import Workers
+from sim.analysis.replications import Progress
+from sim.config.scenario import ResponseModel
 from sim.config.units import MINUTES_PER_DAY, MINUTES_PER_HOUR, MINUTES_PER_WEEK, Z_95
-from sim.engine.streams import replication_seeds
 from sim.engine.tally import BIN_RATIO, OUTCOMES, SMALLEST_DELAY_MINUTES
 from sim.experiment import DEFAULT_EXPERIMENT, Experiment, load_experiment
-from sim.validation.published import Judged, Kind, ratio_interval
+from sim.validation.published import Judged, Kind, pooled_counts, ratio_interval
 
 if TYPE_CHECKING:
     from sim.engine.floor import SalesFloor
@@ -217,17 +218,18 @@ def check_lead_response(
     leads: int = 200_000,
     replications: int = 4,
     seed: int = 2011,
-    jobs: int = 1,
+    jobs: Workers = 1,
     progress: Progress | None = None,
+    response: ResponseModel | None = None,
 ) -> list[Judged]:
-    """Run the instrumented experiment and compare each published ratio."""
+    """Run the instrumented experiment and compare each published ratio.
+
+    *response* replaces the default response curves (to check a candidate fit).
+    """
     experiment = lead_response_experiment(leads, replications, seed)
-    tallies = run_many(
-        experiment.scenario,
-        experiment.policy,
-        replication_seeds(experiment.seed, replications),
-        jobs,
-        progress,
-        measure=first_attempt_counts,
+    if response is not None:
+        scenario = experiment.scenario.model_copy(update={"response": response})
+        experiment = experiment.model_copy(update={"scenario": scenario})
+    return ratio_checks(
+        pooled_counts(experiment, seed, replications, first_attempt_counts, jobs, progress)
     )
-    return ratio_checks(np.sum(tallies, axis=0))
