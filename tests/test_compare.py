@@ -11,7 +11,7 @@ import pandas as pd
 import pytest
 
 from sim.analysis.comparison import HalfWidthTarget, compare
-from sim.analysis.stats import t_halfwidth
+from sim.analysis.stats import paired_differences, t_halfwidth
 from sim.cli import main
 from sim.config import ConfigError
 from sim.experiment import load_experiment
@@ -65,6 +65,39 @@ def test_comparison_outputs_and_ranking(comparison_file: Path) -> None:
     assert today["verdict"] == "the baseline"
     slow = result.differences.set_index(["policy", "kpi"]).loc[("slow", "qualified_share")]
     assert 0 <= slow["p_value"] <= 1
+
+
+def test_ranking_tests_are_holm_adjusted_and_groups_agree_with_their_footnote(
+    tiny: dict[str, Any], write_yaml: Callable[..., Path]
+) -> None:
+    """A copy of the baseline cannot be called better or worse; group 1 is 'not worse than the best'."""
+    tiny["replications"] = 6
+    data = _with_variants(tiny)
+    data["compare"]["variants"].append(
+        {"name": "same", "description": "today, again", "policy": {}}
+    )
+    result = compare(load_experiment(write_yaml(data)))
+    ranking = result.ranking.set_index("policy")
+    assert ranking.loc["same", "verdict"].startswith("cannot be told apart from today")
+    assert ranking.loc["same", "description"] == "today, again"
+    variants = result.differences[result.differences["kpi"] == "qualified_share"]
+    raw = dict(zip(variants["policy"], variants["p_value"], strict=True))
+    assert all(ranking.loc[v, "p_holm"] >= raw[v] - 1e-12 for v in raw)  # adjusting never lowers p
+    best = result.ranking.iloc[0]["policy"]
+    for policy, row in ranking.iterrows():
+        if policy == best:
+            assert row["group"] == 1
+            continue
+        gap = paired_differences(
+            result.results[[r.label for r in result.results].index(best)].replications[
+                ["qualified_share"]
+            ],
+            result.results[[r.label for r in result.results].index(policy)].replications[
+                ["qualified_share"]
+            ],
+        ).loc["qualified_share"]
+        if row["group"] == 2:  # called worse than the best: its unadjusted test agrees
+            assert gap["p_value"] < 0.05
 
 
 def test_target_halfwidth_adds_replications_until_met(

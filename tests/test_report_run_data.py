@@ -87,12 +87,16 @@ def _drop_manifest(folder: Path) -> str:
 
 def _break_json(folder: Path) -> str:
     (folder / "manifest.json").write_text("{not json", encoding="utf-8")
-    return r"manifest\.json: not valid JSON \(line 1\); expected the manifest\.json of a finished run"
+    return (
+        r"manifest\.json: not valid JSON \(line 1\); expected the manifest\.json of a finished run"
+    )
 
 
 def _drop_verb(folder: Path) -> str:
     _edit_json(folder / "manifest.json", lambda m: m.pop("verb"))
-    return r"manifest\.json: not a run manifest \(no verb\); expected the manifest\.json of a finished"
+    return (
+        r"manifest\.json: not a run manifest \(no verb\); expected the manifest\.json of a finished"
+    )
 
 
 def _future_format(folder: Path) -> str:

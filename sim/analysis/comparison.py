@@ -20,7 +20,7 @@ import pandas as pd
 from sim.analysis.executors import Workers
 from sim.analysis.outputs import ReplicationOutput, RunResult, replication_output
 from sim.analysis.replications import Job, Progress, run_jobs
-from sim.analysis.stats import paired_differences
+from sim.analysis.stats import ALPHA, holm_adjusted, paired_differences
 from sim.config import ConfigError
 from sim.engine.kpis import KPIS, format_value
 from sim.engine.streams import replication_seeds
@@ -90,30 +90,59 @@ class ComparisonResult:
 
 
 def _ranking(
-    results: list[RunResult], differences: pd.DataFrame, baseline: str, kpi: str
+    results: list[RunResult],
+    differences: pd.DataFrame,
+    baseline: str,
+    kpi: str,
+    descriptions: dict[str, str],
 ) -> pd.DataFrame:
-    """Policies ordered by *kpi*; neighbours whose paired difference CI contains 0 share a group."""
+    """Policies ordered by *kpi*, each judged against the baseline and against the best.
+
+    Both judgements are paired t-tests on the same replications, Holm-adjusted for the
+    number of policies tested, so a comparison of many variants does not call
+    differences by chance. ``group`` 1 holds the best policy and every policy that
+    cannot be told apart from it; group 2 the policies worse than the best. The verdict
+    says whether each variant is better or worse than the baseline, or cannot be told
+    apart from it; ``p_holm`` is that test's adjusted p-value.
+    """
     better_high = KPIS[kpi].higher_is_better is not False
     order = sorted(results, key=lambda r: r.summary.loc[kpi, "mean"], reverse=better_high)
+    best = order[0]
+    against_best = holm_adjusted(
+        [
+            float(
+                paired_differences(best.replications[[kpi]], r.replications[[kpi]]).loc[
+                    kpi, "p_value"
+                ]
+            )
+            for r in order[1:]
+        ]
+    )
+    tied_with_best = {best.label} | {
+        r.label for r, p in zip(order[1:], against_best, strict=True) if not p < ALPHA
+    }
+    rows_of_kpi = differences[differences["kpi"] == kpi].set_index("policy")
+    variants = [r.label for r in results if r.label != baseline]
+    against_baseline = dict(
+        zip(
+            variants,
+            holm_adjusted([float(rows_of_kpi.loc[label, "p_value"]) for label in variants]),
+            strict=True,
+        )
+    )
     rows = []
-    group = 1
     for rank, result in enumerate(order, start=1):
-        if rank > 1:
-            previous = order[rank - 2]
-            gap = paired_differences(previous.replications[[kpi]], result.replications[[kpi]]).loc[
-                kpi
-            ]
-            if not (gap["ci_low"] <= 0 <= gap["ci_high"]):
-                group += 1
         summary = result.summary.loc[kpi]
+        p_holm = against_baseline.get(result.label, math.nan)
         if result.label == baseline:
             verdict = "the baseline"
         else:
-            d = differences[
-                (differences["policy"] == result.label) & (differences["kpi"] == kpi)
-            ].iloc[0]
-            span = f"{d['relative_difference']:+.1%} (95% CI {d['relative_ci_low']:+.1%} to {d['relative_ci_high']:+.1%})"
-            if d["ci_low"] <= 0 <= d["ci_high"]:
+            d = rows_of_kpi.loc[result.label]
+            span = (
+                f"{d['relative_difference']:+.1%} (95% CI {d['relative_ci_low']:+.1%} to "
+                f"{d['relative_ci_high']:+.1%}; Holm-adjusted p {_p_text(p_holm)})"
+            )
+            if not p_holm < ALPHA:
                 verdict = f"cannot be told apart from {baseline}: {span}"
             else:
                 improves = (d["mean_difference"] > 0) == better_high
@@ -126,11 +155,17 @@ def _ranking(
                 "mean": summary["mean"],
                 "ci_low": summary["ci_low"],
                 "ci_high": summary["ci_high"],
-                "group": group,
+                "group": 1 if result.label in tied_with_best else 2,
                 "verdict": verdict,
+                "p_holm": p_holm,
+                "description": descriptions.get(result.label, ""),
             }
         )
     return pd.DataFrame(rows)
+
+
+def _p_text(p: float) -> str:
+    return "n/a" if math.isnan(p) else ("< 0.001" if p < 0.001 else f"{p:.3f}")
 
 
 def replication_limit(batch: int, max_replications: int | None = None) -> int:
@@ -198,7 +233,9 @@ def compare(
                 f"{format_value(KPIS[kpi], widest)}, above the target {target.describe(kpi)}"
             )
             break
-    ranking = _ranking(results, differences, comparison.baseline, kpi)
+    descriptions = {comparison.baseline: experiment.description}
+    descriptions |= {v.name: v.description for v in comparison.variants}
+    ranking = _ranking(results, differences, comparison.baseline, kpi, descriptions)
     return ComparisonResult(comparison.baseline, kpi, results, differences, ranking, stopped)
 
 

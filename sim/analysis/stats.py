@@ -15,6 +15,8 @@ import pandas as pd
 from scipy import stats
 
 CONFIDENCE = 0.95
+ALPHA = 1 - CONFIDENCE
+"""Significance level of every test: a difference is called when its p-value is below 5%."""
 
 
 def t_halfwidth(sd: float, n: int, confidence: float = CONFIDENCE) -> float:
@@ -94,3 +96,20 @@ def paired_differences(
             }
         )
     return pd.DataFrame(rows).set_index("kpi")
+
+
+def holm_adjusted(p_values: list[float]) -> list[float]:
+    """Holm's step-down adjustment of *p_values* (same order), for testing several at once.
+
+    With m tests, the smallest p-value is multiplied by m, the next by m - 1, and so
+    on, each kept at least as large as the one before and at most 1. Calling every
+    test whose adjusted p-value is below alpha keeps the chance of any false call at
+    or below alpha, however many variants a comparison has. NaN stays NaN.
+    """
+    finite = [(p, i) for i, p in enumerate(p_values) if not math.isnan(p)]
+    adjusted = [math.nan] * len(p_values)
+    running = 0.0
+    for rank, (p, i) in enumerate(sorted(finite)):
+        running = max(running, min(1.0, (len(finite) - rank) * p))
+        adjusted[i] = running
+    return adjusted

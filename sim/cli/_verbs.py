@@ -109,7 +109,12 @@ def cmd_compare(args: argparse.Namespace) -> int:
     )
     print(f"\nRanking by {KPIS[result.kpi].label.lower()}:")
     for _, row in result.ranking.iterrows():
-        print(f"  {row['rank']}. {row['policy']} (group {row['group']}): {row['verdict']}")
+        group = "best" if row["group"] == 1 else "below the best"
+        print(f"  {row['rank']}. {row['policy']} ({group}): {row['verdict']}")
+    print(
+        "(best: the top policy and those that cannot be told apart from it; paired t-tests, "
+        "Holm-adjusted for the number of policies)"
+    )
     print(f"Stopped: {result.stopped_because}")
     finish(saved.path, saved.warnings)
     return 0

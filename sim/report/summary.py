@@ -16,7 +16,7 @@ from collections.abc import Sequence
 
 import pandas as pd
 
-from sim.analysis.stats import paired_differences
+from sim.analysis.stats import ALPHA, paired_differences
 from sim.engine.kpis import KPIS
 from sim.report.content import Summary
 from sim.report.formatting import (
@@ -95,6 +95,16 @@ def _clear(d: pd.Series) -> bool:
     return math.isfinite(low) and math.isfinite(high) and (low > 0 or high < 0)
 
 
+def _called(run: RunData, policy: str, kpi: str, d: pd.Series) -> bool:
+    """Whether *policy* differs from the baseline on *kpi*: by the ranking's Holm-adjusted
+    test when the folder has it (several variants tested at once), else by the 95% CI."""
+    if run.ranking is not None and "p_holm" in run.ranking.columns:
+        row = run.ranking[(run.ranking["policy"] == policy) & (run.ranking["kpi"] == kpi)]
+        if not row.empty and math.isfinite(float(row.iloc[0]["p_holm"])):
+            return float(row.iloc[0]["p_holm"]) < ALPHA and _clear(d)
+    return _clear(d)
+
+
 def _relative_phrase(rel: float, low: float, high: float) -> str:
     """``'12.0% (95% CI 9.1% to 15.2%)'``: magnitudes when the interval has one sign."""
     if not (math.isfinite(low) and math.isfinite(high)):
@@ -152,28 +162,24 @@ def _from_to(run: RunData, kpi: str, a: str, b: str) -> str:
 
 
 def _indistinguishable(run: RunData, kpi: str, leader: str) -> list[str] | None:
-    """Policies whose paired difference with *leader* on *kpi* has a CI containing zero.
+    """Policies that cannot be told apart from *leader* on *kpi*.
 
-    From the per-replication values when the folder has them (a direct comparison), else
-    the ranking's group (neighbours that cannot be told apart), minus the baseline when
-    the paired differences against it are clear. ``None``: nothing to judge by.
+    The ranking's group when the folder has one (paired tests against the best,
+    Holm-adjusted), else the policies whose paired difference with *leader* has a CI
+    containing zero. ``None``: nothing to judge by.
     """
+    if (
+        run.ranking is not None
+        and not run.ranking.empty
+        and leader == run.ranking.iloc[0]["policy"]
+    ):
+        ranked = run.ranking[run.ranking["kpi"] == kpi]
+        return [str(p) for p in ranked[ranked["group"] == 1]["policy"] if p != leader]
     others = [p for p in run.policies if p != leader]
     direct = {p: paired(run, kpi, leader, p, key="policy") for p in others}
     if all(d is not None for d in direct.values()):
         return [p for p, d in direct.items() if d is not None and not _clear(d)]
-    if run.ranking is None or run.ranking.empty:
-        return None
-    ranked = run.ranking[run.ranking["kpi"] == kpi]
-    group = ranked[ranked["policy"] == leader]["group"]
-    if group.empty:
-        return None
-    same = [str(p) for p in ranked[ranked["group"] == group.iloc[0]]["policy"] if p != leader]
-    if run.baseline in same:
-        d = _difference_row(run, leader, kpi)
-        if d is not None and _clear(d):
-            same.remove(run.baseline)
-    return same
+    return None
 
 
 def _compare_summary(run: RunData) -> Summary:
@@ -192,7 +198,7 @@ def _compare_summary(run: RunData) -> Summary:
         paragraphs.append(f"The comparison has no paired differences on {label} to report.")
         return Summary(paragraphs)
     improves = (float(d["mean_difference"]) > 0) == higher_is_better(kpi)
-    clear = _clear(d)
+    clear = _called(run, best, kpi, d)
     levels = ""
     if base_row is not None and best_row_ is not None:
         levels = (
@@ -225,13 +231,13 @@ def _compare_summary(run: RunData) -> Summary:
         ties = _indistinguishable(run, kpi, leader)
         if ties:
             paragraphs.append(
-                f"On {label}, {leader} cannot be told apart from {_join(ties)}: the 95% CI of "
-                "the paired difference includes zero."
+                f"On {label}, {leader} cannot be told apart from {_join(ties)} (paired tests, "
+                "Holm-adjusted for the number of policies compared)."
             )
         elif ties is not None:
             paragraphs.append(
-                f"{leader} is ahead of every other policy on {label} (every paired 95% CI "
-                "excludes zero)."
+                f"{leader} is ahead of every other policy on {label} (paired tests, "
+                "Holm-adjusted for the number of policies compared)."
             )
     for name in COMPARE_POINTS:
         text = _from_to(run, name, base, best)

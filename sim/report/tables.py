@@ -116,9 +116,9 @@ def _ranking_table(run: RunData) -> Table:
     rows = [
         [
             str(r["rank"]),
-            str(r["policy"]),
+            str(r["policy"]) + (f": {r['description']}" if _text(r.get("description")) else ""),
             mean_with_ci(str(r["kpi"]), r, short=True),
-            str(r["group"]),
+            "best" if r["group"] == 1 else "below the best",
             str(r["verdict"]),
         ]
         for _, r in run.ranking.sort_values(["kpi", "rank"]).iterrows()
@@ -127,8 +127,16 @@ def _ranking_table(run: RunData) -> Table:
         f"Ranking by {kpi_of(run.primary_kpi).label.lower()}",
         ["rank", "policy", "mean (95% CI)", "group", "verdict"],
         rows,
-        "Policies in the same group cannot be told apart statistically.",
+        "Group 'best': the top policy and every policy that cannot be told apart from it. Each "
+        "verdict is a paired t-test on the same replications; p-values are Holm-adjusted for "
+        "the number of policies tested, so testing many variants does not call differences "
+        "by chance.",
     )
+
+
+def _text(value: object) -> bool:
+    """Whether a table cell holds text (an empty CSV cell reads back as NaN)."""
+    return isinstance(value, str) and bool(value.strip())
 
 
 def _sweep_table(run: RunData) -> Table:

@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 from scipy import stats
 
-from sim.analysis.stats import paired_differences, summarise, t_halfwidth
+from sim.analysis.stats import holm_adjusted, paired_differences, summarise, t_halfwidth
 
 
 @pytest.mark.parametrize("n", [2, 3, 5, 20, 1000])
@@ -94,3 +94,11 @@ def test_paired_differences_on_constructed_data() -> None:
     assert shifted["relative_difference"] == pytest.approx(1 / 2.5)
     # Pairs with an undefined or infinite side are left out: (1, 2) and (3, 5) remain.
     assert (gaps["n"], gaps["baseline_mean"], gaps["mean_difference"]) == (2, 2.0, 1.5)
+
+
+def test_holm_multiplies_the_smallest_p_by_the_number_of_tests_and_keeps_order() -> None:
+    # Holm (1979): sorted p 0.01, 0.02, 0.04 x 3, 2, 1 = 0.03, 0.04, 0.04 (kept non-decreasing).
+    assert holm_adjusted([0.04, 0.01, 0.02]) == pytest.approx([0.04, 0.03, 0.04])
+    assert holm_adjusted([0.5, 0.9]) == [1.0, 1.0]
+    adjusted = holm_adjusted([0.03, float("nan")])
+    assert adjusted[0] == pytest.approx(0.03) and math.isnan(adjusted[1])  # NaN is no test
