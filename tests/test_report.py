@@ -198,3 +198,31 @@ def test_the_terminal_and_the_report_write_values_alike() -> None:
         index=["won_share"],
     )
     assert "0.0% .. 100.0%" in display.summary_table(summary)  # a share's CI stays in 0-100%
+
+
+def test_a_comparison_ranking_comes_before_the_first_figure_in_the_html(reported) -> None:
+    kind, _, html_path, _ = reported
+    if kind != "compare":
+        pytest.skip("only comparisons rank policies")
+    html = html_path.read_text(encoding="utf-8")
+    assert html.index('id="summary"') < html.index('id="ranking"') < html.index("<figure")
+    assert "Holm-adjusted" in html[html.index('id="ranking"') : html.index("<figure")]
+
+
+def test_the_pdf_shows_the_ranking_before_the_figures(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from sim.report import pdf
+
+    order: list[str] = []
+    real_table, real_figure = pdf._pdf_table, pdf._figure_page
+    monkeypatch.setattr(
+        pdf,
+        "_pdf_table",
+        lambda pages, table: (order.append(table.title), real_table(pages, table)),
+    )
+    monkeypatch.setattr(
+        pdf, "_figure_page", lambda doc, saved: (order.append("figure"), real_figure(doc, saved))
+    )
+    write_report(FOLDERS["compare"](tmp_path / "run"))
+    assert order[0].startswith("Ranking by") and order[1] == "figure"

@@ -60,6 +60,8 @@ class Report:
     meta: str
     """One line under the title: when it finished, the seed, the replications."""
     summary: Summary
+    ranking: Table | None
+    """The ranking of policies (compare, tune), shown right after the summary."""
     figures: list[SavedFigure]
     tables: list[Table]
     assumptions: list[Table | Block]

@@ -179,7 +179,7 @@ def _figure_page(pdf: PdfPages, saved: SavedFigure) -> None:
 
 
 def render_pdf(path: Path, report: Report) -> None:
-    """Title page with the summary, a page per figure, then tables and assumptions."""
+    """Title page with the summary and the ranking, a page per figure, then tables and assumptions."""
     metadata = {"Title": report.title, "Creator": "salespulse", "CreationDate": None}
     with style(), PdfPages(path, metadata=metadata) as pdf:
         pages = _TextPages(pdf)
@@ -193,6 +193,9 @@ def render_pdf(path: Path, report: Report) -> None:
             pages.line("", 5)
         for point in report.summary.points:
             pages.paragraph(point, 10.5, width=120, first="•  ", indent="   ")
+        if report.ranking is not None:
+            pages.line("", 8)
+            _pdf_table(pages, report.ranking)
         pages.flush()
         for saved in report.figures:
             _figure_page(pdf, saved)

@@ -17,7 +17,7 @@ from sim.report.html import load_template, render_html
 from sim.report.pdf import render_pdf
 from sim.report.run_data import RunData, load_run
 from sim.report.summary import build_summary
-from sim.report.tables import build_tables
+from sim.report.tables import build_ranking, build_tables
 
 VERB_NOUNS = {"run": "run", "compare": "comparison", "sweep": "sweep", "tune": "tuning study"}
 
@@ -44,6 +44,7 @@ def build_report(run: RunData, figures: list[SavedFigure]) -> Report:
         title=report_title(run),
         meta=meta_line(run),
         summary=build_summary(run),
+        ranking=build_ranking(run),
         figures=figures,
         tables=build_tables(run),
         assumptions=build_assumptions(run),

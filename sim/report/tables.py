@@ -51,7 +51,7 @@ def _kpi_order(names: Sequence[str], primary: str = "profit") -> list[str]:
 
 
 def build_tables(run: RunData) -> list[Table]:
-    """Summary; differences and ranking (compare, tune); points (sweep)."""
+    """Summary and differences (compare, tune); points (sweep). The ranking stands apart."""
     if run.verb == "sweep":
         return [_sweep_table(run)] if run.summary is not None and run.parameters else []
     tables = []
@@ -59,9 +59,14 @@ def build_tables(run: RunData) -> list[Table]:
         tables.append(_summary_table(run))
     if run.differences is not None and not run.differences.empty:
         tables.append(_differences_table(run))
-    if run.ranking is not None and not run.ranking.empty:
-        tables.append(_ranking_table(run))
     return tables
+
+
+def build_ranking(run: RunData) -> Table | None:
+    """The ranking of policies, when the run compared several (shown before any figure)."""
+    if run.ranking is None or run.ranking.empty:
+        return None
+    return _ranking_table(run)
 
 
 def _summary_table(run: RunData) -> Table:
