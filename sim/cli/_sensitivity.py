@@ -19,7 +19,6 @@ from sim.cli._shared import (
     source,
     workers,
 )
-from sim.engine.kpis import KPIS
 from sim.experiment import estimate_workload
 from sim.report.saving import check_results_root
 from sim.sensitivity import (
@@ -28,6 +27,7 @@ from sim.sensitivity import (
     InputSetter,
     check_request,
     design_size,
+    paired_variant,
     save_sensitivity,
     sensitivity,
     sensitivity_folder,
@@ -81,7 +81,8 @@ def cmd_sensitivity(args: argparse.Namespace) -> int:
     setter.check()  # every field takes its extreme values before anything runs
     points = design_size(args.method, samples, len(setter.inputs))
     n = experiment.replications
-    check_size(estimate_workload([experiment] * points, n), args)
+    cadences = 2 if paired_variant(experiment) else 1
+    check_size(estimate_workload([experiment] * points * cadences, n), args)
     if args.resume is None:
         check_results_root(args.out, experiment.name)
     where = workers(args)
@@ -91,7 +92,7 @@ def cmd_sensitivity(args: argparse.Namespace) -> int:
     done = len(checkpoint.load())
     started = time.perf_counter()
     try:
-        with progress_bar(args, (points - done) * n, experiment.name) as bar:
+        with progress_bar(args, (points - done) * n * cadences, experiment.name) as bar:
             result = sensitivity(
                 experiment,
                 method=args.method,
@@ -120,12 +121,13 @@ def cmd_sensitivity(args: argparse.Namespace) -> int:
         return 130
     print(
         f"{experiment.name}: {args.method}, {points} points x {n} replications on the same seeds (seed {experiment.seed})"
+        + (" for {1} against {0}".format(*paired_variant(experiment)) if cadences == 2 else "")
     )
-    for kpi in kpis:
+    for kpi in result.kpis:
         ranking = result.ranking(kpi)
         index = ranking["index"].iloc[0] if len(ranking) else ""
         print(
-            f"\n{KPIS[kpi].label}: the {min(TOP, len(ranking))} inputs that matter most ({index}, 95% CI)"
+            f"\n{result.labels[kpi]}: the {min(TOP, len(ranking))} inputs that matter most ({index}, 95% CI)"
         )
         for rank, row in ranking.head(TOP).iterrows():
             print(

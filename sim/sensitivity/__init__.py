@@ -20,7 +20,15 @@ from sim.sensitivity.analysis import (
 from sim.sensitivity.figures import sobol_figure, swings, tornado_figure
 from sim.sensitivity.inputs import InputSetter, check_uncertain_inputs, uncertain_inputs, values_at
 from sim.sensitivity.saving import save_sensitivity, sensitivity_folder
-from sim.sensitivity.study import DEFAULT_SAMPLES, check_request, sensitivity, simulated
+from sim.sensitivity.study import (
+    DEFAULT_SAMPLES,
+    check_request,
+    difference,
+    measures,
+    paired_variant,
+    sensitivity,
+    simulated,
+)
 
 __all__ = [
     "DEFAULT_SAMPLES",
@@ -34,6 +42,9 @@ __all__ = [
     "check_request",
     "check_uncertain_inputs",
     "design_size",
+    "difference",
+    "measures",
+    "paired_variant",
     "save_sensitivity",
     "sensitivity",
     "sensitivity_folder",

@@ -9,7 +9,7 @@ simulates each point, a test can evaluate an analytic function on the very same 
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Literal
 
@@ -46,6 +46,8 @@ class SensitivityResult:
     method: Method
     inputs: list[str]
     kpis: list[str]
+    labels: dict[str, str]
+    """Each KPI's name for people (axis labels and titles)."""
     points: pd.DataFrame
     """point, one column per input (its value), one column per KPI."""
     indices: pd.DataFrame
@@ -81,26 +83,30 @@ def analyse(
     *,
     method: Method = "sobol",
     samples: int,
-    kpis: Sequence[str],
+    kpis: Sequence[str] | Mapping[str, str],
     seed: int,
 ) -> SensitivityResult:
-    """Sensitivity of each of *kpis* to *inputs*; *seed* fixes the design and the bootstrap CIs."""
+    """Sensitivity of each of *kpis* to *inputs*; *seed* fixes the design and the bootstrap CIs.
+
+    *kpis* names what *evaluate* returns that is analysed, or maps those names to labels.
+    """
+    labels = dict(kpis) if isinstance(kpis, Mapping) else {kpi: kpi for kpi in kpis}
     names = list(inputs)
     shares = unit_design(method, samples, names, seed)
     values = values_at(inputs, shares)
     measured = evaluate([dict(zip(names, row, strict=True)) for row in values])
     points = pd.DataFrame(values, columns=names)
-    for kpi in kpis:
+    for kpi in labels:
         points[kpi] = [result[kpi] for result in measured]
     points.insert(0, "point", range(len(points)))
     frames = [
         _indices(method, names, shares, points[kpi].to_numpy(float), seed).assign(kpi=kpi)
-        for kpi in kpis
+        for kpi in labels
     ]
     indices = pd.concat(frames, ignore_index=True)[
         ["kpi", "input", "index", "value", "ci_low", "ci_high"]
     ]
-    return SensitivityResult(method, names, list(kpis), points, indices)
+    return SensitivityResult(method, names, list(labels), labels, points, indices)
 
 
 def _indices(

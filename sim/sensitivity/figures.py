@@ -12,11 +12,16 @@ import numpy as np
 from matplotlib.figure import Figure
 from matplotlib.patches import Patch
 
-from sim.engine.kpis import KPIS
 from sim.report.style import PALETTE, new_figure, style
 from sim.sensitivity.analysis import SensitivityResult
 
 THIRD = 1 / 3
+_OUTLINE = {"edgecolor": "#222222", "linewidth": 0.6}
+SIDES = {
+    "input in its lowest third": {"facecolor": PALETTE[0], **_OUTLINE},
+    "input in its highest third": {"facecolor": PALETTE[1], "hatch": "///", **_OUTLINE},
+}
+"""How the tornado draws each side (the KPI with the input low, then high)."""
 
 
 def swings(result: SensitivityResult, kpi: str) -> list[tuple[str, float, float]]:
@@ -39,40 +44,15 @@ def tornado_figure(result: SensitivityResult, kpi: str) -> Figure:
     with style():
         fig = new_figure(7.5, 1.2 + 0.45 * len(rows))
         ax = fig.subplots()
-        for y, (_, low, high) in zip(positions, rows, strict=True):
-            ax.barh(
-                y,
-                low - centre,
-                left=centre,
-                height=0.6,
-                color=PALETTE[0],
-                edgecolor="#222222",
-                linewidth=0.6,
-            )
-            ax.barh(
-                y,
-                high - centre,
-                left=centre,
-                height=0.6,
-                color=PALETTE[1],
-                edgecolor="#222222",
-                linewidth=0.6,
-                hatch="///",
-            )
+        for side, look in enumerate(SIDES.values()):
+            ends = np.array([row[1 + side] for row in rows])
+            ax.barh(positions, ends - centre, left=centre, height=0.6, **look)
         ax.axvline(centre, color="#222222", linewidth=0.8)
         ax.set_yticks(positions, [row[0] for row in rows])
-        handles = [
-            Patch(facecolor=PALETTE[0], edgecolor="#222222", label="input in its lowest third"),
-            Patch(
-                facecolor=PALETTE[1],
-                edgecolor="#222222",
-                hatch="///",
-                label="input in its highest third",
-            ),
-        ]
+        handles = [Patch(label=label, **look) for label, look in SIDES.items()]
         fig.legend(handles=handles, loc="outside lower center", ncols=2, fontsize="small")
-        ax.set_xlabel(f"{KPIS[kpi].label} (mean over the design's points)")
-        fig.suptitle(f"What moves {KPIS[kpi].label.lower()}: each input low versus high")
+        ax.set_xlabel(f"{result.labels[kpi]} (mean over the design's points)")
+        fig.suptitle(f"What moves {result.labels[kpi].lower()}: each input low versus high")
     return fig
 
 
@@ -104,8 +84,8 @@ def sobol_figure(result: SensitivityResult, kpi: str) -> Figure:
         ax.axvline(0, color="#222222", linewidth=0.8)
         ax.set_yticks(positions, ranked)
         fig.legend(loc="outside lower center", ncols=2, fontsize="small")
-        ax.set_xlabel(f"share of the variance of {KPIS[kpi].label.lower()} (95% CI)")
+        ax.set_xlabel(f"share of the variance of {result.labels[kpi].lower()} (95% CI)")
         fig.suptitle(
-            f"How much of the uncertainty in {KPIS[kpi].label.lower()} each input explains"
+            f"How much of the uncertainty in {result.labels[kpi].lower()} each input explains"
         )
     return fig

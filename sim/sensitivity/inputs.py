@@ -42,7 +42,8 @@ class InputSetter:
     def __init__(self, experiment: Experiment, source: str = "<experiment>") -> None:
         self.inputs = uncertain_inputs(experiment, source)
         self.source = source
-        self._base = experiment.to_config(designs=False)
+        self._base = experiment.to_config()
+        self._base.pop("uncertain")  # a point is a plain experiment (with its compare: section)
         self._whole = {path for path in self.inputs if self._takes_whole_numbers_only(path)}
 
     def experiment_at(self, values: dict[str, float]) -> Experiment:
