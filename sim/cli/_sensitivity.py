@@ -81,7 +81,8 @@ def cmd_sensitivity(args: argparse.Namespace) -> int:
     setter.check()  # every field takes its extreme values before anything runs
     points = design_size(args.method, samples, len(setter.inputs))
     n = experiment.replications
-    cadences = 2 if paired_variant(experiment) else 1
+    paired = paired_variant(experiment)
+    cadences = 2 if paired else 1
     check_size(estimate_workload([experiment] * points * cadences, n), args)
     if args.resume is None:
         check_results_root(args.out, experiment.name)
@@ -119,9 +120,10 @@ def cmd_sensitivity(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
         return 130
+    against = f" for {paired[1]} against {paired[0]}" if paired else ""
     print(
-        f"{experiment.name}: {args.method}, {points} points x {n} replications on the same seeds (seed {experiment.seed})"
-        + (" for {1} against {0}".format(*paired_variant(experiment)) if cadences == 2 else "")
+        f"{experiment.name}: {args.method}, {points} points x {n} replications on the same seeds "
+        f"(seed {experiment.seed}){against}"
     )
     for kpi in result.kpis:
         ranking = result.ranking(kpi)
