@@ -14,7 +14,7 @@ import pytest
 import sim.analysis.sweeps
 from sim.cli import main
 from sim.experiment import UncertainInput, validate_experiment
-from sim.sensitivity import analyse, sensitivity
+from sim.sensitivity import InputSetter, analyse, sensitivity
 
 ISHIGAMI_S1 = {"x1": 0.314, "x2": 0.442, "x3": 0.0}
 ISHIGAMI_ST = {"x1": 0.558, "x2": 0.442, "x3": 0.244}
@@ -238,3 +238,16 @@ def test_a_paired_variant_adds_its_difference_on_the_same_seeds(tiny: dict[str, 
     assert paired.labels["profit_difference"] == "Profit: same minus today"
     pd.testing.assert_series_equal(plain.points["profit"], paired.points["profit"])
     assert (paired.points["profit_difference"] == 0).all()  # same cadence, same seeds
+
+
+def test_a_whole_number_field_gets_rounded_values(tiny: dict[str, Any]) -> None:
+    tiny["uncertain"] = {
+        "scenario.reps[0].count": {"uniform": [1, 3]},
+        "scenario.decision.close_per_touch": {"uniform": [0.02, 0.08]},
+    }
+    setter = InputSetter(validate_experiment(tiny))
+    point = setter.experiment_at(
+        {"scenario.reps[0].count": 1.6, "scenario.decision.close_per_touch": 0.031}
+    )
+    assert point.scenario.reps[0].count == 2
+    assert point.scenario.decision.close_per_touch == 0.031

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Literal
+from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
@@ -73,7 +73,7 @@ def unit_design(method: Method, samples: int, inputs: Sequence[str], seed: int) 
     return morris_design.sample(problem, samples, num_levels=MORRIS_LEVELS, seed=seed)
 
 
-def _problem(inputs: Sequence[str]) -> dict:
+def _problem(inputs: Sequence[str]) -> dict[str, Any]:
     return {"num_vars": len(inputs), "names": list(inputs), "bounds": [[0.0, 1.0]] * len(inputs)}
 
 
