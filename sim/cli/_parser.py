@@ -7,6 +7,7 @@ import functools
 from pathlib import Path
 
 from sim.analysis.replications import default_jobs
+from sim.cli._sensitivity import add_sensitivity_verb
 from sim.cli._shared import (
     CliParser,
     add_experiment_arguments,
@@ -100,6 +101,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
 
     add_tune_verb(verbs)
+    add_sensitivity_verb(verbs)
 
     validate_parser = verb(
         "validate",

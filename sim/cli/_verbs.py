@@ -33,10 +33,13 @@ from sim.report.saving import (
     save_sweep,
     sweep_folder,
 )
+from sim.sensitivity import check_uncertain_inputs
 
 
 def cmd_check(args: argparse.Namespace) -> int:
     experiment = load(args)
+    if experiment.uncertain:
+        check_uncertain_inputs(experiment, source(args))
     scenario = experiment.scenario
     workload = estimate_workload([experiment], experiment.replications)
     print(

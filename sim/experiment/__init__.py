@@ -2,7 +2,8 @@
 
 :func:`load_experiment` reads a YAML file (with ``extends:`` and ``--set``
 overrides) into a validated :class:`Experiment`; designs (``compare:``,
-``sweep:``, ``tune:``) say what an experiment varies; :func:`estimate_workload`
+``sweep:``, ``tune:``) say what an experiment varies; ``uncertain:`` says what
+we do not know (:mod:`sim.experiment.uncertainty`); :func:`estimate_workload`
 says how much simulating it takes.
 """
 
@@ -18,6 +19,7 @@ from sim.experiment._loading import (
 from sim.experiment._yaml import RefusedYAML, parse_yaml, read_yaml
 from sim.experiment.designs import Comparison, Constraint, Objective, Sweep, Tuning, Variant
 from sim.experiment.model import DEFAULT_EXPERIMENT, Experiment
+from sim.experiment.uncertainty import Lognormal, UncertainInput, UncertainSection
 from sim.experiment.workload import WORKLOAD_LIMIT, Workload, estimate_workload
 
 __all__ = [
@@ -26,10 +28,13 @@ __all__ = [
     "Comparison",
     "Constraint",
     "Experiment",
+    "Lognormal",
     "Objective",
     "RefusedYAML",
     "Sweep",
     "Tuning",
+    "UncertainInput",
+    "UncertainSection",
     "Variant",
     "Workload",
     "apply_override",

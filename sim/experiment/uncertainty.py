@@ -1,0 +1,147 @@
+"""Uncertain inputs: what we do not know about the team, as distributions over config fields.
+
+An experiment file's ``uncertain:`` section names scenario (or policy) fields by
+their path, as in ``--set``, each with a distribution of plausible values::
+
+    uncertain:
+      scenario.decision.close_per_touch: {uniform: [0.02, 0.08]}
+      scenario.screening.false_negative_rate: {triangular: [0.1, 0.3, 0.5]}
+      scenario.referrals.leads_per_department_request: {lognormal: {median: 4, sd_log: 0.5}}
+      scenario.response.contact.scale: {uniform: [3m, 10m]}     # durations take units
+
+``lognormal`` takes ``{median, sd_log}`` (the log's standard deviation) or
+``{mean, sd}``. :meth:`UncertainInput.value_at` turns a share of the way through
+the distribution (a unit-cube sample, as sensitivity designs draw them) into a
+value; durations come out in minutes, which is what a bare number means in a file.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Annotated, Any
+
+import numpy as np
+from pydantic import AfterValidator, Field, model_validator
+from scipy import stats
+
+from sim.config._types import ConfigModel
+from sim.config.durations import parse_duration
+
+Amount = float | str
+"""A number, or a duration such as ``'5m'`` (then the field must be a duration)."""
+
+TAIL_SHARE = 0.005
+"""An unbounded distribution is cut at this share from each end (its central 99%), so
+that a design's corner points (0 and 1) stay finite."""
+
+SECTIONS = ("scenario.", "policy.")
+
+
+def _minutes(value: Amount) -> float:
+    return parse_duration(value) if isinstance(value, str) else float(value)
+
+
+class Lognormal(ConfigModel):
+    """A positive quantity whose logarithm is normal: ``{median, sd_log}`` or ``{mean, sd}``."""
+
+    median: Amount | None = None
+    sd_log: float | None = Field(None, gt=0, description="standard deviation of the log")
+    mean: Amount | None = None
+    sd: Amount | None = None
+
+    @model_validator(mode="after")
+    def _one_form(self) -> Lognormal:
+        by_median = self.median is not None and self.sd_log is not None
+        by_mean = self.mean is not None and self.sd is not None
+        given = [
+            name for name in ("median", "sd_log", "mean", "sd") if getattr(self, name) is not None
+        ]
+        if by_median == by_mean or len(given) != 2:
+            raise ValueError(
+                f"expected {{median, sd_log}} or {{mean, sd}}, got {{{', '.join(given)}}}"
+            )
+        centre = _minutes(self.median if by_median else self.mean)  # type: ignore[arg-type]
+        if centre <= 0:
+            raise ValueError(f"the {'median' if by_median else 'mean'} must be above 0")
+        if by_mean and _minutes(self.sd) <= 0:  # type: ignore[arg-type]
+            raise ValueError("sd must be above 0")
+        return self
+
+    def log_mean_and_sd(self) -> tuple[float, float]:
+        """The mean and standard deviation of the logarithm."""
+        if self.median is not None and self.sd_log is not None:
+            return math.log(_minutes(self.median)), self.sd_log
+        mean, sd = _minutes(self.mean), _minutes(self.sd)  # type: ignore[arg-type]
+        variance = math.log1p((sd / mean) ** 2)
+        return math.log(mean) - variance / 2, math.sqrt(variance)
+
+
+class UncertainInput(ConfigModel):
+    """One uncertain field's distribution: exactly one of uniform, triangular, lognormal."""
+
+    uniform: tuple[Amount, Amount] | None = Field(None, description="[low, high]")
+    triangular: tuple[Amount, Amount, Amount] | None = Field(None, description="[low, mode, high]")
+    lognormal: Lognormal | None = None
+
+    @model_validator(mode="after")
+    def _one_distribution(self) -> UncertainInput:
+        given = [name for name in ("uniform", "triangular", "lognormal") if getattr(self, name)]
+        if len(given) != 1:
+            raise ValueError(
+                "expected exactly one distribution: uniform: [low, high], "
+                "triangular: [low, mode, high] or lognormal: {median, sd_log} / {mean, sd}"
+                + (f"; got {', '.join(given)}" if given else "")
+            )
+        if self.uniform is not None:
+            low, high = map(_minutes, self.uniform)
+            if not low < high:
+                raise ValueError(f"uniform: low ({low:g}) must be below high ({high:g})")
+        if self.triangular is not None:
+            low, mode, high = map(_minutes, self.triangular)
+            if not (low <= mode <= high and low < high):
+                raise ValueError(
+                    f"triangular: expected low <= mode <= high with low < high, got "
+                    f"[{low:g}, {mode:g}, {high:g}]"
+                )
+        return self
+
+    @property
+    def is_duration(self) -> bool:
+        """Whether the distribution was written in durations (its values are then minutes)."""
+        written = self.uniform or self.triangular or self.lognormal.model_dump().values()  # type: ignore[union-attr]
+        return any(isinstance(value, str) for value in written)
+
+    def value_at(self, share: np.ndarray | float) -> np.ndarray:
+        """The value a *share* (0 to 1) of the way through the distribution (its quantile)."""
+        share = np.asarray(share, dtype=float)
+        if self.uniform is not None:
+            low, high = map(_minutes, self.uniform)
+            return low + share * (high - low)
+        if self.triangular is not None:
+            low, mode, high = map(_minutes, self.triangular)
+            return stats.triang(c=(mode - low) / (high - low), loc=low, scale=high - low).ppf(share)
+        assert self.lognormal is not None
+        mu, sigma = self.lognormal.log_mean_and_sd()
+        inside = np.clip(share, TAIL_SHARE, 1 - TAIL_SHARE)
+        return np.exp(mu + sigma * stats.norm.ppf(inside))
+
+    def describe(self) -> str:
+        """The distribution as the file writes it, e.g. ``uniform [3m, 10m]``."""
+        kind, spec = next((k, v) for k, v in self.model_dump(exclude_none=True).items())
+        if isinstance(spec, dict):
+            return f"{kind} " + ", ".join(f"{key} {value}" for key, value in spec.items())
+        return f"{kind} [{', '.join(map(str, spec))}]"
+
+
+def _scenario_or_policy_paths(section: dict[str, Any]) -> dict[str, Any]:
+    wrong = [path for path in section if not path.startswith(SECTIONS)]
+    if wrong:
+        raise ValueError(
+            f"{wrong[0]!r} is not a scenario or policy field; expected a path such as "
+            "scenario.decision.close_per_touch or policy.speed_to_lead.response_target"
+        )
+    return section
+
+
+UncertainSection = Annotated[dict[str, UncertainInput], AfterValidator(_scenario_or_policy_paths)]
+"""The ``uncertain:`` section: field path -> distribution."""
