@@ -29,7 +29,6 @@ _EXPORTS = {
     "compare": "sim.analysis",
     "load_experiment": "sim.experiment",
     "run": "sim.analysis",
-    "sensitivity": "sim.sensitivity",
     "sweep": "sim.analysis",
     "tune": "sim.tuning",
     "validate_experiment": "sim.experiment",
