@@ -288,7 +288,11 @@ class SalesFloor(DecisionStage, CustomerCare):
                 for group, members in zip(self.scenario.reps, self._groups, strict=True)
             ],
         )
-        self._change_backlog = meter.change_backlog
+        self._backlog_changed_at = meter.backlog_changed_at.append
+        self._backlog_step = meter.backlog_steps.append
+        self._task_started_at = meter.task_starts.append
+        self._task_ended_at = meter.task_ends.append
+        self._task_shift_ended_at = meter.task_shift_ends.append
 
     def _expected_value_per_minute(self, traits: Any) -> float:
         """What a fresh lead of this kind is worth per rep minute, as reps can estimate it."""
@@ -313,14 +317,20 @@ class SalesFloor(DecisionStage, CustomerCare):
                 self._at(end, self._on_shift_end, index)
         self._schedule_department_request()
         self._schedule_next_arrival()
+        self._at(MINUTES_PER_WEEK, self._on_week_end, None)
         with _fewer_garbage_collections():
             self.clock.run(until=self.scenario.end)
         meter = self.meter
-        meter.change_backlog(self.clock.now, 0)
+        meter.finish(self.clock.now)
         for person in self._active.values():
             if isinstance(person, Lead) and person.cohort:
                 meter.lead_closed(person, OPEN)
         return self
+
+    def _on_week_end(self, _: None) -> None:
+        """Once a simulated week, the meter folds its raw times into totals (bounded memory)."""
+        self.meter.fold()
+        self._at(MINUTES_PER_WEEK, self._on_week_end, None)
 
     def _due_task(self, kind: str, subject: Person | None, earliest: float, window: float) -> Task:
         """A task that falls due at the first working minute (for its role) from *earliest*."""
@@ -409,7 +419,7 @@ class SalesFloor(DecisionStage, CustomerCare):
             self._recorder.lead_closed(lead, outcome, self.clock.now)
         task = self._cancel_pending(lead)
         if task is not None and task.queued:
-            self._change_backlog(self.clock.now, -1)
+            self._stopped_waiting(self.clock.now)
         del self._active[lead.id]
         if lead.cohort:
             self.meter.lead_closed(lead, outcome)
@@ -440,7 +450,8 @@ class SalesFloor(DecisionStage, CustomerCare):
         rank = self._first_rank if task.kind in (FIRST_ATTEMPT, SCREEN) else 1
         heappush(self._queues[queue_index], (rank, self._priority(task), next(self._seq), task))
         task.queued = True
-        self._change_backlog(self.clock.now, 1)
+        self._backlog_changed_at(self.clock.now)
+        self._backlog_step(1)
 
     def _dispatch(self, rep: Rep) -> None:
         """*rep* is free and on shift: start the best live task it can do, or wait idle."""
@@ -457,8 +468,13 @@ class SalesFloor(DecisionStage, CustomerCare):
             return
         task = heappop(best)[3]
         task.queued = False
-        self._change_backlog(self.clock.now, -1)
+        self._stopped_waiting(self.clock.now)
         self._start(rep, task)
+
+    def _stopped_waiting(self, now: float) -> None:
+        """A queued task left the queue (started, or its subject closed)."""
+        self._backlog_changed_at(now)
+        self._backlog_step(-1)
 
     # -- doing the work ----------------------------------------------------------
 
@@ -479,7 +495,10 @@ class SalesFloor(DecisionStage, CustomerCare):
         if self._trace is not None:
             subject = task.subject
             self._trace("end", now, rep.id, subject.id if subject is not None else -1, task.kind)
-        self.meter.task_done(rep, started, now, shift_ends)
+        rep.busy_minutes += now - started
+        self._task_started_at(started)
+        self._task_ended_at(now)
+        self._task_shift_ended_at(shift_ends)
         if self._recorder is not None:
             self._recorder.action(task, rep.id, started, now, OUTCOME_NAMES[outcome])
         self._end[task.kind](task, outcome, now)
