@@ -86,6 +86,9 @@ from sim.engine.people import (
 )
 from sim.engine.streams import Streams
 
+_TABLED_ATTEMPTS = 64
+"""Follow-up gaps are looked up for attempts below this (asked of the policy beyond)."""
+
 Trace = Callable[[str, float, int, int, str], None]
 """``trace(event, minutes, rep_id, subject_id, task_kind)``, event 'start' or 'end' (subject -1: none)."""
 
@@ -215,6 +218,15 @@ class SalesFloor(DecisionStage, CustomerCare):
         self._priority = cadence.queue.priority_function()
         self._needs_value = cadence.queue.needs_value
         self._followup = cadence.followup
+        # Policy answers that cannot change during a run, looked up instead of asked.
+        tabled = min(cadence.followup.max_attempts, _TABLED_ATTEMPTS)
+        self._followup_gaps = [None] + [
+            cadence.followup.gap_after(attempt) for attempt in range(1, tabled + 1)
+        ]
+        self._queue_and_rank = {
+            kind: (queue, self._first_rank if kind in (FIRST_ATTEMPT, SCREEN) else 1)
+            for kind, queue in QUEUE_OF.items()
+        }
         self._on_time_window = cadence.followup.on_time_window
         self._nurture_gap = cadence.nurture.gap_after
         self._retention_gap = cadence.retention.gap_at
@@ -339,12 +351,8 @@ class SalesFloor(DecisionStage, CustomerCare):
         task = Task(kind, subject, due, due + window)
         if subject is not None:
             subject.task = task
-        self._at(due - self.clock.now, self._on_due, task)
+        self._at(due - self.clock.now, self._release, task)
         return task
-
-    def _on_due(self, task: Task) -> None:
-        if task.live:
-            self._release(task)
 
     @staticmethod
     def _cancel_pending(person: Person) -> Task | None:
@@ -393,7 +401,7 @@ class SalesFloor(DecisionStage, CustomerCare):
         if hold > 0:
             task = Task(kind, lead, now + hold, now + hold + self._response_target)
             lead.task = task
-            self._at(hold, self._on_due, task)
+            self._at(hold, self._release, task)
         else:
             task = Task(kind, lead, now, now + self._response_target)
             lead.task = task
@@ -427,9 +435,14 @@ class SalesFloor(DecisionStage, CustomerCare):
     # -- the work queues -----------------------------------------------------------
 
     def _release(self, task: Task) -> None:
-        """*task* is workable now: give it to an idle rep who can do it, or queue it."""
+        """*task* is workable now: give it to an idle rep who can do it, or queue it.
+
+        Scheduled tasks come here when they fall due; one closed meanwhile is not *live*.
+        """
+        if not task.live:
+            return
         idle = self._idle
-        queue_index = QUEUE_OF[task.kind]
+        queue_index, rank = self._queue_and_rank[task.kind]
         if idle:
             candidates = (
                 idle if self._all_generalists else [r for r in idle if queue_index in r.queues]
@@ -447,7 +460,6 @@ class SalesFloor(DecisionStage, CustomerCare):
             if self._needs_value:
                 since = self.clock.now - subject.last_engaged_at
                 task.value = subject.expected_value * self._contact(since) * self._qualify(since)
-        rank = self._first_rank if task.kind in (FIRST_ATTEMPT, SCREEN) else 1
         heappush(self._queues[queue_index], (rank, self._priority(task), next(self._seq), task))
         task.queued = True
         self._backlog_changed_at(self.clock.now)
@@ -456,8 +468,9 @@ class SalesFloor(DecisionStage, CustomerCare):
     def _dispatch(self, rep: Rep) -> None:
         """*rep* is free and on shift: start the best live task it can do, or wait idle."""
         best: list[tuple[int, float, int, Task]] | None = None
+        queues = self._queues
         for queue_index in rep.queues:
-            queue = self._queues[queue_index]
+            queue = queues[queue_index]
             while queue and not queue[0][3].live:
                 heappop(queue)
             if queue and (best is None or queue[0] < best[0]):
@@ -517,7 +530,8 @@ class SalesFloor(DecisionStage, CustomerCare):
         chance = (
             self._opt_out_per_touch * (weight / self._fatigue_tolerance) ** self._fatigue_exponent
         )
-        return (person.rng.random() if person.rng else self._uniform()) < chance
+        rng = person.rng
+        return (rng.random() if rng else self._uniform()) < chance
 
     def _begin_screen(self, rep: Rep, task: Task, now: float) -> tuple[float, int]:
         lead: Lead = task.subject  # type: ignore[assignment]
@@ -577,7 +591,9 @@ class SalesFloor(DecisionStage, CustomerCare):
         elif outcome == OPTED_OUT:
             self._close(lead, LOST_OPTED_OUT)
         else:
-            gap = self._followup.gap_after(lead.attempts)
+            attempts = lead.attempts
+            gaps = self._followup_gaps
+            gap = gaps[attempts] if attempts < len(gaps) else self._followup.gap_after(attempts)
             if gap is None:
                 self._close(lead, LOST_NEVER_REACHED)
                 return
