@@ -454,7 +454,8 @@ class SalesFloor(DecisionStage, CustomerCare):
                 return
         subject = task.subject
         if isinstance(subject, Lead):
-            self._watch_patience(subject)
+            if not subject.patience_watched:
+                self._watch_patience(subject)
             if subject.cohort and task.due == subject.arrived_at:
                 self.meter.cohort_waited += 1
             if self._needs_value:
@@ -481,7 +482,8 @@ class SalesFloor(DecisionStage, CustomerCare):
             return
         task = heappop(best)[3]
         task.queued = False
-        self._stopped_waiting(self.clock.now)
+        self._backlog_changed_at(self.clock.now)  # as _stopped_waiting, without the call
+        self._backlog_step(-1)
         self._start(rep, task)
 
     def _stopped_waiting(self, now: float) -> None:
@@ -598,7 +600,8 @@ class SalesFloor(DecisionStage, CustomerCare):
                 self._close(lead, LOST_NEVER_REACHED)
                 return
             self._due_task(FOLLOW_UP, lead, now + gap, self._on_time_window)
-            self._watch_patience(lead)
+            if not lead.patience_watched:
+                self._watch_patience(lead)
 
     # -- time accounting and shifts ---------------------------------------------------
 
