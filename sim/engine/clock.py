@@ -45,13 +45,13 @@ class Clock:
     def at(self, delay: float, callback: Callable[[Any], None], payload: Any) -> None:
         """Call ``callback(payload)`` *delay* minutes from now (``delay >= 0``)."""
         time = self.now + delay
-        self.scheduled += 1
+        self.scheduled = order = self.scheduled + 1
+        if time < self._frontier:  # the common case: due within the current hour
+            heappush(self._heap, (time, order, callback, payload))
+            return
         if time == math.inf:  # "never" (a rate of zero): it cannot fall within any run
             return
-        event = (time, self.scheduled, callback, payload)
-        if time < self._frontier:
-            heappush(self._heap, event)
-            return
+        event = (time, order, callback, payload)
         day = int(time // self._bucket_minutes)
         bucket = self._buckets.get(day)
         if bucket is None:

@@ -89,6 +89,13 @@ from sim.engine.streams import Streams
 _TABLED_ATTEMPTS = 64
 """Follow-up gaps are looked up for attempts below this (asked of the policy beyond)."""
 
+_LOST_AFTER_CONVERSATION = {
+    REACHED: LOST_DISQUALIFIED,
+    UNREALISTIC_FOUND: LOST_UNREALISTIC,
+    OPTED_OUT: LOST_OPTED_OUT,
+}
+"""How a lead is lost when an attempt reached it without qualifying it (or it opted out)."""
+
 Trace = Callable[[str, float, int, int, str], None]
 """``trace(event, minutes, rep_id, subject_id, task_kind)``, event 'start' or 'end' (subject -1: none)."""
 
@@ -584,15 +591,7 @@ class SalesFloor(DecisionStage, CustomerCare):
         lead: Lead = task.subject  # type: ignore[assignment]
         if lead.outcome is not None:
             return
-        if outcome == QUALIFIED:
-            self._qualified(lead, now)
-        elif outcome == REACHED:
-            self._close(lead, LOST_DISQUALIFIED)
-        elif outcome == UNREALISTIC_FOUND:
-            self._close(lead, LOST_UNREALISTIC)
-        elif outcome == OPTED_OUT:
-            self._close(lead, LOST_OPTED_OUT)
-        else:
+        if outcome == NOT_REACHED:  # the common case: follow up after the cadence's gap
             attempts = lead.attempts
             gaps = self._followup_gaps
             gap = gaps[attempts] if attempts < len(gaps) else self._followup.gap_after(attempts)
@@ -602,6 +601,10 @@ class SalesFloor(DecisionStage, CustomerCare):
             self._due_task(FOLLOW_UP, lead, now + gap, self._on_time_window)
             if not lead.patience_watched:
                 self._watch_patience(lead)
+        elif outcome == QUALIFIED:
+            self._qualified(lead, now)
+        else:
+            self._close(lead, _LOST_AFTER_CONVERSATION[outcome])
 
     # -- time accounting and shifts ---------------------------------------------------
 
