@@ -418,9 +418,10 @@ class SalesFloor(DecisionStage, CustomerCare):
         """Schedule the lead's patience end, once, when it first has to wait.
 
         Leads served at once never need the event, which saves one event per lead.
+        Callers test ``patience_watched`` first, so each lead comes here at most once.
         """
-        if not lead.patience_watched and lead.patience_ends != math.inf:
-            lead.patience_watched = True
+        lead.patience_watched = True
+        if lead.patience_ends != math.inf:
             # A lead whose patience ran out before it first had to wait is lost at once.
             self._at(max(0.0, lead.patience_ends - self.clock.now), self._on_patience_end, lead)
 
