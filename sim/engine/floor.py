@@ -2,7 +2,7 @@
 
 Design (for speed): the model schedules callbacks on a lean event list
 (:class:`~sim.engine.clock.Clock`: plain tuples on a heap, far-future events in
-day buckets, events ordered exactly as SimPy orders them) instead of running a
+hourly buckets, events ordered exactly as SimPy orders them) instead of running a
 SimPy process per lead or per rep. A process per lead waiting on
 ``request | timeout`` conditions costs several events and generator switches
 per step; a callback costs one heap push and one call. Memory is bounded by the people still active:
@@ -25,10 +25,8 @@ adds to the person's fatigue, which can make them opt out.
 
 from __future__ import annotations
 
-import gc
 import math
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from heapq import heappop, heappush
 from itertools import count
 from typing import Any, Protocol
@@ -39,7 +37,7 @@ from policies.cadence import Cadence
 from sim.config.calendar import WeeklyCalendar
 from sim.config.distributions import Draws
 from sim.config.response_curves import minutes_until_below
-from sim.config.scenario import REFERRAL_SOURCE, RepGroup, Scenario
+from sim.config.scenario import REFERRAL_SOURCE, Scenario
 from sim.config.units import MINUTES_PER_WEEK, MINUTES_PER_YEAR
 from sim.engine._customers import CustomerCare
 from sim.engine._decision import DecisionStage
@@ -52,7 +50,7 @@ from sim.engine.arrivals import (
     lead_draws,
     trait_streams,
 )
-from sim.engine.clock import Clock
+from sim.engine.clock import Clock, fewer_garbage_collections
 from sim.engine.meter import Meter
 from sim.engine.people import (
     CLOSER_QUEUE,
@@ -83,6 +81,7 @@ from sim.engine.people import (
     Person,
     Rep,
     Task,
+    shift_windows_until,
 )
 from sim.engine.streams import Streams
 
@@ -108,38 +107,6 @@ class Recorder(Protocol):
     ) -> None: ...
 
     def lead_closed(self, lead: Lead, outcome: str, now: float) -> None: ...
-
-
-@contextmanager
-def _fewer_garbage_collections() -> Iterator[None]:
-    """Run the cyclic garbage collector rarely while simulating.
-
-    The engine allocates millions of short-lived objects without reference cycles
-    (leads drop their pending task when it starts), so frequent generation-0
-    collections only cost time (15-20% of a replication). Restored afterwards.
-    """
-    previous = gc.get_threshold()
-    gc.set_threshold(100_000, 50, 100)
-    try:
-        yield
-    finally:
-        gc.set_threshold(*previous)
-
-
-def _absolute_windows(group: RepGroup, end: float) -> list[tuple[float, float]]:
-    """A group's shift windows from time 0 to *end*, touching windows merged (also across weeks)."""
-    weekly = WeeklyCalendar(group.shift.windows()).windows
-    merged: list[list[float]] = []
-    for week in range(int(end // MINUTES_PER_WEEK) + 1):
-        for start, stop in weekly:
-            start, stop = start + week * MINUTES_PER_WEEK, stop + week * MINUTES_PER_WEEK
-            if start >= end:
-                continue
-            if merged and start <= merged[-1][1]:
-                merged[-1][1] = stop
-            else:
-                merged.append([start, stop])
-    return [(start, stop) for start, stop in merged]
 
 
 class SalesFloor(DecisionStage, CustomerCare):
@@ -281,7 +248,7 @@ class SalesFloor(DecisionStage, CustomerCare):
             self.reps.extend(members)
             self._groups.append(members)
             self._shift_windows.append(
-                _absolute_windows(group, self.scenario.end) if members else []
+                shift_windows_until(group, self.scenario.end) if members else []
             )
             for queue in {q for rep in members for q in rep.queues}:
                 role_windows[queue].extend(group.shift.windows())
@@ -337,7 +304,7 @@ class SalesFloor(DecisionStage, CustomerCare):
         self._schedule_department_request()
         self._schedule_next_arrival()
         self._at(MINUTES_PER_WEEK, self._on_week_end, None)
-        with _fewer_garbage_collections():
+        with fewer_garbage_collections():
             self.clock.run(until=self.scenario.end)
         meter = self.meter
         meter.finish(self.clock.now)
