@@ -220,6 +220,7 @@ class SalesFloor(DecisionStage, CustomerCare):
             RETENTION: self._begin_retention,
             DEPARTMENT_REFERRAL: self._begin_referral,
         }
+        self._finish = self._on_finish  # bound once, not once per action
         self._end = {
             SCREEN: self._end_screen,
             FIRST_ATTEMPT: self._end_attempt,
@@ -477,7 +478,7 @@ class SalesFloor(DecisionStage, CustomerCare):
         duration, outcome = self._begin[task.kind](rep, task, now)
         if self._trace is not None:
             self._trace("start", now, rep.id, subject.id if subject is not None else -1, task.kind)
-        self._at(duration, self._on_finish, (rep, task, outcome, now, rep.shift_ends))
+        self._at(duration, self._finish, (rep, task, outcome, now, rep.shift_ends))
 
     def _on_finish(self, done: tuple[Rep, Task, int, float, float]) -> None:
         rep, task, outcome, started, shift_ends = done
