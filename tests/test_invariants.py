@@ -38,6 +38,7 @@ from sim.config.calendar import DAY_NAMES
 from sim.engine.arrivals import LeadDraw
 from sim.engine.floor import SalesFloor
 from sim.engine.kpis import replication_kpis
+from sim.engine.meter import add_by_hour
 from sim.engine.people import CLOSER_WORK, LOST_REASONS, OPEN, RESPONDER_WORK, WON
 from sim.experiment import Experiment, validate_experiment
 
@@ -676,3 +677,29 @@ def test_work_running_into_the_next_shift_is_overtime() -> None:
     assert kpis["utilisation"] <= 1.0, kpis["utilisation"]  # 1.034
     assert floor.meter.overtime_minutes == pytest.approx(overtime)  # 0.0
     assert floor.meter.busy_minutes == pytest.approx(busy)
+
+
+def _spread_one_piece_at_a_time(
+    totals: list[float], start: float, end: float, weight: float
+) -> None:
+    """The running sum the meter replaced: each piece added to its hour-of-week slot in turn."""
+    while start < end:
+        piece = min(end, (start // 60 + 1) * 60) - start
+        totals[int(start // 60) % 168] += weight * piece
+        start += piece
+
+
+@pytest.mark.parametrize("earliest", [0.0, 61.0])
+def test_hour_of_week_totals_are_the_running_sums_to_the_last_bit(earliest: float) -> None:
+    """``add_by_hour`` (numpy, after the run) equals adding piece by piece as intervals end."""
+    rng = np.random.default_rng(7)
+    starts = earliest + rng.random(5000) * 3 * 10_080
+    ends = starts + rng.exponential(40.0, starts.size) * rng.integers(0, 2, starts.size)
+    ends[::50] = np.ceil(ends[::50] / 60) * 60  # ends exactly on the hour
+    ends = np.maximum(ends, starts + 1e-3)
+    weights = rng.integers(1, 9, starts.size).astype(float)
+    old = rng.random(168) * 100
+    expected = old.tolist()
+    for start, end, weight in zip(starts.tolist(), ends.tolist(), weights.tolist(), strict=True):
+        _spread_one_piece_at_a_time(expected, start, end, weight)
+    assert add_by_hour(old, starts, ends, weights).tolist() == expected

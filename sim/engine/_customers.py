@@ -33,6 +33,7 @@ class CustomerCare:
 
     _at: Any
     _cancel_pending: Any
+    _stopped_waiting: Any
     _due_task: Any
     _touch: Any
     clock: Any
@@ -95,7 +96,7 @@ class CustomerCare:
         customer.active = False
         task = self._cancel_pending(customer)
         if task is not None and task.queued:
-            self._change_backlog(self.clock.now, -1)
+            self._stopped_waiting(self.clock.now)
         del self._active[customer.id]
         if customer.cohort:
             self.meter.churned += 1

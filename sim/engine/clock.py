@@ -14,12 +14,15 @@ hour and join the heap only when their hour comes, so the heap holds the next
 hour's events, not every pending one. (Measured on the default team scaled 1x and
 8x: CPU per event grows 21% with hourly buckets, 27% with daily ones, 33% on
 SimPy's single heap; the rest of the growth is the work queues and the cache.)
+While it runs, :func:`fewer_garbage_collections` keeps the cyclic collector quiet.
 """
 
 from __future__ import annotations
 
+import gc
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from heapq import heapify, heappop, heappush
 from typing import Any
 
@@ -45,13 +48,13 @@ class Clock:
     def at(self, delay: float, callback: Callable[[Any], None], payload: Any) -> None:
         """Call ``callback(payload)`` *delay* minutes from now (``delay >= 0``)."""
         time = self.now + delay
-        self.scheduled += 1
+        self.scheduled = order = self.scheduled + 1
+        if time < self._frontier:  # the common case: due within the current hour
+            heappush(self._heap, (time, order, callback, payload))
+            return
         if time == math.inf:  # "never" (a rate of zero): it cannot fall within any run
             return
-        event = (time, self.scheduled, callback, payload)
-        if time < self._frontier:
-            heappush(self._heap, event)
-            return
+        event = (time, order, callback, payload)
         day = int(time // self._bucket_minutes)
         bucket = self._buckets.get(day)
         if bucket is None:
@@ -84,3 +87,19 @@ class Clock:
     def pending(self) -> int:
         """Events scheduled and not yet processed."""
         return len(self._heap) + sum(len(bucket) for bucket in self._buckets.values())
+
+
+@contextmanager
+def fewer_garbage_collections() -> Iterator[None]:
+    """Run the cyclic garbage collector rarely while simulating.
+
+    The engine allocates millions of short-lived objects without reference cycles
+    (leads drop their pending task when it starts), so frequent generation-0
+    collections only cost time (15-20% of a replication). Restored afterwards.
+    """
+    previous = gc.get_threshold()
+    gc.set_threshold(100_000, 50, 100)
+    try:
+        yield
+    finally:
+        gc.set_threshold(*previous)

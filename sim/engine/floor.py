@@ -2,7 +2,7 @@
 
 Design (for speed): the model schedules callbacks on a lean event list
 (:class:`~sim.engine.clock.Clock`: plain tuples on a heap, far-future events in
-day buckets, events ordered exactly as SimPy orders them) instead of running a
+hourly buckets, events ordered exactly as SimPy orders them) instead of running a
 SimPy process per lead or per rep. A process per lead waiting on
 ``request | timeout`` conditions costs several events and generator switches
 per step; a callback costs one heap push and one call. Memory is bounded by the people still active:
@@ -25,10 +25,8 @@ adds to the person's fatigue, which can make them opt out.
 
 from __future__ import annotations
 
-import gc
 import math
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from heapq import heappop, heappush
 from itertools import count
 from typing import Any, Protocol
@@ -39,7 +37,7 @@ from policies.cadence import Cadence
 from sim.config.calendar import WeeklyCalendar
 from sim.config.distributions import Draws
 from sim.config.response_curves import minutes_until_below
-from sim.config.scenario import REFERRAL_SOURCE, RepGroup, Scenario
+from sim.config.scenario import REFERRAL_SOURCE, Scenario
 from sim.config.units import MINUTES_PER_WEEK, MINUTES_PER_YEAR
 from sim.engine._customers import CustomerCare
 from sim.engine._decision import DecisionStage
@@ -52,7 +50,7 @@ from sim.engine.arrivals import (
     lead_draws,
     trait_streams,
 )
-from sim.engine.clock import Clock
+from sim.engine.clock import Clock, fewer_garbage_collections
 from sim.engine.meter import Meter
 from sim.engine.people import (
     CLOSER_QUEUE,
@@ -83,8 +81,19 @@ from sim.engine.people import (
     Person,
     Rep,
     Task,
+    shift_windows_until,
 )
 from sim.engine.streams import Streams
+
+_TABLED_ATTEMPTS = 64
+"""Follow-up gaps are looked up for attempts below this (asked of the policy beyond)."""
+
+_LOST_AFTER_CONVERSATION = {
+    REACHED: LOST_DISQUALIFIED,
+    UNREALISTIC_FOUND: LOST_UNREALISTIC,
+    OPTED_OUT: LOST_OPTED_OUT,
+}
+"""How a lead is lost when an attempt reached it without qualifying it (or it opted out)."""
 
 Trace = Callable[[str, float, int, int, str], None]
 """``trace(event, minutes, rep_id, subject_id, task_kind)``, event 'start' or 'end' (subject -1: none)."""
@@ -98,38 +107,6 @@ class Recorder(Protocol):
     ) -> None: ...
 
     def lead_closed(self, lead: Lead, outcome: str, now: float) -> None: ...
-
-
-@contextmanager
-def _fewer_garbage_collections() -> Iterator[None]:
-    """Run the cyclic garbage collector rarely while simulating.
-
-    The engine allocates millions of short-lived objects without reference cycles
-    (leads drop their pending task when it starts), so frequent generation-0
-    collections only cost time (15-20% of a replication). Restored afterwards.
-    """
-    previous = gc.get_threshold()
-    gc.set_threshold(100_000, 50, 100)
-    try:
-        yield
-    finally:
-        gc.set_threshold(*previous)
-
-
-def _absolute_windows(group: RepGroup, end: float) -> list[tuple[float, float]]:
-    """A group's shift windows from time 0 to *end*, touching windows merged (also across weeks)."""
-    weekly = WeeklyCalendar(group.shift.windows()).windows
-    merged: list[list[float]] = []
-    for week in range(int(end // MINUTES_PER_WEEK) + 1):
-        for start, stop in weekly:
-            start, stop = start + week * MINUTES_PER_WEEK, stop + week * MINUTES_PER_WEEK
-            if start >= end:
-                continue
-            if merged and start <= merged[-1][1]:
-                merged[-1][1] = stop
-            else:
-                merged.append([start, stop])
-    return [(start, stop) for start, stop in merged]
 
 
 class SalesFloor(DecisionStage, CustomerCare):
@@ -215,6 +192,15 @@ class SalesFloor(DecisionStage, CustomerCare):
         self._priority = cadence.queue.priority_function()
         self._needs_value = cadence.queue.needs_value
         self._followup = cadence.followup
+        # Policy answers that cannot change during a run, looked up instead of asked.
+        tabled = min(cadence.followup.max_attempts, _TABLED_ATTEMPTS)
+        self._followup_gaps = [None] + [
+            cadence.followup.gap_after(attempt) for attempt in range(1, tabled + 1)
+        ]
+        self._queue_and_rank = {
+            kind: (queue, self._first_rank if kind in (FIRST_ATTEMPT, SCREEN) else 1)
+            for kind, queue in QUEUE_OF.items()
+        }
         self._on_time_window = cadence.followup.on_time_window
         self._nurture_gap = cadence.nurture.gap_after
         self._retention_gap = cadence.retention.gap_at
@@ -234,6 +220,7 @@ class SalesFloor(DecisionStage, CustomerCare):
             RETENTION: self._begin_retention,
             DEPARTMENT_REFERRAL: self._begin_referral,
         }
+        self._finish = self._on_finish  # bound once, not once per action
         self._end = {
             SCREEN: self._end_screen,
             FIRST_ATTEMPT: self._end_attempt,
@@ -262,7 +249,7 @@ class SalesFloor(DecisionStage, CustomerCare):
             self.reps.extend(members)
             self._groups.append(members)
             self._shift_windows.append(
-                _absolute_windows(group, self.scenario.end) if members else []
+                shift_windows_until(group, self.scenario.end) if members else []
             )
             for queue in {q for rep in members for q in rep.queues}:
                 role_windows[queue].extend(group.shift.windows())
@@ -288,7 +275,11 @@ class SalesFloor(DecisionStage, CustomerCare):
                 for group, members in zip(self.scenario.reps, self._groups, strict=True)
             ],
         )
-        self._change_backlog = meter.change_backlog
+        self._backlog_changed_at = meter.backlog_changed_at.append
+        self._backlog_step = meter.backlog_steps.append
+        self._task_started_at = meter.task_starts.append
+        self._task_ended_at = meter.task_ends.append
+        self._task_shift_ended_at = meter.task_shift_ends.append
 
     def _expected_value_per_minute(self, traits: Any) -> float:
         """What a fresh lead of this kind is worth per rep minute, as reps can estimate it."""
@@ -313,14 +304,20 @@ class SalesFloor(DecisionStage, CustomerCare):
                 self._at(end, self._on_shift_end, index)
         self._schedule_department_request()
         self._schedule_next_arrival()
-        with _fewer_garbage_collections():
+        self._at(MINUTES_PER_WEEK, self._on_week_end, None)
+        with fewer_garbage_collections():
             self.clock.run(until=self.scenario.end)
         meter = self.meter
-        meter.change_backlog(self.clock.now, 0)
+        meter.finish(self.clock.now)
         for person in self._active.values():
             if isinstance(person, Lead) and person.cohort:
                 meter.lead_closed(person, OPEN)
         return self
+
+    def _on_week_end(self, _: None) -> None:
+        """Once a simulated week, the meter folds its raw times into totals (bounded memory)."""
+        self.meter.fold()
+        self._at(MINUTES_PER_WEEK, self._on_week_end, None)
 
     def _due_task(self, kind: str, subject: Person | None, earliest: float, window: float) -> Task:
         """A task that falls due at the first working minute (for its role) from *earliest*."""
@@ -329,12 +326,8 @@ class SalesFloor(DecisionStage, CustomerCare):
         task = Task(kind, subject, due, due + window)
         if subject is not None:
             subject.task = task
-        self._at(due - self.clock.now, self._on_due, task)
+        self._at(due - self.clock.now, self._release, task)
         return task
-
-    def _on_due(self, task: Task) -> None:
-        if task.live:
-            self._release(task)
 
     @staticmethod
     def _cancel_pending(person: Person) -> Task | None:
@@ -383,7 +376,7 @@ class SalesFloor(DecisionStage, CustomerCare):
         if hold > 0:
             task = Task(kind, lead, now + hold, now + hold + self._response_target)
             lead.task = task
-            self._at(hold, self._on_due, task)
+            self._at(hold, self._release, task)
         else:
             task = Task(kind, lead, now, now + self._response_target)
             lead.task = task
@@ -393,9 +386,10 @@ class SalesFloor(DecisionStage, CustomerCare):
         """Schedule the lead's patience end, once, when it first has to wait.
 
         Leads served at once never need the event, which saves one event per lead.
+        Callers test ``patience_watched`` first, so each lead comes here at most once.
         """
-        if not lead.patience_watched and lead.patience_ends != math.inf:
-            lead.patience_watched = True
+        lead.patience_watched = True
+        if lead.patience_ends != math.inf:
             # A lead whose patience ran out before it first had to wait is lost at once.
             self._at(max(0.0, lead.patience_ends - self.clock.now), self._on_patience_end, lead)
 
@@ -409,7 +403,7 @@ class SalesFloor(DecisionStage, CustomerCare):
             self._recorder.lead_closed(lead, outcome, self.clock.now)
         task = self._cancel_pending(lead)
         if task is not None and task.queued:
-            self._change_backlog(self.clock.now, -1)
+            self._stopped_waiting(self.clock.now)
         del self._active[lead.id]
         if lead.cohort:
             self.meter.lead_closed(lead, outcome)
@@ -417,9 +411,14 @@ class SalesFloor(DecisionStage, CustomerCare):
     # -- the work queues -----------------------------------------------------------
 
     def _release(self, task: Task) -> None:
-        """*task* is workable now: give it to an idle rep who can do it, or queue it."""
+        """*task* is workable now: give it to an idle rep who can do it, or queue it.
+
+        Scheduled tasks come here when they fall due; one closed meanwhile is not *live*.
+        """
+        if not task.live:
+            return
         idle = self._idle
-        queue_index = QUEUE_OF[task.kind]
+        queue_index, rank = self._queue_and_rank[task.kind]
         if idle:
             candidates = (
                 idle if self._all_generalists else [r for r in idle if queue_index in r.queues]
@@ -431,22 +430,24 @@ class SalesFloor(DecisionStage, CustomerCare):
                 return
         subject = task.subject
         if isinstance(subject, Lead):
-            self._watch_patience(subject)
+            if not subject.patience_watched:
+                self._watch_patience(subject)
             if subject.cohort and task.due == subject.arrived_at:
                 self.meter.cohort_waited += 1
             if self._needs_value:
                 since = self.clock.now - subject.last_engaged_at
                 task.value = subject.expected_value * self._contact(since) * self._qualify(since)
-        rank = self._first_rank if task.kind in (FIRST_ATTEMPT, SCREEN) else 1
         heappush(self._queues[queue_index], (rank, self._priority(task), next(self._seq), task))
         task.queued = True
-        self._change_backlog(self.clock.now, 1)
+        self._backlog_changed_at(self.clock.now)
+        self._backlog_step(1)
 
     def _dispatch(self, rep: Rep) -> None:
         """*rep* is free and on shift: start the best live task it can do, or wait idle."""
         best: list[tuple[int, float, int, Task]] | None = None
+        queues = self._queues
         for queue_index in rep.queues:
-            queue = self._queues[queue_index]
+            queue = queues[queue_index]
             while queue and not queue[0][3].live:
                 heappop(queue)
             if queue and (best is None or queue[0] < best[0]):
@@ -457,8 +458,14 @@ class SalesFloor(DecisionStage, CustomerCare):
             return
         task = heappop(best)[3]
         task.queued = False
-        self._change_backlog(self.clock.now, -1)
+        self._backlog_changed_at(self.clock.now)  # as _stopped_waiting, without the call
+        self._backlog_step(-1)
         self._start(rep, task)
+
+    def _stopped_waiting(self, now: float) -> None:
+        """A queued task left the queue (started, or its subject closed)."""
+        self._backlog_changed_at(now)
+        self._backlog_step(-1)
 
     # -- doing the work ----------------------------------------------------------
 
@@ -471,7 +478,7 @@ class SalesFloor(DecisionStage, CustomerCare):
         duration, outcome = self._begin[task.kind](rep, task, now)
         if self._trace is not None:
             self._trace("start", now, rep.id, subject.id if subject is not None else -1, task.kind)
-        self._at(duration, self._on_finish, (rep, task, outcome, now, rep.shift_ends))
+        self._at(duration, self._finish, (rep, task, outcome, now, rep.shift_ends))
 
     def _on_finish(self, done: tuple[Rep, Task, int, float, float]) -> None:
         rep, task, outcome, started, shift_ends = done
@@ -479,7 +486,10 @@ class SalesFloor(DecisionStage, CustomerCare):
         if self._trace is not None:
             subject = task.subject
             self._trace("end", now, rep.id, subject.id if subject is not None else -1, task.kind)
-        self.meter.task_done(rep, started, now, shift_ends)
+        rep.busy_minutes += now - started
+        self._task_started_at(started)
+        self._task_ended_at(now)
+        self._task_shift_ended_at(shift_ends)
         if self._recorder is not None:
             self._recorder.action(task, rep.id, started, now, OUTCOME_NAMES[outcome])
         self._end[task.kind](task, outcome, now)
@@ -498,7 +508,8 @@ class SalesFloor(DecisionStage, CustomerCare):
         chance = (
             self._opt_out_per_touch * (weight / self._fatigue_tolerance) ** self._fatigue_exponent
         )
-        return (person.rng.random() if person.rng else self._uniform()) < chance
+        rng = person.rng
+        return (rng.random() if rng else self._uniform()) < chance
 
     def _begin_screen(self, rep: Rep, task: Task, now: float) -> tuple[float, int]:
         lead: Lead = task.subject  # type: ignore[assignment]
@@ -549,21 +560,20 @@ class SalesFloor(DecisionStage, CustomerCare):
         lead: Lead = task.subject  # type: ignore[assignment]
         if lead.outcome is not None:
             return
-        if outcome == QUALIFIED:
-            self._qualified(lead, now)
-        elif outcome == REACHED:
-            self._close(lead, LOST_DISQUALIFIED)
-        elif outcome == UNREALISTIC_FOUND:
-            self._close(lead, LOST_UNREALISTIC)
-        elif outcome == OPTED_OUT:
-            self._close(lead, LOST_OPTED_OUT)
-        else:
-            gap = self._followup.gap_after(lead.attempts)
+        if outcome == NOT_REACHED:  # the common case: follow up after the cadence's gap
+            attempts = lead.attempts
+            gaps = self._followup_gaps
+            gap = gaps[attempts] if attempts < len(gaps) else self._followup.gap_after(attempts)
             if gap is None:
                 self._close(lead, LOST_NEVER_REACHED)
                 return
             self._due_task(FOLLOW_UP, lead, now + gap, self._on_time_window)
-            self._watch_patience(lead)
+            if not lead.patience_watched:
+                self._watch_patience(lead)
+        elif outcome == QUALIFIED:
+            self._qualified(lead, now)
+        else:
+            self._close(lead, _LOST_AFTER_CONVERSATION[outcome])
 
     # -- time accounting and shifts ---------------------------------------------------
 

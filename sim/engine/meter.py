@@ -5,16 +5,28 @@ task started waiting, a rep finished a task); the meter keeps the counters, the
 backlog and busy-time integrals and their hour-of-week profiles, all restricted
 to the measurement window or the cohort (leads arriving in the window). KPIs
 (:mod:`sim.engine.kpis`) read the meter, never the engine.
+
+Measured after, not during: time accounting would cost a Python call per task
+and per backlog change inside the event loop, so the engine only appends raw
+times to the meter's arrays (a few C-level appends) and the meter turns them
+into integrals and hour-of-week tables with numpy, a simulated week at a time
+(:meth:`Meter.fold`, so memory stays bounded) and once more at the end. The
+sums are taken in the order the events happened (``np.cumsum`` and
+``np.bincount`` add one by one), so every total is the same to the last bit as
+the running sums it replaces.
 """
 
 from __future__ import annotations
 
 import math
+from array import array
 from collections.abc import Sequence
+
+import numpy as np
 
 from sim.config.calendar import WeeklyCalendar
 from sim.config.units import HOURS_PER_WEEK, MINUTES_PER_HOUR, MINUTES_PER_WEEK
-from sim.engine.people import LOST_REASONS, LOST_SCREENED_OUT, OPEN, WON, Lead, Rep
+from sim.engine.people import LOST_REASONS, LOST_SCREENED_OUT, OPEN, WON, Lead
 from sim.engine.tally import AttemptTally, FirstAttemptTally
 
 Staffing = Sequence[tuple[list[tuple[float, float]], int]]
@@ -27,14 +39,27 @@ class Meter:
     def __init__(self, window: tuple[float, float], staffing: Staffing) -> None:
         self.window_start, self.window_end = window
         self._staffing = staffing
-        self.backlog = 0
-        self.max_backlog = 0
-        self._backlog_area = 0.0
+        self.backlog_changed_at = array("d")
+        """When a task started or stopped waiting (minutes), in event order."""
+        self.backlog_steps = array("b")
+        """+1 (a task started waiting) or -1 (one stopped), for each time in ``backlog_changed_at``."""
+        self.task_starts = array("d")
+        """When each finished task started (minutes), in the order the tasks ended."""
+        self.task_ends = array("d")
+        """When each finished task ended."""
+        self.task_shift_ends = array("d")
+        """When the shift in which each finished task started ended (later work is overtime)."""
+        self._backlog = 0  # tasks waiting at _backlog_since (the last change folded)
         self._backlog_since = 0.0
+        self.max_backlog = 0
+        self.backlog_minutes = 0.0
+        """Integral of the backlog over the window (task-minutes waiting)."""
         self.busy_minutes = 0.0
+        """Rep minutes working within their shift and the window."""
         self.overtime_minutes = 0.0
-        self.busy_by_hour = [0.0] * HOURS_PER_WEEK
-        self.backlog_by_hour = [0.0] * HOURS_PER_WEEK
+        """Rep minutes working after the shift in which the task started, within the window."""
+        self.busy_by_hour = np.zeros(HOURS_PER_WEEK)
+        self.backlog_by_hour = np.zeros(HOURS_PER_WEEK)
         self.cohort_touches = 0
         self.cohort_attempts = 0
         self.cohort_waited = 0
@@ -74,37 +99,60 @@ class Meter:
             won,
         )
 
-    def change_backlog(self, now: float, delta: int) -> None:
-        """*delta* tasks started (+) or stopped (-) waiting at *now*."""
-        backlog = self.backlog
-        if backlog:
-            start = max(self._backlog_since, self.window_start)
-            end = min(now, self.window_end)
-            if end > start:
-                self._backlog_area += backlog * (end - start)
-                spread_by_hour(self.backlog_by_hour, start, end, backlog)
-        self._backlog_since = now
-        backlog += delta
-        self.backlog = backlog
-        if backlog > self.max_backlog and self.window_start <= now < self.window_end:
-            self.max_backlog = backlog
+    def fold(self) -> None:
+        """Turn the raw times appended so far into the time integrals, and empty the arrays."""
+        self._fold_backlog()
+        self._fold_busy()
 
-    def task_done(self, rep: Rep, start: float, end: float, shift_ends: float) -> None:
-        """Add a task's rep time to busy (within the shift it started in) and overtime (after it)."""
+    def finish(self, now: float) -> None:
+        """The run ended at *now*: account the backlog until then and fold the rest."""
+        self.backlog_changed_at.append(now)
+        self.backlog_steps.append(0)
+        self.fold()
+
+    def _fold_backlog(self) -> None:
         w0, w1 = self.window_start, self.window_end
-        rep.busy_minutes += end - start
-        on_shift_end = min(end, shift_ends)
-        busy = max(0.0, min(on_shift_end, w1) - max(start, w0))
-        if busy > 0:
-            self.busy_minutes += busy
-            spread_by_hour(self.busy_by_hour, max(start, w0), min(on_shift_end, w1), 1.0)
-        if end > on_shift_end:
-            self.overtime_minutes += max(0.0, min(end, w1) - max(on_shift_end, w0))
+        changed_at = np.array(self.backlog_changed_at, dtype=float)
+        if not changed_at.size:
+            return
+        steps = np.array(self.backlog_steps, dtype=np.int8)
+        levels = self._backlog + np.cumsum(steps, dtype=np.int64)  # after each change
+        in_window = (changed_at >= w0) & (changed_at < w1)
+        if in_window.any():
+            self.max_backlog = max(self.max_backlog, int(levels[in_window].max()))
+        # Interval k runs from the change before it to change k, at the level before change k.
+        since = np.concatenate(([self._backlog_since], changed_at[:-1]))
+        waiting = np.concatenate(([self._backlog], levels[:-1]))
+        start, end = np.maximum(since, w0), np.minimum(changed_at, w1)
+        counted = (waiting != 0) & (end > start)
+        start, end, waiting = start[counted], end[counted], waiting[counted].astype(float)
+        self.backlog_minutes = _running_sum(self.backlog_minutes, waiting * (end - start))
+        self.backlog_by_hour = add_by_hour(self.backlog_by_hour, start, end, waiting)
+        self._backlog, self._backlog_since = int(levels[-1]), float(changed_at[-1])
+        del self.backlog_changed_at[:], self.backlog_steps[:]
+
+    def _fold_busy(self) -> None:
+        w0, w1 = self.window_start, self.window_end
+        start = np.array(self.task_starts, dtype=float)
+        if not start.size:
+            return
+        end = np.array(self.task_ends, dtype=float)
+        on_shift_end = np.minimum(end, np.array(self.task_shift_ends, dtype=float))
+        busy_start, busy_end = np.maximum(start, w0), np.minimum(on_shift_end, w1)
+        busy = np.maximum(0.0, busy_end - busy_start)
+        self.busy_minutes = _running_sum(self.busy_minutes, busy)
+        counted = busy > 0
+        self.busy_by_hour = add_by_hour(
+            self.busy_by_hour, busy_start[counted], busy_end[counted], np.ones(int(counted.sum()))
+        )
+        overtime = np.maximum(0.0, np.minimum(end, w1) - np.maximum(on_shift_end, w0))
+        self.overtime_minutes = _running_sum(self.overtime_minutes, overtime[end > on_shift_end])
+        del self.task_starts[:], self.task_ends[:], self.task_shift_ends[:]
 
     @property
     def mean_backlog(self) -> float:
         """Time-average number of tasks waiting during the measurement window."""
-        return self._backlog_area / (self.window_end - self.window_start)
+        return self.backlog_minutes / (self.window_end - self.window_start)
 
     def on_shift_minutes(self) -> float:
         """Rep minutes on shift within the measurement window."""
@@ -128,12 +176,48 @@ class Meter:
         return minutes
 
 
-def spread_by_hour(totals: list[float], start: float, end: float, weight: float) -> None:
+def _running_sum(total: float, values: np.ndarray) -> float:
+    """``total + values[0] + values[1] + ...``, added one by one as a running sum would."""
+    if not values.size:
+        return total
+    return float(np.cumsum(np.concatenate(([total], values)))[-1])
+
+
+def add_by_hour(
+    totals: np.ndarray, starts: np.ndarray, ends: np.ndarray, weights: np.ndarray
+) -> np.ndarray:
+    """*totals* plus ``weight x minutes`` of each ``[start, end)`` in the hour-of-week slots it covers.
+
+    Each interval is cut at the hours it crosses; the pieces are added to their
+    slots in interval order, after the old totals, so each slot is the same
+    running sum as when every piece was added as its interval ended.
+    """
+    first_hour = np.floor_divide(starts, MINUTES_PER_HOUR)
+    if ((first_hour < 1) & (ends > MINUTES_PER_HOUR)).any():
+        # Cutting at hour 1 from a start below it may round; keep the exact piece-by-piece loop.
+        totals = totals.tolist()
+        for start, end, weight in zip(
+            starts.tolist(), ends.tolist(), weights.tolist(), strict=True
+        ):
+            _spread_piece_by_piece(totals, start, end, weight)
+        return np.array(totals)
+    last_hour = np.floor_divide(ends, MINUTES_PER_HOUR)
+    last_hour -= last_hour * MINUTES_PER_HOUR >= ends  # the hour holding the interval's end
+    pieces = (last_hour - first_hour).astype(np.int64) + 1
+    interval = np.repeat(np.arange(starts.size), pieces)
+    hour = first_hour[interval] + (
+        np.arange(interval.size) - np.repeat(pieces.cumsum() - pieces, pieces)
+    )
+    # Every cut is at a whole hour >= 1, where the subtractions below are exact.
+    piece_start = np.maximum(hour * MINUTES_PER_HOUR, starts[interval])
+    piece_end = np.minimum((hour + 1) * MINUTES_PER_HOUR, ends[interval])
+    slots = np.concatenate((np.arange(HOURS_PER_WEEK), hour.astype(np.int64) % HOURS_PER_WEEK))
+    values = np.concatenate((totals, weights[interval] * (piece_end - piece_start)))
+    return np.bincount(slots, values, minlength=HOURS_PER_WEEK)
+
+
+def _spread_piece_by_piece(totals: list[float], start: float, end: float, weight: float) -> None:
     """Add ``weight x minutes`` of ``[start, end)`` to each hour-of-week slot it covers."""
-    hour = start // MINUTES_PER_HOUR
-    if end <= hour * MINUTES_PER_HOUR + MINUTES_PER_HOUR:  # the common case: within one hour
-        totals[int(hour) % HOURS_PER_WEEK] += weight * (end - start)
-        return
     while start < end:
         piece = min(end, (start // MINUTES_PER_HOUR + 1) * MINUTES_PER_HOUR) - start
         totals[int(start // MINUTES_PER_HOUR) % HOURS_PER_WEEK] += weight * piece

@@ -1,11 +1,13 @@
-"""The things the engine moves around: leads, customers, reps and the tasks reps work on."""
+"""The things the engine moves around: leads, customers, reps (and their shifts) and the tasks reps work on."""
 
 from __future__ import annotations
 
 import math
 import random
 
-from sim.config.units import MINUTES_PER_DAY
+from sim.config.calendar import WeeklyCalendar
+from sim.config.scenario import RepGroup
+from sim.config.units import MINUTES_PER_DAY, MINUTES_PER_WEEK
 
 # Kinds of task. Responders do the new-lead work, closers the rest; generalists both.
 SCREEN = "screen"
@@ -218,3 +220,19 @@ def own_generator(luck: float, offset: int = 0) -> random.Random:
     decision stage and its life as a customer).
     """
     return random.Random(int(luck * 2**53) + offset)
+
+
+def shift_windows_until(group: RepGroup, end: float) -> list[tuple[float, float]]:
+    """A group's shift windows from time 0 to *end*, touching windows merged (also across weeks)."""
+    weekly = WeeklyCalendar(group.shift.windows()).windows
+    merged: list[list[float]] = []
+    for week in range(int(end // MINUTES_PER_WEEK) + 1):
+        for start, stop in weekly:
+            start, stop = start + week * MINUTES_PER_WEEK, stop + week * MINUTES_PER_WEEK
+            if start >= end:
+                continue
+            if merged and start <= merged[-1][1]:
+                merged[-1][1] = stop
+            else:
+                merged.append([start, stop])
+    return [(start, stop) for start, stop in merged]
