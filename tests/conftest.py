@@ -58,3 +58,10 @@ def write_yaml(tmp_path: Path) -> Callable[..., Path]:
         return path
 
     return write
+
+
+def only_run_folder(out: Path, experiment: str = "tiny") -> Path:
+    """The one finished run folder under ``out/<experiment>/`` (staging folders left out)."""
+    folders = [p for p in (out / experiment).iterdir() if not p.name.startswith(".")]
+    assert len(folders) == 1, folders
+    return folders[0]

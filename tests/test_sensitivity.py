@@ -15,6 +15,7 @@ import sim.analysis.sweeps
 from sim.cli import main
 from sim.experiment import UncertainInput, validate_experiment
 from sim.sensitivity import InputSetter, analyse, sensitivity
+from tests.conftest import only_run_folder
 
 ISHIGAMI_S1 = {"x1": 0.314, "x2": 0.442, "x3": 0.0}
 ISHIGAMI_ST = {"x1": 0.558, "x2": 0.442, "x3": 0.244}
@@ -109,12 +110,6 @@ def _run(path: Path, out: Path, *extra: str) -> int:
     return main(["sensitivity", str(path), "--out", str(out), "-q", *extra])
 
 
-def _only_folder(out: Path) -> Path:
-    folders = [p for p in (out / "tiny").iterdir() if not p.name.startswith(".")]
-    assert len(folders) == 1, folders
-    return folders[0]
-
-
 def test_cli_writes_tables_and_figures_and_names_the_top_inputs(
     tiny: dict[str, Any],
     write_yaml: Callable[..., Path],
@@ -126,7 +121,7 @@ def test_cli_writes_tables_and_figures_and_names_the_top_inputs(
     assert _run(path, tmp_path / "one", "--samples", "4", "-j", "1") == 0
     printed = capsys.readouterr().out
     assert "1. scenario.sources[0].leads_per_week" in printed and "3." in printed
-    folder = _only_folder(tmp_path / "one")
+    folder = only_run_folder(tmp_path / "one")
     indices = pd.read_csv(folder / "indices.csv")
     assert set(indices["index"]) == {"S1", "ST"} and set(indices["kpi"]) == {"profit"}
     assert len(pd.read_csv(folder / "points.csv")) == 4 * (3 + 2)
@@ -154,7 +149,7 @@ def test_cli_writes_tables_and_figures_and_names_the_top_inputs(
     assert _run(path, out, "--samples", "8", "--resume", str(partial)) == 2
     assert "--samples" in capsys.readouterr().err
     assert _run(path, out, "--samples", "4", "--resume", str(partial), "-j", "2") == 0
-    resumed = _only_folder(out)
+    resumed = only_run_folder(out)
     for table in ("indices.csv", "points.csv"):
         pd.testing.assert_frame_equal(pd.read_csv(folder / table), pd.read_csv(resumed / table))
 

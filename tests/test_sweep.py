@@ -11,6 +11,7 @@ import pytest
 
 import sim.analysis.sweeps
 from sim.cli import main
+from tests.conftest import only_run_folder
 
 
 def _swept(data: dict[str, Any], **sweep: Any) -> dict[str, Any]:
@@ -28,12 +29,6 @@ def _run(path: Path, out: Path, *extra: str) -> int:
     return main(["sweep", str(path), "--out", str(out), "-q", "--no-report", *extra])
 
 
-def _only_folder(out: Path) -> Path:
-    folders = [p for p in (out / "tiny").iterdir() if not p.name.startswith(".")]
-    assert len(folders) == 1, folders
-    return folders[0]
-
-
 def test_sweep_results_do_not_depend_on_jobs_or_interruption(
     tiny: dict[str, Any],
     write_yaml: Callable[..., Path],
@@ -44,8 +39,8 @@ def test_sweep_results_do_not_depend_on_jobs_or_interruption(
     path = write_yaml(_swept(tiny))
     assert _run(path, tmp_path / "one", "-j", "1") == 0
     assert _run(path, tmp_path / "two", "-j", "2") == 0
-    one = pd.read_csv(_only_folder(tmp_path / "one") / "replications.csv")
-    two = pd.read_csv(_only_folder(tmp_path / "two") / "replications.csv")
+    one = pd.read_csv(only_run_folder(tmp_path / "one") / "replications.csv")
+    two = pd.read_csv(only_run_folder(tmp_path / "two") / "replications.csv")
     pd.testing.assert_frame_equal(one, two)
     assert len(one) == 4 * 2
 
@@ -67,7 +62,7 @@ def test_sweep_results_do_not_depend_on_jobs_or_interruption(
     monkeypatch.setattr(sim.analysis.sweeps.Checkpoint, "save", saved)
     assert _run(path, out, "--resume", str(partial), "-j", "2") == 0
     assert not partial.exists()
-    resumed = pd.read_csv(_only_folder(out) / "replications.csv")
+    resumed = pd.read_csv(only_run_folder(out) / "replications.csv")
     pd.testing.assert_frame_equal(one, resumed)
 
 
@@ -83,7 +78,7 @@ def test_sweep_writes_points_and_summary(
         )
     )
     assert _run(path, tmp_path / "r") == 0
-    folder = _only_folder(tmp_path / "r")
+    folder = only_run_folder(tmp_path / "r")
     points = pd.read_csv(folder / "points.csv")
     assert list(points["policy.followup.max_attempts"]) == [1, 4]
     summary = pd.read_csv(folder / "summary.csv")
