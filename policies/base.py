@@ -46,7 +46,9 @@ from __future__ import annotations
 
 from typing import Any, ClassVar
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import Field
+
+from sim.config._types import ConfigModel
 
 REGISTRY: dict[str, dict[str, type[Policy]]] = {}
 """``REGISTRY[family][name]`` is the policy class YAML means by ``name``."""
@@ -80,10 +82,8 @@ def param(
     return Field(default, description=description, json_schema_extra=extra, **constraints)
 
 
-class Policy(BaseModel):
+class Policy(ConfigModel):
     """A named, typed, documented decision rule of the sales rhythm."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True, validate_default=True)
 
     family: ClassVar[str] = ""
     """The family this policy belongs to (set on the family's base class)."""

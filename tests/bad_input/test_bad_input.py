@@ -616,6 +616,16 @@ SET_CASES = [
     ),
     pytest.param("seed=true", ["seed: ", "valid integer", "got true"], id="seed-true"),
     pytest.param("seed=false", ["seed: ", "valid integer", "got false"], id="seed-false"),
+    pytest.param(
+        "policy.followup.max_attempts=true",
+        ["policy.followup.max_attempts", "valid integer", "got true"],
+        id="policy-count-true",
+    ),
+    pytest.param(
+        "policy.retention.intensity=.nan",
+        ["policy.retention.intensity", "finite"],
+        id="policy-number-nan",
+    ),
     pytest.param("seed=1.5", ["seed: ", "valid integer"], id="seed-fraction"),
     pytest.param("seed=abc", ["seed: ", "valid integer", "'abc'"], id="seed-text"),
     pytest.param("replications=true", ["replications: ", "valid integer"], id="replications-true"),
