@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import sys
 import time
 
 from sim.analysis import Checkpoint
@@ -13,6 +12,7 @@ from sim.cli._shared import (
     check_size,
     file_path,
     finish,
+    interrupted,
     load,
     positive_int,
     progress_bar,
@@ -114,12 +114,7 @@ def cmd_sensitivity(args: argparse.Namespace) -> int:
             experiment=experiment.name,
         )
     except KeyboardInterrupt:
-        print(
-            f"\ninterrupted: {len(checkpoint.load())} of {points} points finished and kept in {partial}\n"
-            f"resume with the same command and --resume {partial}",
-            file=sys.stderr,
-        )
-        return 130
+        return interrupted(args, len(checkpoint.load()), points, partial)
     against = f" for {paired[1]} against {paired[0]}" if paired else ""
     print(
         f"{experiment.name}: {args.method}, {points} points x {n} replications on the same seeds "

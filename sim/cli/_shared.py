@@ -178,3 +178,16 @@ def workers(args: argparse.Namespace) -> Workers:
     cluster = DaskCluster(args.cluster)
     print(cluster.describe(), file=sys.stderr)
     return cluster
+
+
+def interrupted(args: argparse.Namespace, finished: int, total: int, partial: Path) -> int:
+    """Ctrl-C during a resumable verb: say what is kept and how to carry on; exit status 130."""
+    again = " ".join(
+        [f"python -m sim {args.verb}", *([str(args.experiment)] if args.experiment else [])]
+    )
+    print(
+        f"\ninterrupted: {finished} of {total} points finished and kept in {partial}\n"
+        f"resume with: {again} --resume {partial} (and the same --set options)",
+        file=sys.stderr,
+    )
+    return 130

@@ -21,7 +21,15 @@ from sim.analysis import (
     sweep,
     sweep_points,
 )
-from sim.cli._shared import check_size, finish, load, progress_bar, source, workers
+from sim.cli._shared import (
+    check_size,
+    finish,
+    interrupted,
+    load,
+    progress_bar,
+    source,
+    workers,
+)
 from sim.config import ConfigError
 from sim.engine.kpis import KPIS
 from sim.experiment import estimate_workload
@@ -155,15 +163,7 @@ def cmd_sweep(args: argparse.Namespace) -> int:
             resumed_points=done,
         )
     except KeyboardInterrupt:
-        again = " ".join(
-            ["python -m sim sweep", *([str(args.experiment)] if args.experiment else [])]
-        )
-        print(
-            f"\ninterrupted: {len(checkpoint.load())} of {size} points finished and kept in {partial}\n"
-            f"resume with: {again} --resume {partial} (and the same --set options)",
-            file=sys.stderr,
-        )
-        return 130
+        return interrupted(args, len(checkpoint.load()), size, partial)
     print(
         sweep_table(
             result,
