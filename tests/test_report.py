@@ -23,9 +23,8 @@ from tests.report_folders import FOLDERS, make_policy_folder, make_sweep_folder
 # --------------------------------------------------------------------------- tests
 
 EXPECTED_FIGURES = {
-    "run": {
+    "run": {  # one policy: its "Key results" would be one dot per panel, the summary says it
         "speed_to_lead",
-        "kpis",
         "funnel",
         "first_attempt_cdf",
         "heatmap_baseline",
@@ -137,7 +136,7 @@ def test_older_folders_without_policy_column_are_drawn(tmp_path: Path) -> None:
         (folder / f"{name}.csv").unlink()
     run = load_run(folder)
     assert run.policies == ["synthetic <test>"]
-    assert {p.stem for p in figures_for(folder)} == {"kpis", "funnel", "lost_reasons"}
+    assert {p.stem for p in figures_for(folder)} == {"funnel", "lost_reasons"}
     row = _summary_row_any(folder, "profit")
     assert format_value(KPIS["profit"], row["mean"]) in build_summary(run).paragraphs[0]
 
@@ -222,7 +221,7 @@ def test_the_pdf_shows_the_ranking_before_the_figures(
         lambda pages, table: (order.append(table.title), real_table(pages, table)),
     )
     monkeypatch.setattr(
-        pdf, "_figure_page", lambda doc, saved: (order.append("figure"), real_figure(doc, saved))
+        pdf, "_figure_page", lambda doc, saved, *section: (order.append("figure"), real_figure(doc, saved, *section))
     )
     write_report(FOLDERS["compare"](tmp_path / "run"))
     assert order[0].startswith("Ranking by") and order[1] == "figure"

@@ -15,7 +15,7 @@ import yaml
 from sim.config import LeadSource, format_duration
 from sim.config.calendar import DAY_GROUPS, PROFILE_PRESETS, clock_text
 from sim.report.content import Block, Table
-from sim.report.formatting import kpi_of, value_text
+from sim.report.formatting import currency_symbol, kpi_of, value_text
 from sim.report.run_data import RunData
 
 _DAY_SETS = {
@@ -71,8 +71,9 @@ def _experiment_table(run: RunData) -> Table:
         ["Measured window (horizon)", format_duration(scenario.horizon)],
         ["Warm-up (simulated before measuring)", format_duration(scenario.warmup)],
         ["Drain (cohort followed after the window)", format_duration(scenario.drain)],
-        ["Rep cost per hour", value_text(scenario.economics.rep_cost_per_hour)],
-        ["Cost per touch", value_text(scenario.economics.cost_per_touch)],
+        ["Currency", scenario.economics.currency],
+        ["Rep cost per hour", _amount(scenario.economics.rep_cost_per_hour)],
+        ["Cost per touch", _amount(scenario.economics.cost_per_touch)],
         ["Seed", value_text(manifest.seed)],
         ["Replications", value_text(manifest.replications)],
     ]
@@ -91,6 +92,11 @@ def _number(value: float) -> str:
     return f"{value:,.0f}" if abs(value) >= 1000 else value_text(value)
 
 
+def _amount(value: float) -> str:
+    """``40.0`` -> ``'$40'``, ``0.5`` -> ``'$0.5'``: a configured amount in the report's currency."""
+    return f"{currency_symbol()}{_number(value)}"
+
+
 def _profile_name(weights: tuple[float, ...]) -> str:
     """The preset's name when the weights are a preset's, else ``'custom ...'``."""
     names = [name for name, preset in PROFILE_PRESETS.items() if preset == weights]
@@ -104,7 +110,7 @@ def _source_row(source: LeadSource) -> list[str]:
         _profile_name(source.profile),
         _number(source.intent.mean),
         _number(source.reachability.mean),
-        _number(source.deal_value.mean),
+        _amount(source.deal_value.mean),
         _number(source.fit_rate),
     ]
 

@@ -10,10 +10,13 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 
+import pandas as pd
+
 from sim.engine.kpis import KPIS
 from sim.report.content import Table
 from sim.report.formatting import (
     format_kpi,
+    join_words,
     kpi_of,
     mean_with_ci,
     p_value_text,
@@ -88,10 +91,20 @@ def _summary_table(run: RunData) -> Table:
     )
 
 
+def _all_equal(differences: pd.DataFrame) -> bool:
+    """Whether every variant equals the baseline exactly, replication by replication."""
+    columns = differences[["mean_difference", "ci_low", "ci_high"]].to_numpy(dtype=float)
+    return bool((columns == 0).all())
+
+
 def _differences_table(run: RunData) -> Table:
+    """Paired differences, leaving out KPIs on which every variant equals the baseline
+    (inputs such as the cohort's size); ``differences.csv`` keeps every row."""
     assert run.differences is not None
     rows = []
-    for name in _kpi_order(run.differences["kpi"], run.primary_kpi):
+    names = _kpi_order(run.differences["kpi"], run.primary_kpi)
+    equal = [n for n in names if _all_equal(kpi_rows(run.differences, n))]
+    for name in (n for n in names if n not in equal):
         for _, d in kpi_rows(run.differences, name).iterrows():
             rows.append(
                 [
@@ -112,7 +125,13 @@ def _differences_table(run: RunData) -> Table:
         ["KPI", "policy", "baseline mean", "difference", "relative", "p-value"],
         rows,
         "Same replication seeds for every policy: replication i of each policy meets the "
-        "same leads with the same luck.",
+        "same leads with the same luck."
+        + (
+            f" Left out, equal for every variant: {join_words([kpi_of(n).label for n in equal])}"
+            " (differences.csv has every row)."
+            if equal
+            else ""
+        ),
     )
 
 
