@@ -204,7 +204,8 @@ def test_a_comparison_ranking_comes_before_the_first_figure_in_the_html(reported
     if kind != "compare":
         pytest.skip("only comparisons rank policies")
     html = html_path.read_text(encoding="utf-8")
-    assert html.index('id="summary"') < html.index('id="ranking"') < html.index("<figure")
+    assert html.index('id="recommendation"') < html.index('id="ranking"') < html.index("<figure")
+    assert html.index('id="summary"') < html.index("<figure")
     assert "Holm-adjusted" in html[html.index('id="ranking"') : html.index("<figure")]
 
 
@@ -221,7 +222,9 @@ def test_the_pdf_shows_the_ranking_before_the_figures(
         lambda pages, table: (order.append(table.title), real_table(pages, table)),
     )
     monkeypatch.setattr(
-        pdf, "_figure_page", lambda doc, saved, *section: (order.append("figure"), real_figure(doc, saved, *section))
+        pdf,
+        "_figure_page",
+        lambda doc, saved, *section: (order.append("figure"), real_figure(doc, saved, *section)),
     )
     write_report(FOLDERS["compare"](tmp_path / "run"))
     assert order[0].startswith("Ranking by") and order[1] == "figure"

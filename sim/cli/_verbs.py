@@ -177,8 +177,10 @@ def cmd_sweep(args: argparse.Namespace) -> int:
 
 def cmd_report(args: argparse.Namespace) -> int:
     from sim.report.report import write_report
+    from sim.sensitivity import is_sensitivity_folder, write_sensitivity_report
 
-    html, pdf = write_report(args.run_dir)
+    write = write_sensitivity_report if is_sensitivity_folder(args.run_dir) else write_report
+    html, pdf = write(args.run_dir)
     print(f"Report: {html}\n        {pdf}")
     return 0
 

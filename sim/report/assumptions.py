@@ -8,6 +8,7 @@ defaults included. Configured durations are written exactly as YAML spells them
 
 from __future__ import annotations
 
+from dataclasses import asdict
 from typing import Any
 
 import yaml
@@ -52,14 +53,14 @@ def build_assumptions(run: RunData) -> list[Table | Block]:
         )
     )
     config = run.config
-    sections.append(Block("Cadence (policy) of the base experiment", _yaml(config["policy"])))
+    sections.append(Block("Cadence (policy) of the base experiment", yaml_text(config["policy"])))
     if "compare" in config:
         sections.append(
-            Block("Compared variants (overrides of the base)", _yaml(config["compare"]))
+            Block("Compared variants (overrides of the base)", yaml_text(config["compare"]))
         )
     if "sweep" in config:
-        sections.append(Block("Sweep design", _yaml(config["sweep"])))
-    sections.append(_provenance_table(run))
+        sections.append(Block("Sweep design", yaml_text(config["sweep"])))
+    sections.append(provenance_table(asdict(run.manifest), run.run_id))
     return sections
 
 
@@ -140,21 +141,22 @@ def _rep_rows(run: RunData) -> list[list[str]]:
     return rows
 
 
-def _provenance_table(run: RunData) -> Table:
-    manifest = run.manifest
-    wall = manifest.wall_seconds
+def provenance_table(manifest: dict[str, Any], run_id: str) -> Table:
+    """How to reproduce the folder, from its ``manifest.json`` fields."""
+    wall = manifest.get("wall_seconds")
+    versions = manifest.get("versions") or {}
     rows = [
-        ["Command", manifest.command or "n/a"],
-        ["Git commit", manifest.git_commit or "n/a"],
-        ["Finished at", manifest.finished_at or "n/a"],
+        ["Command", manifest.get("command") or "n/a"],
+        ["Git commit", manifest.get("git_commit") or "n/a"],
+        ["Finished at", manifest.get("finished_at") or "n/a"],
         ["Wall time", f"{wall:.1f} s" if wall is not None else "n/a"],
-        ["Versions", ", ".join(f"{k} {v}" for k, v in manifest.versions.items()) or "n/a"],
-        ["Run folder", run.run_id],
+        ["Versions", ", ".join(f"{k} {v}" for k, v in versions.items()) or "n/a"],
+        ["Run folder", run_id],
     ]
     return Table("Provenance", ["item", "value"], rows)
 
 
-def _yaml(data: Any) -> str:
+def yaml_text(data: Any) -> str:
     return yaml.safe_dump(
         data, sort_keys=False, default_flow_style=None, width=100, allow_unicode=True
     )

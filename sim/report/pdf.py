@@ -181,8 +181,8 @@ def _figure_page(pdf: PdfPages, saved: SavedFigure, section: str = "") -> None:
 
 
 def render_pdf(path: Path, report: Report) -> None:
-    """The HTML page's content in its order: recommendation, summary and ranking on the first
-    page, a page per figure, the tables, the appendix's figures, then the assumptions."""
+    """The HTML page's content in its order: recommendation, ranking and summary on the first
+    page(s), a page per figure, the tables, the appendix's figures, then the assumptions."""
     metadata = {"Title": report.title, "Creator": "salespulse", "CreationDate": None}
     with style(), PdfPages(path, metadata=metadata) as pdf:
         pages = _TextPages(pdf)
@@ -194,15 +194,15 @@ def render_pdf(path: Path, report: Report) -> None:
             pages.line("Recommendation", 14, "bold", gap=0.1)
             pages.paragraph(" ".join(report.recommendation), 11.5, width=110)
             pages.line("", 8)
+        if report.ranking is not None:
+            _pdf_table(pages, report.ranking)
+            pages.line("", 8)
         pages.line("Summary", 14, "bold", gap=0.1)
         for paragraph in report.summary.paragraphs:
             pages.paragraph(paragraph, 11.5, width=110)
             pages.line("", 5)
         for point in report.summary.points:
             pages.paragraph(point, 10.5, width=120, first="•  ", indent="   ")
-        if report.ranking is not None:
-            pages.line("", 8)
-            _pdf_table(pages, report.ranking)
         pages.flush()
         for saved in report.main_figures:
             _figure_page(pdf, saved)

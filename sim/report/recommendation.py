@@ -47,10 +47,12 @@ ASSUMPTION_WORDS = {
 """Plain words for the settings a recommendation usually rests on (by field path)."""
 
 
-def assumption_words(path: str) -> str:
-    """``'a touch's chance to close a deal (scenario.decision.close_per_touch)'``."""
+def assumption_words(path: str, detail: str = "") -> str:
+    """``'a touch's chance to close a deal (scenario.decision.close_per_touch)'``; *detail*
+    goes into the brackets after the path."""
+    inside = f"{path}; {detail}" if detail else path
     words = ASSUMPTION_WORDS.get(path)
-    return f"{words} ({path})" if words else path
+    return f"{words} ({inside})" if words else (f"{path} ({detail})" if detail else path)
 
 
 @dataclass(frozen=True)
@@ -173,16 +175,17 @@ def _robustness_text(robustness: Robustness | None, subject: str) -> str:
         parts.append(f"it wins in {percent(robustness.wins_share)} of them")
     if robustness.top_inputs:
         names = [assumption_words(p) for p in robustness.top_inputs]
-        parts.append("the inputs that move it most are " + join_words(names))
+        parts.append(
+            "the inputs that move it most, assumed rather than measured, are " + join_words(names)
+        )
     return text + ("; ".join(parts) or "no input was found to matter") + "."
 
 
 def _assumptions_text(
     paths: tuple[str, ...], robustness: Robustness | None, subject: str = "It rests"
 ) -> str:
-    if robustness is not None and robustness.top_inputs:
-        paths = robustness.top_inputs
-    if not paths:
+    """The guessed settings behind the finding (none when the robustness sentence named them)."""
+    if not paths or (robustness is not None and robustness.top_inputs):
         return ""
     return (
         f"{subject} on settings that are assumed rather than measured: "
