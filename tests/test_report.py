@@ -228,3 +228,25 @@ def test_the_pdf_shows_the_ranking_before_the_figures(
     )
     write_report(FOLDERS["compare"](tmp_path / "run"))
     assert order[0].startswith("Ranking by") and order[1] == "figure"
+
+
+def test_money_is_written_in_the_scenario_currency(tmp_path: Path) -> None:
+    import yaml
+
+    from sim.config.scenario import Economics
+    from sim.report.formatting import in_currency, unit_words
+
+    folder = FOLDERS["compare"](tmp_path / "run")
+    config = yaml.safe_load((folder / "config.yaml").read_text(encoding="utf-8"))
+    config["scenario"].setdefault("economics", {})["currency"] = "EUR"
+    (folder / "config.yaml").write_text(yaml.safe_dump(config), encoding="utf-8")
+    html, _ = write_report(folder)
+    page = html.read_text(encoding="utf-8")
+    ranking = page.split('id="ranking"')[1].split("</section>")[0]
+    assert "€" in ranking and "$" not in ranking
+    assert "currency units" not in page
+    assert "<td>Currency</td><td>EUR</td>" in page
+    with in_currency(Economics(currency="CHF")):
+        assert unit_words(KPIS["profit"]) == "CHF"
+        assert format_value(KPIS["profit"], -1234.5) == "-CHF 1,234"
+    assert format_value(KPIS["profit"], 1234.5) == "$1,234"  # outside: the default, USD

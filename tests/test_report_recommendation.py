@@ -65,10 +65,16 @@ def test_robustness_gives_the_share_of_worlds_won_and_the_inputs_that_matter() -
     text = " ".join(recommendation(_compare(_effect(0.043, 0.024, 0.063, True), robust)))
     assert "(the sensitivity analysis results/s/1, 96 plausible worlds): it wins in 87.5%" in text
     assert "a touch's chance to close a deal (scenario.decision.close_per_touch)" in text
-    assert "not assessed" not in text
+    assert "not assessed" not in text and "ties" not in text
     # the inputs the analysis found replace the generic guess, and are named once
     assert "scenario.response.contact" not in text
     assert text.count("scenario.decision.close_per_touch") == 1
+
+
+def test_ties_across_worlds_are_said() -> None:
+    robust = Robustness("input uncertainty", 10, 0.6, ties_share=0.3)
+    text = " ".join(recommendation(_compare(_effect(0.043, 0.024, 0.063, True), robust)))
+    assert "it wins in 60.0% of them and ties in 30.0%" in text
 
 
 def test_rep_hours_say_paid_and_busy_hours() -> None:

@@ -34,6 +34,7 @@ from sim.config import ConfigError
 from sim.engine.kpis import KPIS
 from sim.experiment import estimate_workload
 from sim.report.display import comparison_tables, summary_table, sweep_table
+from sim.report.formatting import in_currency
 from sim.report.saving import (
     check_results_root,
     save_comparison,
@@ -73,7 +74,8 @@ def cmd_run(args: argparse.Namespace) -> int:
     wall = time.perf_counter() - started
     saved = save_run(result, args.out, jobs=args.jobs, wall_seconds=wall, report=not args.no_report)
     title = f"{experiment.name}: {n} replications, seed {experiment.seed}, {wall:.1f} s"
-    print(summary_table(result.summary, title))
+    with in_currency(experiment.scenario.economics):
+        print(summary_table(result.summary, title))
     finish(saved.path, saved.warnings)
     return 0
 
@@ -113,11 +115,12 @@ def cmd_compare(args: argparse.Namespace) -> int:
         f"{experiment.name}: {len(labelled)} policies x {result.replications} replications on the same seeds "
         f"(seed {experiment.seed}), {wall:.1f} s"
     )
-    print(
-        comparison_tables(
-            {r.label: r.summary for r in result.results}, result.differences, result.kpi
+    with in_currency(experiment.scenario.economics):
+        print(
+            comparison_tables(
+                {r.label: r.summary for r in result.results}, result.differences, result.kpi
+            )
         )
-    )
     print(f"\nRanking by {KPIS[result.kpi].label.lower()}:")
     for _, row in result.ranking.iterrows():
         group = "best" if row["group"] == 1 else "below the best"
@@ -164,13 +167,14 @@ def cmd_sweep(args: argparse.Namespace) -> int:
         )
     except KeyboardInterrupt:
         return interrupted(args, len(checkpoint.load()), size, partial)
-    print(
-        sweep_table(
-            result,
-            experiment.sweep.kpi,
-            title=f"{experiment.name}: {size} points x {n} replications",
+    with in_currency(experiment.scenario.economics):
+        print(
+            sweep_table(
+                result,
+                experiment.sweep.kpi,
+                title=f"{experiment.name}: {size} points x {n} replications",
+            )
         )
-    )
     finish(saved.path, saved.warnings)
     return 0
 

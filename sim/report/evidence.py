@@ -230,13 +230,13 @@ def sensitivity_robustness(run: RunData, variant: str | None) -> Robustness | No
         manifest, points = found
         measure = f"{kpi}_difference" if variant else kpi
         top = tuple(manifest.get("top_inputs", {}).get(measure, ()))
-        wins = None
-        if variant and measure in points.columns:
-            values = points[measure].dropna()
+        wins, ties = None, 0.0
+        values = points[measure].dropna() if variant and measure in points.columns else []
+        if len(values):
             better = values > 0 if higher_is_better(kpi) else values < 0
-            wins = float(better.mean()) if len(values) else None
+            wins, ties = float(better.mean()), float((values == 0).mean())
         where = folder.parent.relative_to(root.parent)
-        return Robustness(f"the sensitivity analysis {where}", len(points), wins, top)
+        return Robustness(f"the sensitivity analysis {where}", len(points), wins, top, ties)
     return None
 
 

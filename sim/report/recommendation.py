@@ -82,6 +82,8 @@ class Robustness:
     """Share of those worlds in which the variant beats the baseline (``None``: not measured)."""
     top_inputs: tuple[str, ...] = ()
     """The uncertain inputs (field paths) that matter most, most first."""
+    ties_share: float = 0.0
+    """Share of the worlds in which variant and baseline come out exactly equal."""
 
 
 @dataclass(frozen=True)
@@ -172,7 +174,8 @@ def _robustness_text(robustness: Robustness | None, subject: str) -> str:
     text = f"Robustness ({robustness.source}, {robustness.worlds} plausible worlds): "
     parts = []
     if robustness.wins_share is not None:
-        parts.append(f"it wins in {percent(robustness.wins_share)} of them")
+        ties = f" and ties in {percent(robustness.ties_share)}" if robustness.ties_share else ""
+        parts.append(f"it wins in {percent(robustness.wins_share)} of them{ties}")
     if robustness.top_inputs:
         names = [assumption_words(p) for p in robustness.top_inputs]
         parts.append(
