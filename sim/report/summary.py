@@ -190,6 +190,10 @@ def _callouts(run: RunData, base: str, best: str) -> list[str]:
         kpi = str(d["kpi"])
         if kpi == run.primary_kpi or kpi in DERIVED or kpi not in KPIS or not _clear(d):
             continue
+        if kpi == "first_attempt_within_target_share" and run.response_target_minutes(
+            base
+        ) != run.response_target_minutes(best):
+            continue  # each against its own target: not comparable
         size = abs(float(d["relative_difference"]))
         moved.append((size if math.isfinite(size) else math.inf, kpi))
     moved.sort(key=lambda pair: -pair[0])
