@@ -17,8 +17,6 @@ from sim.report.formatting import percent
 from tests.conftest import only_run_folder
 
 FASTER = {"name": "faster", "policy": {"nurture": {"interval": "1d"}}}  # daily follow-up touches
-pytestmark = pytest.mark.slow  # three small simulations, about 40 s on 2 shared cores
-
 UNCERTAIN = {
     "scenario.sources[0].leads_per_week": {"uniform": [5, 200]},
     "scenario.economics.cost_per_touch": {"uniform": [0.5, 0.51]},
@@ -33,6 +31,7 @@ def _recommendation(folder: Path) -> str:
     return " ".join(re.sub(r"<[^>]+>", "", found.group(1)).replace("&#39;", "'").split())
 
 
+@pytest.mark.slow  # three small simulations, about 40 s on 2 shared cores
 def test_sensitivity_report_and_a_comparison_that_uses_it(
     tiny: dict[str, Any], write_yaml: Callable[..., Path], tmp_path: Path
 ) -> None:
@@ -83,3 +82,16 @@ def test_sensitivity_report_and_a_comparison_that_uses_it(
     recommendation = _recommendation(only_run_folder(out, "tiny_other"))
     assert "Robustness was not assessed" in recommendation
     assert "python -m sim sensitivity" in recommendation
+
+
+def test_report_on_a_damaged_sensitivity_folder_is_one_clear_error(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    folder = tmp_path / "damaged"
+    folder.mkdir()
+    (folder / "manifest.json").write_text('{"verb": "sensitivity"}', encoding="utf-8")
+    assert main(["report", str(folder)]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("error: ") and str(folder) in err
+    assert "expected a finished sensitivity folder" in err
+    assert not (folder / "report.html").exists()

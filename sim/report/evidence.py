@@ -255,7 +255,7 @@ def _sensitivity_folder(
         config = validate_experiment(read_yaml(folder / "config.yaml"), str(folder))
         cadences = comparison_arms(config, str(folder)) if config.compare else [("", config)]
         points = pd.read_csv(folder / "points.csv")
-    except (OSError, ValueError, ConfigError):
+    except (OSError, ValueError, RecursionError, ConfigError):
         return None  # not a finished sensitivity folder of this version: not evidence
     mine = run.reference or ""
     if variant is None:  # a run: the analysis's base cadence is the run's

@@ -70,7 +70,7 @@ def is_sensitivity_folder(folder: str | Path) -> bool:
     """Whether *folder*'s ``manifest.json`` says ``sensitivity`` wrote it."""
     try:
         manifest = json.loads((Path(folder) / "manifest.json").read_text(encoding="utf-8"))
-    except (OSError, ValueError):
+    except (OSError, ValueError, RecursionError):  # damaged: write_report says how
         return False
     return isinstance(manifest, dict) and manifest.get("verb") == "sensitivity"
 
@@ -85,7 +85,7 @@ def load_sensitivity(folder: str | Path) -> SensitivityFolder:
         points = pd.read_csv(folder / "points.csv")
         config = folder / "config.yaml"
         experiment = validate_experiment(read_yaml(config), str(config))
-    except (OSError, ValueError) as exc:
+    except (OSError, ValueError, RecursionError) as exc:
         raise ConfigError(f"{folder}: cannot read it ({exc}); {expected}") from None
     if not isinstance(manifest, dict) or manifest.get("verb") != "sensitivity":
         raise ConfigError(f"{folder / 'manifest.json'}: not a sensitivity manifest; {expected}")
