@@ -14,6 +14,8 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from sim.config.units import Z_95
+
 CONFIDENCE = 0.95
 ALPHA = 1 - CONFIDENCE
 """Significance level of every test: a difference is called when its p-value is below 5%."""
@@ -113,3 +115,35 @@ def holm_adjusted(p_values: list[float]) -> list[float]:
         running = max(running, min(1.0, (len(finite) - rank) * p))
         adjusted[i] = running
     return adjusted
+
+
+def wilson_interval(events: float, n: int, z: float = Z_95) -> tuple[float, float]:
+    """Wilson's score interval for a share of *events* in *n* (95% by default).
+
+    Unlike ``p ± z·√(p(1-p)/n)`` it stays inside [0, 1] and is not empty at 0 or n
+    events, so it suits the share of worlds in which a variant wins.
+    """
+    if n <= 0:
+        return math.nan, math.nan
+    p = events / n
+    centre = (p + z * z / (2 * n)) / (1 + z * z / n)
+    half = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / (1 + z * z / n)
+    return max(0.0, centre - half), min(1.0, centre + half)
+
+
+def lower_tail_mean(values: np.ndarray, share: float) -> float:
+    """The mean of the lowest *share* of *values* (the conditional value at risk, CVaR).
+
+    Exact for any share: with n values, the lowest ``floor(share·n)`` count fully
+    and the next one with the remaining weight, e.g. the lowest 25% of 1..10 is
+    ``(1 + 2 + 0.5·3) / 2.5 = 1.8``. A share of 1 gives the mean.
+    """
+    ordered = np.sort(np.asarray(values, dtype=float))
+    if not 0 < share <= 1 or ordered.size == 0:
+        raise ValueError(f"expected a share in (0, 1] of at least one value, got {share}")
+    weight = share * ordered.size
+    whole = math.floor(weight + 1e-9)
+    total = float(ordered[:whole].sum())
+    if whole < ordered.size and weight > whole:
+        total += (weight - whole) * float(ordered[whole])
+    return total / weight

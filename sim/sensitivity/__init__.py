@@ -7,6 +7,7 @@ names the inputs; :func:`sensitivity` screens them (Morris) or quantifies them
 :func:`save_sensitivity` writes the tables and the tornado and Sobol charts to a run folder.
 """
 
+from sim.experiment import InputSetter, check_uncertain_inputs, uncertain_inputs, values_at
 from sim.sensitivity.analysis import (
     METHODS,
     RANKED_BY,
@@ -18,7 +19,6 @@ from sim.sensitivity.analysis import (
     unit_design,
 )
 from sim.sensitivity.figures import sobol_figure, swings, tornado_figure
-from sim.sensitivity.inputs import InputSetter, check_uncertain_inputs, uncertain_inputs, values_at
 from sim.sensitivity.saving import save_sensitivity, sensitivity_folder
 from sim.sensitivity.study import (
     DEFAULT_SAMPLES,
