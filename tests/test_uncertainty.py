@@ -13,7 +13,7 @@ import pytest
 from pydantic import ValidationError
 
 from sim.analysis import compare, run
-from sim.analysis.stats import lower_tail_mean, wilson_interval
+from sim.analysis.stats import lower_tail_mean, risk_adjusted, wilson_interval
 from sim.analysis.worlds import PlausibleWorlds, beats_baseline, run_seeds, variance_split
 from sim.cli import main
 from sim.config import ConfigError
@@ -222,3 +222,77 @@ def test_a_field_that_cannot_take_a_drawn_value_is_exit_2_before_any_work(
     assert _cli("compare", write_yaml(uncertain), tmp_path / "out") == 2
     assert "scenario.decision.close_per_touch" in capsys.readouterr().err
     assert not (tmp_path / "out").exists()
+
+
+# --------------------------------------------------------------------------- robust tuning
+
+
+def test_risk_adjusted_looks_at_the_bad_tail_in_the_kpis_direction() -> None:
+    values = np.arange(1.0, 11.0)  # 1..10
+    assert risk_adjusted(values, "mean", 0.1) == 5.5
+    assert risk_adjusted(values, "quantile", 0.1) == pytest.approx(1.9)  # numpy's linear rule
+    assert risk_adjusted(values, "quantile", 0.1, higher_is_better=False) == pytest.approx(9.1)
+    assert risk_adjusted(values, "cvar", 0.25) == pytest.approx(1.8)  # (1 + 2 + 0.5·3) / 2.5
+    assert risk_adjusted(values, "cvar", 0.25, higher_is_better=False) == pytest.approx(9.2)
+    assert risk_adjusted(values, "cvar", 0.2) <= risk_adjusted(values, "quantile", 0.2)
+
+
+def _tune_data(tiny: dict[str, Any], objective: str) -> dict[str, Any]:
+    tiny["uncertain"] = dict(UNCERTAIN)
+    tiny["tune"] = {
+        "replications": 4,
+        "confirm_top": 1,
+        "confirm_replications": 3,
+        "objective": objective,
+        "level": 0.25,
+        "parameters": {"policy.speed_to_lead.response_target": {"low": "1m", "high": "2h"}},
+    }
+    return tiny
+
+
+def test_a_cvar_tune_optimises_the_worst_worlds_and_confirms_on_fresh_ones(
+    tiny: dict[str, Any], tmp_path: Path
+) -> None:
+    from sim.tuning import tune
+
+    result = tune(validate_experiment(_tune_data(tiny, "cvar")), trials=3, out=tmp_path)
+    assert result.uncertainty
+    trials = result.trials
+    assert set(trials["state"]) == {"COMPLETE"}  # no Wilcoxon pruning of a tail objective
+    # The mean of the worst quarter of worlds is below the mean over all worlds.
+    assert (trials["objective_0"] < trials["kpi:profit"]).all()
+    confirmation = result.confirmation
+    assert confirmation is not None
+    drawn = confirmation.results[0].worlds
+    assert list(drawn.columns) == list(UNCERTAIN) and len(drawn) == 3
+    row = confirmation.differences.set_index(["policy", "kpi"]).loc[
+        (f"trial_{result.chosen[0].number}", "profit")
+    ]
+    assert 0 <= row["p_beats_baseline"] <= 1
+    assert result.sentence is not None
+    assert "worst 25% of plausible worlds (CVaR)" in result.sentence
+    assert "of plausible worlds (95% CI" in result.sentence
+
+
+def test_a_tail_objective_without_an_uncertain_section_is_exit_2(
+    tiny: dict[str, Any],
+    write_yaml: Callable[..., Path],
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    data = _tune_data(tiny, "quantile")
+    del data["uncertain"]
+    path = write_yaml(data)
+    assert main(["tune", str(path), "--trials", "2", "--out", str(tmp_path / "out"), "-q"]) == 2
+    assert "--uncertainty needs an uncertain: section" in capsys.readouterr().err
+    assert not (tmp_path / "out").exists()
+
+
+def test_a_study_resumed_on_other_worlds_is_refused(tiny: dict[str, Any], tmp_path: Path) -> None:
+    from sim.tuning import StorageSpec, open_study
+
+    experiment = validate_experiment(_tune_data(tiny, "mean"))
+    spec = StorageSpec(None, tmp_path / "tiny.journal")
+    open_study(experiment, spec, "tiny")
+    with pytest.raises(ConfigError, match="different worlds"):
+        open_study(experiment, spec, "tiny", uncertainty=True)

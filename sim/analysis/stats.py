@@ -9,6 +9,7 @@ seeds) use the same formula on per-replication differences.
 from __future__ import annotations
 
 import math
+from typing import Literal
 
 import numpy as np
 import pandas as pd
@@ -147,3 +148,29 @@ def lower_tail_mean(values: np.ndarray, share: float) -> float:
     if whole < ordered.size and weight > whole:
         total += (weight - whole) * float(ordered[whole])
     return total / weight
+
+
+RiskStatistic = Literal["mean", "quantile", "cvar"]
+"""How a tuning objective summarises a KPI over plausible worlds: ``mean``, ``quantile`` or ``cvar``."""
+
+
+def risk_adjusted(
+    values: np.ndarray, statistic: RiskStatistic, level: float, higher_is_better: bool = True
+) -> float:
+    """A KPI over plausible worlds as one number to optimise, judged on its bad tail.
+
+    ``mean`` is the plain mean. ``quantile`` is the value the KPI beats in all but a
+    *level* share of worlds: the *level* quantile when higher is better (the 10th
+    percentile of profit for 0.1), the ``1 - level`` quantile when lower is better.
+    ``cvar`` is the mean of that worst *level* share (:func:`lower_tail_mean`).
+    """
+    values = np.asarray(values, dtype=float)
+    if statistic == "mean":
+        return float(values.mean())
+    if statistic == "quantile":
+        return float(np.quantile(values, level if higher_is_better else 1 - level))
+    if statistic == "cvar":
+        return (
+            lower_tail_mean(values, level) if higher_is_better else -lower_tail_mean(-values, level)
+        )
+    raise ValueError(f"unknown statistic {statistic!r}; expected mean, quantile or cvar")

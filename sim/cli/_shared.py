@@ -122,9 +122,9 @@ def add_uncertainty_argument(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--uncertainty",
         action="store_true",
-        help="draw each replication's scenario from the file's uncertain: section (the same world "
-        f"for every policy), simulate each world {RUNS_PER_WORLD} times, and report noise and "
-        "uncertainty separately (see docs/uncertainty.md)",
+        help="each replication is a plausible world drawn from the file's uncertain: section, the "
+        "same for every policy; intervals cover what we do not know as well as noise, reported "
+        f"apart (run and compare simulate each world {RUNS_PER_WORLD} times; see docs/uncertainty.md)",
     )
 
 
