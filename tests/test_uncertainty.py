@@ -296,3 +296,23 @@ def test_a_study_resumed_on_other_worlds_is_refused(tiny: dict[str, Any], tmp_pa
     open_study(experiment, spec, "tiny")
     with pytest.raises(ConfigError, match="different worlds"):
         open_study(experiment, spec, "tiny", uncertainty=True)
+
+
+@pytest.mark.slow
+def test_compare_with_uncertainty_on_a_dask_cluster_gives_the_local_numbers(
+    uncertain: dict[str, Any],
+) -> None:
+    """The worlds are drawn before the jobs leave: a cluster gets plain jobs, same numbers."""
+    distributed = pytest.importorskip("distributed", reason="needs the optional Dask package")
+    from sim.analysis import DaskCluster
+
+    experiment = validate_experiment(uncertain)
+    local = compare(experiment, uncertainty=True, jobs=1)
+    with distributed.LocalCluster(
+        n_workers=2, threads_per_worker=1, host="127.0.0.1", dashboard_address=None
+    ) as cluster:
+        remote = compare(experiment, uncertainty=True, jobs=DaskCluster(cluster.scheduler_address))
+    for mine, theirs in zip(local.results, remote.results, strict=True):
+        pd.testing.assert_frame_equal(mine.replications, theirs.replications, check_exact=True)
+        pd.testing.assert_frame_equal(mine.uncertainty, theirs.uncertainty, check_exact=True)
+    pd.testing.assert_frame_equal(local.differences, remote.differences, check_exact=True)
