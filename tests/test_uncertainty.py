@@ -316,3 +316,19 @@ def test_compare_with_uncertainty_on_a_dask_cluster_gives_the_local_numbers(
         pd.testing.assert_frame_equal(mine.replications, theirs.replications, check_exact=True)
         pd.testing.assert_frame_equal(mine.uncertainty, theirs.uncertainty, check_exact=True)
     pd.testing.assert_frame_equal(local.differences, remote.differences, check_exact=True)
+
+
+def test_a_variant_keeps_an_uncertain_field_it_decides_and_meets_the_world_in_the_rest(
+    uncertain: dict[str, Any],
+) -> None:
+    rate = uncertain["scenario"]["economics"]["rep_cost_per_hour"]
+    uncertain["compare"]["variants"] = [
+        {"name": "restated", "scenario": {"economics": {"rep_cost_per_hour": rate}}},
+        {"name": "cheap", "scenario": {"economics": {"rep_cost_per_hour": 20}}},
+    ]
+    result = compare(validate_experiment(uncertain), uncertainty=True)
+    today, restated, cheap = (r.replications for r in result.results)
+    pd.testing.assert_frame_equal(today, restated)  # restating the baseline's value decides nothing
+    world_rate = result.results[0].worlds["scenario.economics.rep_cost_per_hour"]
+    np.testing.assert_allclose(cheap["rep_cost"] * world_rate, today["rep_cost"] * 20)
+    pd.testing.assert_series_equal(cheap["leads"], today["leads"])  # the same world otherwise

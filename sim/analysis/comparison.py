@@ -212,12 +212,13 @@ def compare(
     the sequence, e.g. to confirm a tuned cadence on seeds the search never saw.
 
     With *uncertainty*, replication *i* is the same plausible world for every cadence,
-    drawn from the ``uncertain:`` section (a variant that sets an uncertain field
-    keeps its own value); the differences and the ranking then say in what share of
+    drawn from the ``uncertain:`` section (a variant that sets an uncertain field to a
+    value of its own keeps it); the differences and the ranking then say in what share of
     worlds each variant beats the baseline (``p_beats_baseline`` with its 95% CI).
     """
     labelled = arms(experiment, source)
     worlds = PlausibleWorlds(experiment, source) if uncertainty else None
+    placed = [worlds.arm(arm) for _, arm in labelled] if worlds else []
     world_tables: list[pd.DataFrame] = []
     comparison = experiment.compare
     assert comparison is not None
@@ -234,11 +235,10 @@ def compare(
         if worlds is None:
             jobs_list = [Job(e.scenario, e.policy, seed) for _, e in labelled for seed in seeds]
         else:
-            in_worlds = [arms(worlds.experiment(seed), source) for seed in seeds]
             jobs_list = [
                 job
-                for position in range(len(labelled))
-                for job in world_jobs([world[position][1] for world in in_worlds], seeds)
+                for arm in placed
+                for job in world_jobs([arm.experiment(seed) for seed in seeds], seeds)
             ]
             world_tables.append(worlds.table(seeds, done))
         per_arm = len(jobs_list) // len(labelled)

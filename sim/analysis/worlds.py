@@ -27,7 +27,7 @@ from sim.analysis.executors import Job
 from sim.analysis.stats import t_halfwidth, wilson_interval
 from sim.config import ConfigError
 from sim.engine.kpis import KPIS
-from sim.experiment import Experiment, InputSetter
+from sim.experiment import Experiment, InputSetter, read_path
 
 RUNS_PER_WORLD = 2
 """Simulated runs of each plausible world: two are the fewest that measure noise within a world."""
@@ -51,7 +51,7 @@ def run_seeds(
 
 
 class PlausibleWorlds:
-    """The experiment's ``uncertain:`` section, ready to put a world into any experiment.
+    """The experiment's ``uncertain:`` section, ready to put a world into it or into any of its arms.
 
     Creating one checks every uncertain field at the extremes of its distribution, so
     a field that cannot take a drawn value fails before any work.
@@ -64,6 +64,8 @@ class PlausibleWorlds:
                 "distribution of plausible values, e.g. uncertain: "
                 "{scenario.decision.close_per_touch: {uniform: [0.02, 0.08]}}); this file has none"
             )
+        self.experiment_file = experiment
+        self.source = source
         self.setter = InputSetter(experiment, source)
         self.setter.check()
 
@@ -80,11 +82,43 @@ class PlausibleWorlds:
         """The file's experiment (with its designs) in replication *seed*'s world."""
         return self.setter.experiment_at(self.values(seed))
 
+    def arm(self, arm: Experiment) -> WorldlyArm:
+        """*arm* (a compare arm or a tuning trial of this experiment), ready for any world.
+
+        An uncertain field the arm sets to a value of its own is a decision, not an
+        unknown: the arm keeps it in every world. Every other uncertain field takes the
+        world's value, so all arms of replication *i* meet the same world.
+        """
+        nominal = self.experiment_file.to_config(designs=False)
+        own = arm.to_config(designs=False)
+        decided = {
+            path for path in self.setter.inputs if read_path(own, path) != read_path(nominal, path)
+        }
+        placed = arm.model_copy(update={"uncertain": self.experiment_file.uncertain})
+        return WorldlyArm(self, InputSetter(placed, self.source), decided)
+
     def table(self, seeds: Sequence[np.random.SeedSequence], first: int = 0) -> pd.DataFrame:
         """One row per replication (numbered from *first*): the value of each uncertain field."""
         table = pd.DataFrame([self.values(seed) for seed in seeds])
         table.index = pd.RangeIndex(first, first + len(seeds), name="replication")
         return table
+
+
+class WorldlyArm:
+    """One arm of an experiment, put into the plausible worlds of :class:`PlausibleWorlds`."""
+
+    def __init__(self, worlds: PlausibleWorlds, setter: InputSetter, decided: set[str]) -> None:
+        self._worlds = worlds
+        self._setter = setter
+        self.decided = decided
+        """Uncertain fields the arm sets itself: they keep the arm's value in every world."""
+
+    def experiment(self, seed: np.random.SeedSequence) -> Experiment:
+        """The arm in replication *seed*'s world."""
+        values = self._worlds.values(seed)
+        return self._setter.experiment_at(
+            {path: value for path, value in values.items() if path not in self.decided}
+        )
 
 
 def world_jobs(

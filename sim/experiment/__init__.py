@@ -22,6 +22,7 @@ from sim.experiment.model import DEFAULT_EXPERIMENT, Experiment
 from sim.experiment.uncertain_fields import (
     InputSetter,
     check_uncertain_inputs,
+    read_path,
     uncertain_inputs,
     values_at,
 )
@@ -52,6 +53,7 @@ __all__ = [
     "merge_config",
     "parse_yaml",
     "read_experiment_data",
+    "read_path",
     "read_yaml",
     "set_field",
     "uncertain_inputs",

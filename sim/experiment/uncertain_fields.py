@@ -10,6 +10,7 @@ cannot take is a :class:`~sim.config.ConfigError` naming the field.
 from __future__ import annotations
 
 import copy
+from typing import Any
 
 import numpy as np
 
@@ -17,6 +18,14 @@ from sim.config import ConfigError
 from sim.experiment._loading import set_field, validate_experiment
 from sim.experiment.model import Experiment
 from sim.experiment.uncertainty import UncertainInput
+
+
+def read_path(data: dict[str, Any], path: str) -> Any:
+    """The value at a ``--set``-style path such as ``policy.followup.steps[0]``."""
+    node: Any = data
+    for part in path.replace("[", ".").replace("]", "").split("."):
+        node = node[int(part)] if part.isdigit() else node[part]
+    return node
 
 
 def uncertain_inputs(

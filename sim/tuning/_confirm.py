@@ -20,9 +20,9 @@ from sim.analysis.stats import risk_adjusted
 from sim.config.durations import format_duration
 from sim.config.units import MINUTES_PER_DAY, MINUTES_PER_HOUR
 from sim.engine.kpis import KPIS
-from sim.experiment import Experiment, validate_experiment
+from sim.experiment import Experiment, read_path, validate_experiment
 from sim.experiment.designs import Tuning
-from sim.tuning._space import experiment_with, read_path, search_space, tuning_section
+from sim.tuning._space import experiment_with, search_space, tuning_section
 from sim.tuning._study import BASELINE_ATTR, REPEAT_ATTR
 
 
