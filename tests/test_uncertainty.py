@@ -332,3 +332,41 @@ def test_a_variant_keeps_an_uncertain_field_it_decides_and_meets_the_world_in_th
     world_rate = result.results[0].worlds["scenario.economics.rep_cost_per_hour"]
     np.testing.assert_allclose(cheap["rep_cost"] * world_rate, today["rep_cost"] * 20)
     pd.testing.assert_series_equal(cheap["leads"], today["leads"])  # the same world otherwise
+
+
+def test_adaptive_batches_draw_the_same_worlds_as_one_fixed_run(uncertain: dict[str, Any]) -> None:
+    from sim.analysis import HalfWidthTarget
+
+    experiment = validate_experiment(uncertain)
+    fixed = compare(experiment, uncertainty=True, replications=4)
+    batched = compare(
+        experiment,
+        uncertainty=True,
+        replications=2,
+        target=HalfWidthTarget(1e-9, relative=False),
+        max_replications=4,
+    )
+    assert "--max-replications 4 reached" in batched.stopped_because
+    for one, other in zip(fixed.results, batched.results, strict=True):
+        pd.testing.assert_frame_equal(one.replications, other.replications)
+        pd.testing.assert_frame_equal(one.worlds, other.worlds)
+        pd.testing.assert_frame_equal(one.uncertainty, other.uncertainty)
+
+
+def test_tune_with_a_quantile_objective_from_the_command_line(
+    tiny: dict[str, Any],
+    write_yaml: Callable[..., Path],
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    path = write_yaml(_tune_data(tiny, "quantile"))
+    out = tmp_path / "out"
+    args = ["tune", str(path), "--trials", "2", "-j", "1", "--out", str(out), "-q", "--no-report"]
+    assert main(args) == 0
+    printed = capsys.readouterr().out
+    assert "tuned for the 25% quantile of profit over plausible worlds" in printed
+    assert "of plausible worlds (95% CI" in printed
+    (folder,) = (manifest.parent for manifest in out.glob("tiny/*/manifest.json"))
+    assert (folder / "worlds.csv").is_file() and (folder / "uncertainty.csv").is_file()
+    ranking = pd.read_csv(folder / "ranking.csv")
+    assert {"p_beats_baseline", "p_beats_ci_low", "p_beats_ci_high"} <= set(ranking.columns)
