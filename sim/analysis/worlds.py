@@ -64,7 +64,8 @@ class PlausibleWorlds:
                 "distribution of plausible values, e.g. uncertain: "
                 "{scenario.decision.close_per_touch: {uniform: [0.02, 0.08]}}); this file has none"
             )
-        self.experiment_file = experiment
+        self.nominal = experiment
+        """The experiment as the file states it (every uncertain field at its stated value)."""
         self.source = source
         self.setter = InputSetter(experiment, source)
         self.setter.check()
@@ -82,20 +83,20 @@ class PlausibleWorlds:
         """The file's experiment (with its designs) in replication *seed*'s world."""
         return self.setter.experiment_at(self.values(seed))
 
-    def arm(self, arm: Experiment) -> WorldlyArm:
+    def arm(self, arm: Experiment) -> ArmInWorlds:
         """*arm* (a compare arm or a tuning trial of this experiment), ready for any world.
 
         An uncertain field the arm sets to a value of its own is a decision, not an
         unknown: the arm keeps it in every world. Every other uncertain field takes the
         world's value, so all arms of replication *i* meet the same world.
         """
-        nominal = self.experiment_file.to_config(designs=False)
+        nominal = self.nominal.to_config(designs=False)
         own = arm.to_config(designs=False)
         decided = {
             path for path in self.setter.inputs if read_path(own, path) != read_path(nominal, path)
         }
-        placed = arm.model_copy(update={"uncertain": self.experiment_file.uncertain})
-        return WorldlyArm(self, InputSetter(placed, self.source), decided)
+        placed = arm.model_copy(update={"uncertain": self.nominal.uncertain})
+        return ArmInWorlds(self, InputSetter(placed, self.source), decided)
 
     def table(self, seeds: Sequence[np.random.SeedSequence], first: int = 0) -> pd.DataFrame:
         """One row per replication (numbered from *first*): the value of each uncertain field."""
@@ -104,7 +105,7 @@ class PlausibleWorlds:
         return table
 
 
-class WorldlyArm:
+class ArmInWorlds:
     """One arm of an experiment, put into the plausible worlds of :class:`PlausibleWorlds`."""
 
     def __init__(self, worlds: PlausibleWorlds, setter: InputSetter, decided: set[str]) -> None:
