@@ -57,6 +57,11 @@ def cmd_check(args: argparse.Namespace) -> int:
         f"{experiment.replications} replications\n"
         f"run: {workload.describe()}"
     )
+    if experiment.uncertain:
+        print(
+            f"uncertain: {len(experiment.uncertain)} input(s), each valid at both ends of its "
+            "distribution; run or compare with --uncertainty to draw plausible worlds"
+        )
     if workload.too_large:
         print("warning: beyond the size limit: run, compare and sweep need --yes", file=sys.stderr)
     return 0
@@ -277,6 +282,11 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
                 f"  {what} curve ({fit.family}): scale {fit.scale.text()} min, floor {fit.floor.text()}"
             )
     print(f"Scenario: {out}\nReport:   {report}\nRun it:   python -m sim run {out}")
+    if cal.experiment is not None and cal.experiment.uncertain:
+        print(
+            f"With the uncertainty of its {len(cal.experiment.uncertain)} fitted values: "
+            f"python -m sim run {out} --uncertainty"
+        )
     return 0
 
 
