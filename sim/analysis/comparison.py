@@ -92,6 +92,10 @@ class ComparisonResult:
         return len(self.results[0].replications)
 
 
+_BEATS_COLUMNS = ("p_beats_baseline", "p_beats_ci_low", "p_beats_ci_high")
+"""The ranking's and differences' columns on plausible worlds (:func:`~sim.analysis.worlds.beats_baseline`)."""
+
+
 def _ranking(
     results: list[RunResult],
     differences: pd.DataFrame,
@@ -175,10 +179,6 @@ def _ranking(
             }
         )
     return pd.DataFrame(rows)
-
-
-_BEATS_COLUMNS = ("p_beats_baseline", "p_beats_ci_low", "p_beats_ci_high")
-"""The ranking's and differences' columns on plausible worlds (:func:`~sim.analysis.worlds.beats_baseline`)."""
 
 
 def _p_text(p: float) -> str:
@@ -280,14 +280,12 @@ def compare(
 
 def _differences(results: list[RunResult], with_worlds: bool = False) -> pd.DataFrame:
     baseline = results[0].replications
-    frames = {
-        r.label: paired_differences(baseline, r.replications).join(
-            beats_baseline(baseline, r.replications)
-        )
-        if with_worlds
-        else paired_differences(baseline, r.replications)
-        for r in results[1:]
-    }
+    frames = {}
+    for result in results[1:]:
+        frame = paired_differences(baseline, result.replications)
+        if with_worlds:
+            frame = frame.join(beats_baseline(baseline, result.replications))
+        frames[result.label] = frame
     return pd.concat(frames, names=["policy", "kpi"]).reset_index()
 
 
