@@ -187,7 +187,10 @@ class Tuning(ConfigModel):
         default_factory=dict, description="field path -> range, choices or value"
     )
     replications: int = Field(
-        8, ge=2, description="replications per trial (the same seeds for every trial)"
+        8,
+        ge=2,
+        description="replications per trial (the same seeds, and with --uncertainty the same "
+        "plausible worlds, for every trial)",
     )
     confirm_top: int = Field(3, ge=1, description="best trials re-run on fresh seeds at the end")
     confirm_replications: int = Field(20, ge=2, description="replications of the confirmation run")
