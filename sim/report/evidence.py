@@ -4,7 +4,7 @@
 :func:`run_evidence`) and hands them to the pure
 :func:`~sim.report.recommendation.recommendation`. Robustness comes from the
 folder itself when its runs drew inputs from the ``uncertain:`` section (a
-``beats_baseline_share`` column in ``ranking.csv``), else from the newest
+``p_beats_baseline`` column in ``ranking.csv``), else from the newest
 sensitivity analysis beside it (same results folder) that ran the same
 cadences; without either the recommendation says it was not assessed.
 """
@@ -35,7 +35,7 @@ from sim.report.recommendation import (
 from sim.report.run_data import RunData, summary_value
 from sim.report.summary import difference_row, differs
 
-WINS_COLUMN = "beats_baseline_share"
+WINS_COLUMN = "p_beats_baseline"
 """Column of ``ranking.csv`` a run with input uncertainty writes: the share of plausible
 worlds (replications) in which each variant beats the baseline."""
 POLICY_ASSUMPTIONS = {
@@ -157,7 +157,7 @@ def _uncertainty_wins(run: RunData, policy: str) -> Robustness | None:
     if rows.empty:
         return None
     return Robustness(
-        "replications drawn from the uncertain: inputs",
+        "plausible worlds drawn from the uncertain: inputs (--uncertainty)",
         run.manifest.replications,
         float(rows.iloc[0]),
     )

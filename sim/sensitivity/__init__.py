@@ -8,6 +8,7 @@ names the inputs; :func:`sensitivity` screens them (Morris) or quantifies them
 :func:`write_sensitivity_report` adds a report naming the inputs that matter most.
 """
 
+from sim.experiment import InputSetter, check_uncertain_inputs, uncertain_inputs, values_at
 from sim.sensitivity.analysis import (
     METHODS,
     RANKED_BY,
@@ -19,7 +20,6 @@ from sim.sensitivity.analysis import (
     unit_design,
 )
 from sim.sensitivity.figures import sobol_figure, swings, tornado_figure
-from sim.sensitivity.inputs import InputSetter, check_uncertain_inputs, uncertain_inputs, values_at
 from sim.sensitivity.report import (
     SensitivityFolder,
     is_sensitivity_folder,
