@@ -111,7 +111,9 @@ def test_referral_yield_per_request_falls_as_requests_come_more_often() -> None:
         assert per_request[0] < per_request[1] < per_request[2], per_request
         # Asking daily brings seven times the requests of weekly, not seven times the leads.
         assert per_week[0] < 2 * per_week[1], per_week
-        refills = sum(d.contacts_per_week_at_most for d in experiment.scenario.referrals.departments)
+        refills = sum(
+            d.contacts_per_week_at_most for d in experiment.scenario.referrals.departments
+        )
         start = sum(d.pool_size for d in experiment.scenario.referrals.departments)
         assert per_week[0] <= refills + start / 12 * 1.5  # nothing beyond what the pools hold
 

@@ -76,7 +76,9 @@ def test_each_check_lists_its_steps() -> None:
 
 
 def test_the_check_per_source() -> None:
-    policy = ScreeningPolicy(check="instant", by_source={"purchased_list": "deep", "inbound": "none"})
+    policy = ScreeningPolicy(
+        check="instant", by_source={"purchased_list": "deep", "inbound": "none"}
+    )
     assert [policy.check_for(s) for s in ("web", "purchased_list", "inbound")] == [
         "instant",
         "deep",
