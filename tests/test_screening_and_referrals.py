@@ -5,6 +5,7 @@
   seconds, not minutes.
 - Asking departments more often brings fewer leads per request (their pools run
   low) and never more per week than the pools refill.
+- A customer asked for contacts refers more the stronger the relationship.
 """
 
 from __future__ import annotations
@@ -123,3 +124,35 @@ def test_a_departments_steady_yield_falls_with_the_asking_rhythm() -> None:
     for department in departments:
         yields = [expected_yield_per_request(department, gap) for gap in (1440.0, 10080.0, 40320.0)]
         assert yields == sorted(yields) and yields[0] < yields[-1] / 5, (department.name, yields)
+
+
+def _customer_yield_per_ask(relationship_days: int, seed: np.random.SeedSequence) -> float:
+    """Referred leads per customer ask, with weekly touches that ask every time."""
+    experiment = _experiment(
+        {
+            "referral": {"department_interval": None, "customer_interval": "7d"},
+            "retention": {"schedule": [{"every": "1w"}]},
+        },
+        300,
+        horizon="8w",
+        decision={"time_to_decide": "1d", "win_rate": 0.9, "lost_below": 0.0},
+        # The relationship then only matters for referrals: no repeat purchases, no churn.
+        customers={
+            "relationship": {"family": "exponential", "scale": f"{relationship_days}d"},
+            "repeat_purchases_per_year": 0,
+            "churn_per_year": 0,
+        },
+    )
+    floor, _ = _kpis(experiment, seed)
+    pools = [c.contacts for c in floor._active.values() if getattr(c, "contacts", None)]
+    asks = sum(pool.requests for pool in pools)
+    assert asks > 100
+    return sum(pool.referred for pool in pools) / asks
+
+
+@pytest.mark.parametrize("seed", SEEDS[:2], ids=["seed0", "seed1"])
+def test_customers_with_a_stronger_relationship_refer_more(seed: np.random.SeedSequence) -> None:
+    # A week after the last touch a relationship fading over 600 days is at 0.99, one fading
+    # over 3 days at 0.10: the same asks bring several times fewer leads.
+    strong, weak = _customer_yield_per_ask(600, seed), _customer_yield_per_ask(3, seed)
+    assert strong > 3 * weak > 0, (strong, weak)
