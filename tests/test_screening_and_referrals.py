@@ -156,3 +156,25 @@ def test_customers_with_a_stronger_relationship_refer_more(seed: np.random.SeedS
     # over 3 days at 0.10: the same asks bring several times fewer leads.
     strong, weak = _customer_yield_per_ask(600, seed), _customer_yield_per_ask(3, seed)
     assert strong > 3 * weak > 0, (strong, weak)
+
+
+def test_drawn_check_times_move_the_speed_to_lead_median() -> None:
+    never_ask = {"department_interval": None}
+    medians = {
+        check: [
+            _kpis(_experiment({"screening": screening, "referral": never_ask}), seed)[1][
+                "speed_to_lead_median_minutes"
+            ]
+            for seed in SEEDS
+        ]
+        for check, screening in (
+            ("none", {"enabled": False}),
+            ("instant", {"check": "instant"}),
+            ("deep", {"check": "deep"}),
+        )
+    }
+    # Paired, seed by seed: the instant check adds seconds, the deep one minutes; and the
+    # median is no longer one fixed value.
+    for none, instant, deep in zip(*medians.values(), strict=True):
+        assert 0 < instant - none < 0.5 and deep - instant > 2.0, medians
+    assert len(set(medians["instant"])) > 1 and len(set(medians["deep"])) > 1, medians
