@@ -20,7 +20,7 @@ from policies.queue import QueueDiscipline
 from policies.referral import ReferralPolicy
 from policies.retention import RetentionPolicy, RetentionStep
 from policies.routing import RoutingPolicy
-from policies.screening import ScreeningPolicy
+from policies.screening import DropChances, ScreeningPolicy, chances_kept
 from policies.speed_to_lead import ForcedDelay, SpeedToLeadPolicy
 from policies.staffing import StaffingPolicy
 
@@ -28,6 +28,7 @@ __all__ = [
     "ENTRY_POINT_GROUP",
     "REGISTRY",
     "Cadence",
+    "DropChances",
     "FollowUpPolicy",
     "ForcedDelay",
     "GeometricCadence",
@@ -42,6 +43,7 @@ __all__ = [
     "SpeedToLeadPolicy",
     "StaffingPolicy",
     "StepCadence",
+    "chances_kept",
     "param",
 ]
 

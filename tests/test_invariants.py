@@ -207,8 +207,14 @@ def experiments(draw: st.DrawFn) -> Experiment:
             "sources": draw(_sources()),
             "reps": reps,
             "screening": {
-                "false_negative_rate": false_negative,
-                "false_positive_rate": draw(st.floats(0.0, 0.35)),
+                "instant": {
+                    "catch_rate": draw(st.floats(0.0, 1.0)),
+                    "false_positive_rate": draw(st.floats(0.0, 0.1)),
+                },
+                "deep": {
+                    "false_negative_rate": false_negative,
+                    "false_positive_rate": draw(st.floats(0.0, 0.35)),
+                },
             },
             # Faster decisions, keener customers and touchier people than the defaults, so
             # that short runs reach the customer stage (retention, repeat purchases, churn).
@@ -223,8 +229,18 @@ def experiments(draw: st.DrawFn) -> Experiment:
                 "churn_per_year": draw(st.floats(0.0, 50.0)),
             },
             "referrals": {
-                "leads_per_department_request": draw(st.floats(0.0, 10.0)),
-                "leads_per_customer_request": draw(st.floats(0.0, 3.0)),
+                "departments": [
+                    {
+                        "name": "events",
+                        "pool_size": draw(st.floats(0.1, 50.0)),
+                        "refill_time": draw(_minutes(DAY, 8 * WEEK)),
+                        "share_per_request": draw(st.floats(0.0, 1.0)),
+                    }
+                ],
+                "customers": {
+                    "pool_size": draw(st.floats(0.1, 10.0)),
+                    "share_per_request": draw(st.floats(0.0, 1.0)),
+                },
             },
             "fatigue": {"opt_out_per_touch": draw(st.floats(0.0, 0.05))},
         },
@@ -236,7 +252,11 @@ def experiments(draw: st.DrawFn) -> Experiment:
             },
             "queue": {"order": draw(st.sampled_from(QUEUE_ORDERS))},
             "followup": draw(_followup),
-            "screening": {"enabled": draw(st.booleans()), "strictness": draw(st.floats(-1.5, 1.5))},
+            "screening": {
+                "enabled": draw(st.booleans()),
+                "check": draw(st.sampled_from(["instant", "deep"])),
+                "strictness": draw(st.floats(-1.5, 1.5)),
+            },
             "nurture": {"interval": draw(_minutes(6 * HOUR, 10 * DAY))},
             "retention": {
                 "schedule": draw(_retention_schedule()),
@@ -664,8 +684,8 @@ def test_work_running_into_the_next_shift_is_overtime() -> None:
                 "conversation": three_hours,
                 "no_answer": three_hours,
                 "voicemail": three_hours,
-                "screening": three_hours,
             },
+            "screening": {"instant": {"time": three_hours}, "deep": {"time": three_hours}},
         },
         policy={"screening": {"enabled": False}},
     )

@@ -16,7 +16,9 @@ What is fitted, and how (see ``docs/calibration.md`` for the full story):
   usual number of attempts on never-reached leads) and, from activities, the
   follow-up gaps (median gap after attempt k).
 - **Durations** (activities): lognormal maximum likelihood for talk, no-answer,
-  meeting, nurture and screening time (a fixed duration when every value is the same).
+  meeting and nurture time (a fixed duration when every value is the same); screening
+  check times stay the base's (``scenario.screening``: instant and deep checks mixed in
+  one export cannot be told apart).
 - **Deal value** per source: lognormal maximum likelihood on won deals.
 
 Anything the data cannot support falls back to the base experiment's value with a
@@ -31,6 +33,7 @@ from collections.abc import Callable
 
 import numpy as np
 
+from policies import chances_kept
 from sim.calibration._arrivals import fit_arrivals
 from sim.calibration._estimate import Estimate, proportion
 from sim.calibration._fit import (
@@ -338,15 +341,13 @@ class Calibrator:
         scenario, cadence = self.base.scenario, self.base.policy
         shares = {}
         for name in self.names:
-            f = self._base_source(name).fit_rate
-            if cadence.screening.enabled:
-                drop_unfit, drop_fit = cadence.screening.drop_chances(
-                    scenario.screening.false_negative_rate, scenario.screening.false_positive_rate
-                )
-                kept_fit, kept_unfit = f * (1 - drop_fit), (1 - f) * (1 - drop_unfit)
-                shares[name] = kept_fit / (kept_fit + kept_unfit) if kept_fit > 0 else 0.0
-            else:
-                shares[name] = f
+            source = self._base_source(name)
+            f, obvious = source.fit_rate, source.obviously_unfit_share
+            screening = cadence.screening
+            kept = chances_kept(screening.steps(screening.check_for(name), scenario.screening))
+            kept_fit = f * kept.realistic
+            kept_unfit = (1 - f) * (obvious * kept.obvious + (1 - obvious) * kept.subtle)
+            shares[name] = kept_fit / (kept_fit + kept_unfit) if kept_fit > 0 else 0.0
         return shares
 
     def _reach(self, contact: CurveFit | None) -> dict[str, Estimate]:
@@ -515,7 +516,6 @@ class Calibrator:
         for kind, field_name in (
             ("meeting", "meeting"),
             ("nurture", "nurture_touch"),
-            ("screen", "screening"),
         ):
             if kind in acts.kinds:
                 groups[field_name] = acts.kind == acts.kinds.index(kind)

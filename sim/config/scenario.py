@@ -25,6 +25,7 @@ from sim.config.response_curves import (
     SumOfExponentialsCurve,
     WeibullCurve,
 )
+from sim.config.units import MINUTES_PER_WEEK
 
 MAX_LEADS_PER_WEEK = 10_000_000
 """Most leads one source may send a week: beyond that it is not a flow a sales team works."""
@@ -55,6 +56,11 @@ class LeadTraits(ConfigModel):
     fit_rate: Probability = Field(
         0.85,
         description="share of leads that are realistic prospects at all (the rest can never buy)",
+    )
+    obviously_unfit_share: Probability = Field(
+        0.5,
+        description="share of the unrealistic leads that are obviously so (spam, fake numbers, "
+        "students): an instant check can catch them",
     )
     patience: OptionalDuration = Field(
         None,
@@ -100,7 +106,6 @@ class Actions(ConfigModel):
         LognormalDuration(dist="lognormal", mean=12.0, sd=8.0),
         description="talk time when a new lead answers",
     )
-    screening: Duration = Field(1.0, description="a quick check of whether a new lead is realistic")
     meeting: Duration = Field(
         LognormalDuration(dist="lognormal", mean=40.0, sd=15.0),
         description="the closer's first meeting with a qualified lead",
@@ -150,23 +155,60 @@ class ResponseModel(ConfigModel):
     )
 
 
-class Screening(ConfigModel):
-    """How good the quick fit check is, at the policy's standard strictness."""
+class InstantCheck(ConfigModel):
+    """A check that takes seconds: form validation, a phone and e-mail lookup, a spam filter."""
 
-    false_negative_rate: Probability = Field(
-        0.3, description="share of unrealistic leads the check lets through"
+    time: Duration = Field(
+        LognormalDuration(dist="lognormal", mean=0.25, sd=0.15),
+        description="rep time per lead checked (default: 15 s on average)",
+    )
+    catch_rate: Probability = Field(
+        0.9, description="share of the obviously unrealistic leads it drops"
     )
     false_positive_rate: Probability = Field(
-        0.05, description="share of realistic leads the check wrongly drops"
+        0.005, description="share of realistic leads it wrongly drops"
+    )
+
+
+class DeepCheck(ConfigModel):
+    """A rep looks the lead up (company site, LinkedIn, CRM history) before calling it.
+
+    It drops every obviously unrealistic lead that got past the instant check; its
+    error rates below are for the other unrealistic leads, at the policy's standard
+    strictness.
+    """
+
+    time: Duration = Field(
+        LognormalDuration(dist="lognormal", mean=4.0, sd=2.0),
+        description="rep time per lead checked",
+    )
+    false_negative_rate: Probability = Field(
+        0.5, description="share of the not-obviously unrealistic leads it lets through"
+    )
+    false_positive_rate: Probability = Field(
+        0.05, description="share of realistic leads it wrongly drops"
     )
 
     @model_validator(mode="after")
-    def _informative(self) -> Screening:
+    def _informative(self) -> DeepCheck:
         if self.false_negative_rate + self.false_positive_rate >= 1:
             raise ValueError(
                 "false_negative_rate + false_positive_rate must be below 1 (otherwise the check is no better than a coin)"
             )
         return self
+
+
+class Screening(ConfigModel):
+    """What the two kinds of fit check cost and catch (the policy picks which to run).
+
+    Every lead checked gets the instant check; a deep check follows for those
+    that pass it when the policy asks for one. Which leads are unrealistic, and
+    which of them obviously so, is set per source (``fit_rate``,
+    ``obviously_unfit_share``). See docs/screening_and_referrals.md.
+    """
+
+    instant: InstantCheck = InstantCheck()
+    deep: DeepCheck = DeepCheck()
 
 
 class DecisionStage(ConfigModel):
@@ -207,23 +249,83 @@ class Customers(ConfigModel):
     )
 
 
+MAX_DEPARTMENT_POOL = 100_000
+"""Most contacts a department may hold for the team: more is a lead source, not a referral."""
+
+MAX_CUSTOMER_POOL = 1_000
+"""Most contacts one customer may refer: more is a partner, not a customer."""
+
+
+class ContactPool(ConfigModel):
+    """Contacts someone could refer: asking takes a share of them, time refills them.
+
+    The pool refills towards ``pool_size`` exponentially: an empty pool is about
+    two thirds full again after ``refill_time``. Each request brings in on average
+    ``share_per_request`` of the contacts waiting, so asking often finds the pool
+    low (diminishing returns).
+    """
+
+    pool_size: float = Field(
+        gt=0,
+        le=MAX_DEPARTMENT_POOL,
+        description="contacts waiting when nobody has asked for a long time",
+    )
+    refill_time: PositiveMinutes = Field(
+        description="time for an empty pool to refill to about two thirds (time constant)"
+    )
+    share_per_request: Probability = Field(
+        0.5, description="share of the waiting contacts one request brings in"
+    )
+
+    @property
+    def contacts_per_week_at_most(self) -> float:
+        """The pool's refill rate when empty: what any asking rhythm can get, at most, per week."""
+        return self.pool_size * MINUTES_PER_WEEK / self.refill_time
+
+
+class Department(ContactPool):
+    """Another department the team asks for contacts (marketing events, partners, ...)."""
+
+    name: str = Field(min_length=1)
+
+
+class CustomerContacts(ContactPool):
+    """Each customer's contacts (colleagues, peers); a request's yield also scales with
+    the relationship strength (``customers.relationship``) when asked."""
+
+    pool_size: float = Field(
+        3.0,
+        gt=0,
+        le=MAX_CUSTOMER_POOL,
+        description="contacts a customer could introduce when nobody has asked for a long time",
+    )
+    refill_time: PositiveMinutes = Field(
+        "26w", description="time for an empty pool to refill to about two thirds (time constant)"
+    )
+    share_per_request: Probability = Field(
+        0.3, description="share of the waiting contacts one request brings in, at full relationship"
+    )
+
+
+def _default_departments() -> list[Department]:
+    # Stated assumptions (docs/screening_and_referrals.md): event leads pile up between
+    # events, customer success sees expansion and peer contacts steadily, partners hand
+    # over a part of what they see, slowly.
+    return [
+        Department(name="marketing_events", pool_size=30, refill_time="4w", share_per_request=0.5),
+        Department(name="customer_success", pool_size=12, refill_time="2w", share_per_request=0.6),
+        Department(name="partners", pool_size=25, refill_time="8w", share_per_request=0.3),
+    ]
+
+
 class Referrals(ConfigModel):
     """New contacts produced by asking other departments and customers."""
 
-    leads_per_department_request: float = Field(
-        4.0,
-        ge=0,
-        le=1000,
-        description="average new leads per request to a department (at most 1,000: more is a "
-        "lead source, not a referral)",
+    departments: list[Department] = Field(
+        default_factory=_default_departments,
+        description="the departments asked on the referral rhythm, each with its own pool",
     )
-    leads_per_customer_request: float = Field(
-        0.3,
-        ge=0,
-        le=10,
-        description="average new leads per request to a customer (at most 10: more is a lead "
-        "source, not a referral)",
-    )
+    customers: CustomerContacts = CustomerContacts()
     delay: Duration = Field(
         {"dist": "exponential", "mean": 2880.0},
         description="from the request to each referred lead's arrival",
@@ -234,9 +336,19 @@ class Referrals(ConfigModel):
             reachability={"mean": 0.75, "concentration": 6.0},
             deal_value={"mean": 10000.0, "sd": 7000.0},
             fit_rate=0.95,
+            obviously_unfit_share=0.2,
         ),
         description="attributes of referred leads",
     )
+
+    @field_validator("departments")
+    @classmethod
+    def _unique_departments(cls, departments: list[Department]) -> list[Department]:
+        names = [d.name for d in departments]
+        duplicated = sorted({n for n in names if names.count(n) > 1})
+        if duplicated:
+            raise ValueError(f"department names must be unique; repeated: {', '.join(duplicated)}")
+        return departments
 
 
 class Fatigue(ConfigModel):

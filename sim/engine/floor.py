@@ -37,32 +37,29 @@ from policies.cadence import Cadence
 from sim.config.calendar import WeeklyCalendar
 from sim.config.distributions import Draws
 from sim.config.response_curves import minutes_until_below
-from sim.config.scenario import REFERRAL_SOURCE, Scenario
+from sim.config.scenario import Scenario
 from sim.config.units import MINUTES_PER_WEEK, MINUTES_PER_YEAR
 from sim.engine._customers import CustomerCare
 from sim.engine._decision import DecisionStage
+from sim.engine._screening import LeadScreening
 from sim.engine.arrivals import (
     LUCK_ATTEMPTS,
     LUCK_HOLD,
     LUCK_QUALIFY,
-    LUCK_SCREEN,
     LeadDraw,
     lead_draws,
-    trait_streams,
 )
 from sim.engine.clock import Clock, fewer_garbage_collections
 from sim.engine.meter import Meter
 from sim.engine.people import (
     CLOSER_QUEUE,
     DEPARTMENT_REFERRAL,
-    DROPPED,
     FIRST_ATTEMPT,
     FOLLOW_UP,
     LOST_DISQUALIFIED,
     LOST_INTEREST_DECAYED,
     LOST_NEVER_REACHED,
     LOST_OPTED_OUT,
-    LOST_SCREENED_OUT,
     LOST_UNREALISTIC,
     MEETING,
     NOT_REACHED,
@@ -109,7 +106,7 @@ class Recorder(Protocol):
     def lead_closed(self, lead: Lead, outcome: str, now: float) -> None: ...
 
 
-class SalesFloor(DecisionStage, CustomerCare):
+class SalesFloor(DecisionStage, CustomerCare, LeadScreening):
     """One replication: leads, customers, reps and work queues run under one cadence.
 
     >>> floor = SalesFloor(experiment.scenario, experiment.policy, seed)
@@ -141,8 +138,8 @@ class SalesFloor(DecisionStage, CustomerCare):
     def _setup_randomness(self, streams: Streams) -> None:
         scenario, actions = self.scenario, self.scenario.actions
         self._draws = lead_draws(scenario.sources, streams, scenario.end)
-        self._referral_traits = trait_streams(REFERRAL_SOURCE, scenario.referrals.traits, streams)
-        self._referral_rng = streams.rng("referrals")
+        self._setup_screening(streams)
+        self._setup_referrals(streams)
 
         def draws(distribution: Any, purpose: str) -> Draws:
             return Draws(distribution.sample, streams.rng(purpose))
@@ -150,13 +147,11 @@ class SalesFloor(DecisionStage, CustomerCare):
         self._talk = draws(actions.conversation, "durations:conversation")
         self._no_answer = draws(actions.no_answer, "durations:no_answer")
         self._voicemail = draws(actions.voicemail, "durations:voicemail")
-        self._screening_time = draws(actions.screening, "durations:screening")
         self._meeting_time = draws(actions.meeting, "durations:meeting")
         self._nurture_time = draws(actions.nurture_touch, "durations:nurture")
         self._retention_time = draws(actions.retention_touch, "durations:retention")
         self._referral_time = draws(actions.referral_request, "durations:referral")
         self._time_to_decide = scenario.decision.time_to_decide.quantile
-        self._referral_delay = draws(scenario.referrals.delay, "referrals:delay")
         self._repeat_value = scenario.customers.repeat_value.quantile
         self._uniform = Draws(lambda rng, n: rng.random(n), streams.rng("outcomes"))
         self._routing_rng = streams.rng("routing")
@@ -181,10 +176,6 @@ class SalesFloor(DecisionStage, CustomerCare):
         self._fatigue_tolerance = fatigue.tolerance
         self._fatigue_exponent = fatigue.exponent
 
-        self._screen = cadence.screening.enabled
-        self._drop_unfit, self._drop_fit = cadence.screening.drop_chances(
-            scenario.screening.false_negative_rate, scenario.screening.false_positive_rate
-        )
         speed = cadence.speed_to_lead
         self._response_target = speed.response_target
         self._hold = speed.hold_minutes
@@ -204,9 +195,6 @@ class SalesFloor(DecisionStage, CustomerCare):
         self._on_time_window = cadence.followup.on_time_window
         self._nurture_gap = cadence.nurture.gap_after
         self._retention_gap = cadence.retention.gap_at
-        self._department_gap = cadence.referral.department_gap
-        self._asks_customer = cadence.referral.asks_customer
-        self._department_requests = 0
         self._source_value = [
             self._expected_value_per_minute(s)
             for s in [*scenario.sources, scenario.referrals.traits]
@@ -302,7 +290,7 @@ class SalesFloor(DecisionStage, CustomerCare):
             for start, end in windows:
                 self._at(start, self._on_shift_start, (index, end))
                 self._at(end, self._on_shift_end, index)
-        self._schedule_department_request()
+        self._schedule_department_requests()
         self._schedule_next_arrival()
         self._at(MINUTES_PER_WEEK, self._on_week_end, None)
         with fewer_garbage_collections():
@@ -371,7 +359,7 @@ class SalesFloor(DecisionStage, CustomerCare):
         lead.patience_ends = now + draw.patience
         if self._needs_value:
             lead.expected_value = self._source_value[draw.source]
-        kind = SCREEN if self._screen else FIRST_ATTEMPT
+        kind = SCREEN if self._screens_source[draw.source] else FIRST_ATTEMPT
         hold = self._hold(draw.luck[LUCK_HOLD])
         if hold > 0:
             task = Task(kind, lead, now + hold, now + hold + self._response_target)
@@ -510,22 +498,6 @@ class SalesFloor(DecisionStage, CustomerCare):
         )
         rng = person.rng
         return (rng.random() if rng else self._uniform()) < chance
-
-    def _begin_screen(self, rep: Rep, task: Task, now: float) -> tuple[float, int]:
-        lead: Lead = task.subject  # type: ignore[assignment]
-        drop = self._drop_fit if lead.fit else self._drop_unfit
-        return self._screening_time(), DROPPED if lead.luck[LUCK_SCREEN] < drop else NOT_REACHED
-
-    def _end_screen(self, task: Task, outcome: int, now: float) -> None:
-        lead: Lead = task.subject  # type: ignore[assignment]
-        if lead.outcome is not None:
-            return
-        if outcome == DROPPED:
-            self._close(lead, LOST_SCREENED_OUT)
-            return
-        call = Task(FIRST_ATTEMPT, lead, now, task.deadline)
-        lead.task = call
-        self._release(call)
 
     def _begin_attempt(self, rep: Rep, task: Task, now: float) -> tuple[float, int]:
         lead: Lead = task.subject  # type: ignore[assignment]

@@ -4,10 +4,14 @@ from __future__ import annotations
 
 import math
 import random
+from typing import TYPE_CHECKING
 
 from sim.config.calendar import WeeklyCalendar
 from sim.config.scenario import RepGroup
 from sim.config.units import MINUTES_PER_DAY, MINUTES_PER_WEEK
+
+if TYPE_CHECKING:
+    from sim.engine._referrals import ReferralPool
 
 # Kinds of task. Responders do the new-lead work, closers the rest; generalists both.
 SCREEN = "screen"
@@ -168,13 +172,15 @@ class Lead(Person):
 class Customer(Person):
     """A won lead: buys again while the relationship holds, churns when it fades."""
 
-    __slots__ = ("active", "asked_at", "won_at")
+    __slots__ = ("active", "asked_at", "contacts", "won_at")
 
     def __init__(self, customer_id: int, cohort: bool, reachability: float, now: float) -> None:
         super().__init__(customer_id, cohort, reachability, now)
         self.won_at = now
         self.active = True
         self.asked_at = now
+        self.contacts: ReferralPool | None = None
+        """The contacts they could refer (set when first asked)."""
 
 
 class Task:

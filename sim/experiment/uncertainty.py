@@ -5,8 +5,8 @@ their path, as in ``--set``, each with a distribution of plausible values::
 
     uncertain:
       scenario.decision.close_per_touch: {uniform: [0.02, 0.08]}
-      scenario.screening.false_negative_rate: {triangular: [0.1, 0.3, 0.5]}
-      scenario.referrals.leads_per_department_request: {lognormal: {median: 4, sd_log: 0.5}}
+      scenario.screening.deep.false_negative_rate: {triangular: [0.3, 0.5, 0.7]}
+      scenario.referrals.departments[0].pool_size: {lognormal: {median: 30, sd_log: 0.5}}
       scenario.response.contact.scale: {uniform: [3m, 10m]}     # durations take units
       scenario.decision.win_rate: {ci95: [0.18, 0.27], scale: logit}
 
