@@ -43,12 +43,13 @@ POLICY_ASSUMPTIONS = {
     "queue": ("scenario.response.contact", "scenario.response.qualification"),
     "followup": ("scenario.response.contact", "scenario.fatigue"),
     "screening": (
-        "scenario.screening.false_negative_rate",
-        "scenario.screening.false_positive_rate",
+        "scenario.screening.deep.false_negative_rate",
+        "scenario.screening.deep.false_positive_rate",
+        "scenario.screening.instant.catch_rate",
     ),
     "nurture": ("scenario.decision.close_per_touch", "scenario.fatigue"),
     "retention": ("scenario.customers", "scenario.fatigue"),
-    "referral": ("scenario.referrals.leads_per_department_request",),
+    "referral": ("scenario.referrals.departments", "scenario.referrals.customers"),
     "routing": ("scenario.response.contact",),
     "staffing": ("scenario.economics.rep_cost_per_hour",),
 }
@@ -56,7 +57,7 @@ POLICY_ASSUMPTIONS = {
 RUN_ASSUMPTIONS = (
     "scenario.response.contact",
     "scenario.decision.close_per_touch",
-    "scenario.screening.false_negative_rate",
+    "scenario.screening.deep.false_negative_rate",
 )
 """What a single run's numbers lean on most, when its file names no ``uncertain:`` inputs."""
 LOSS_WORDS = {
