@@ -21,10 +21,9 @@ from policies import REGISTRY, Cadence, ManagerPolicy
 from sim.config import ConfigError
 from sim.config.scenario import Adherence
 from sim.config.units import MINUTES_PER_DAY, MINUTES_PER_HOUR
-from sim.engine._adherence import PLANNING
 from sim.engine.floor import SalesFloor
 from sim.engine.kpis import KPIS, replication_kpis
-from sim.engine.people import CLOSER_QUEUE, DEPARTMENT_REFERRAL
+from sim.engine.people import CLOSER_QUEUE, DEPARTMENT_REFERRAL, PLANNING
 from sim.experiment import validate_experiment
 
 SEEDS = np.random.SeedSequence(20261130).spawn(3)

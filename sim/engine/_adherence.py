@@ -33,6 +33,7 @@ from sim.engine.people import (
     DEPARTMENT_REFERRAL,
     FOLLOW_UP,
     NURTURE,
+    PLANNING,
     QUEUE_OF,
     REACHED,
     RETENTION,
@@ -43,9 +44,6 @@ from sim.engine.people import (
     Task,
 )
 from sim.engine.streams import Streams
-
-PLANNING = "planning"
-"""Task kind of the manager's daily planning (a closer's first task of the working day)."""
 
 NextGap = Callable[[Any, float], float | None]
 """``next_gap(subject, now)``: minutes to a skipped step's successor, or None (no successor)."""
