@@ -24,6 +24,7 @@ waiting work per queue that measures load.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from typing import Any
 
@@ -67,6 +68,12 @@ class CadenceKeeping:
     def _setup_adherence(self, streams: Streams) -> None:
         self._adherence = self.scenario.adherence
         self._slip_chance = self._adherence.slip_chance
+        # Above this load a due step may slip (never, for a team that does not slip).
+        self._busy_level = (
+            self._adherence.busy_backlog_per_rep
+            if self._adherence.slip_share_when_swamped
+            else math.inf
+        )
         self._delayed_share = self._adherence.delayed_share
         self._manager = self.cadence.manager
         self._planning_today = self._manager.planning_minutes_on(0)
@@ -93,10 +100,12 @@ class CadenceKeeping:
 
     def _due_task(self, kind: str, subject: Person | None, earliest: float, window: float) -> Task:
         """A cadence step that falls due at the first working minute (for its role) from *earliest*."""
-        task = Task(kind, subject, earliest, earliest)
+        calendar = self._calendars[QUEUE_OF[kind]]
+        due = calendar.next_open(earliest) if calendar is not None else earliest
+        task = Task(kind, subject, due, due + window)
         if subject is not None:
             subject.task = task
-        self._fall_due(task, earliest, window, self._step_due)
+        self._at(due - self.clock.now, self._step_due, task)  # as _fall_due, one call less
         return task
 
     def _fall_due(
@@ -113,15 +122,14 @@ class CadenceKeeping:
         """A cadence step fell due: the team does it, puts it off or skips it, as busy as it is."""
         if not task.live:
             return
-        queue = QUEUE_OF[task.kind]
         now = self.clock.now
         meter = self.meter
-        counted = meter.in_window(now)
+        counted = meter.window_start <= now < meter.window_end
         meter.steps_due += counted
-        chance = self._slip_chance(
-            self._waiting[queue] / max(self._on_shift[queue], 1), self._planning_today
-        )
-        if chance:
+        queue = self._queue_and_rank[task.kind][0]
+        load = self._waiting[queue] / (self._on_shift[queue] or 1)
+        if load > self._busy_level:  # the common calm case skips the rule and the draw
+            chance = self._slip_chance(load, self._planning_today)
             u = self._adherence_rng.random()
             if u < chance * self._delayed_share:
                 meter.steps_delayed += counted
