@@ -37,6 +37,7 @@ from sim.engine.people import (
     PLANNING,
     QUEUE_OF,
     REACHED,
+    RESPONDER_QUEUE,
     RETENTION,
     Customer,
     Lead,
@@ -95,7 +96,8 @@ class CadenceKeeping:
     def _count_on_shift(self) -> None:
         """Recount the reps on shift for each queue (at every shift start and end)."""
         self._on_shift = [
-            sum(1 for rep in self.reps if rep.on_shift and queue in rep.queues) for queue in (0, 1)
+            sum(1 for rep in self.reps if rep.on_shift and queue in rep.queues)
+            for queue in (RESPONDER_QUEUE, CLOSER_QUEUE)
         ]
 
     def _due_task(self, kind: str, subject: Person | None, earliest: float, window: float) -> Task:
