@@ -15,6 +15,7 @@ from importlib.metadata import entry_points
 from policies.base import ENTRY_POINT_GROUP, REGISTRY, Policy, param
 from policies.cadence import Cadence
 from policies.followup import FollowUpPolicy, GeometricCadence, StepCadence
+from policies.manager import ManagerPolicy
 from policies.nurture import NurturePolicy
 from policies.queue import QueueDiscipline
 from policies.referral import ReferralPolicy
@@ -32,6 +33,7 @@ __all__ = [
     "FollowUpPolicy",
     "ForcedDelay",
     "GeometricCadence",
+    "ManagerPolicy",
     "NurturePolicy",
     "Policy",
     "QueueDiscipline",

@@ -17,6 +17,7 @@ from pydantic import ValidatorFunctionWrapHandler, field_validator
 
 from policies.base import REGISTRY, Policy
 from policies.followup import FollowUpPolicy, StepCadence
+from policies.manager import ManagerPolicy
 from policies.nurture import NurturePolicy
 from policies.queue import QueueDiscipline
 from policies.referral import ReferralPolicy
@@ -44,6 +45,7 @@ class Cadence(ConfigModel):
     referral: ReferralPolicy = ReferralPolicy()
     routing: RoutingPolicy = RoutingPolicy()
     staffing: StaffingPolicy = StaffingPolicy()
+    manager: ManagerPolicy = ManagerPolicy()
 
     @field_validator("*", mode="wrap")
     @classmethod

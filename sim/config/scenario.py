@@ -6,6 +6,7 @@ team does*. Both are validated when loaded. Every duration is in minutes.
 
 from __future__ import annotations
 
+import math
 from typing import Any, Literal
 
 from pydantic import Field, field_validator, model_validator
@@ -390,6 +391,56 @@ def currency_symbol(code: str) -> str:
     return CURRENCY_SYMBOLS.get(code, f"{code} ")
 
 
+class Adherence(ConfigModel):
+    """How a busy team keeps its cadence: due steps slip (put off or skipped) as the backlog grows.
+
+    When a cadence step (a follow-up, nurture or retention touch, a referral
+    request; never a first call) falls due, the team's load is the number of
+    tasks waiting in its role's queue per rep of that role on shift. Above
+    ``busy_backlog_per_rep`` the step slips with probability::
+
+        slip_share_when_swamped x (1 - exp(-excess / swamped_excess_per_rep))
+                                x exp(-planning_minutes / planning_effect_scale)
+
+    where *excess* is the load above the busy level and *planning_minutes* the
+    manager's daily planning time (policy family ``manager``). A slipped step is
+    put off by ``delay`` (share ``delayed_share``) or skipped: not done, the next
+    step of the cadence one gap later. ``slip_share_when_swamped: 0`` is a team
+    that never slips. Defaults and their sources: docs/adherence.md.
+    """
+
+    busy_backlog_per_rep: float = Field(
+        1.0, ge=0, description="tasks waiting per on-shift rep above which due cadence steps slip"
+    )
+    slip_share_when_swamped: Probability = Field(
+        0.5, description="share of due cadence steps that slip when the team is swamped (0: never)"
+    )
+    swamped_excess_per_rep: float = Field(
+        2.0,
+        gt=0,
+        description="backlog per rep above the busy level at which slipping reaches 63% of its most",
+    )
+    delayed_share: Probability = Field(
+        0.5, description="share of slipped steps put off by the delay (the rest are skipped)"
+    )
+    delay: PositiveMinutes = Field(
+        "1d", description="how long a put-off step waits (then the next working minute)"
+    )
+    planning_effect_scale: PositiveMinutes = Field(
+        "30m",
+        description="daily planning time that cuts slipping to 37% (x exp(-minutes / this))",
+    )
+
+    def slip_chance(self, backlog_per_rep: float, planning_minutes: float) -> float:
+        """Chance that a cadence step falling due at this load slips (is put off or skipped)."""
+        excess = backlog_per_rep - self.busy_backlog_per_rep
+        if excess <= 0 or not self.slip_share_when_swamped:
+            return 0.0
+        swamped = -math.expm1(-excess / self.swamped_excess_per_rep)
+        planned = math.exp(-planning_minutes / self.planning_effect_scale)
+        return self.slip_share_when_swamped * swamped * planned
+
+
 class Economics(ConfigModel):
     """Money: what reps and touches cost, and the currency every amount is in."""
 
@@ -434,6 +485,7 @@ class Scenario(ConfigModel):
     referrals: Referrals = Referrals()
     fatigue: Fatigue = Fatigue()
     economics: Economics = Economics()
+    adherence: Adherence = Adherence()
 
     @model_validator(mode="after")
     def _unique_names(self) -> Scenario:

@@ -107,7 +107,7 @@ class CustomerCare:
         customer.active = False
         task = self._cancel_pending(customer)
         if task is not None and task.queued:
-            self._stopped_waiting(self.clock.now)
+            self._stopped_waiting(task)
         del self._active[customer.id]
         if customer.cohort:
             self.meter.churned += 1

@@ -39,6 +39,7 @@ from sim.config.distributions import Draws
 from sim.config.response_curves import minutes_until_below
 from sim.config.scenario import Scenario
 from sim.config.units import MINUTES_PER_WEEK, MINUTES_PER_YEAR
+from sim.engine._adherence import CadenceKeeping
 from sim.engine._customers import CustomerCare
 from sim.engine._decision import DecisionStage
 from sim.engine._screening import LeadScreening
@@ -106,7 +107,7 @@ class Recorder(Protocol):
     def lead_closed(self, lead: Lead, outcome: str, now: float) -> None: ...
 
 
-class SalesFloor(DecisionStage, CustomerCare, LeadScreening):
+class SalesFloor(DecisionStage, CustomerCare, LeadScreening, CadenceKeeping):
     """One replication: leads, customers, reps and work queues run under one cadence.
 
     >>> floor = SalesFloor(experiment.scenario, experiment.policy, seed)
@@ -128,10 +129,12 @@ class SalesFloor(DecisionStage, CustomerCare, LeadScreening):
         self._at = self.clock.at
         self._trace = trace
         self._recorder = recorder
-        self._setup_randomness(Streams(seed))
+        streams = Streams(seed)
+        self._setup_randomness(streams)
         self._setup_rules()
         self._setup_reps()
         self._setup_measurement()
+        self._setup_adherence(streams)
 
     # -- set-up ------------------------------------------------------------------
 
@@ -291,6 +294,7 @@ class SalesFloor(DecisionStage, CustomerCare, LeadScreening):
                 self._at(start, self._on_shift_start, (index, end))
                 self._at(end, self._on_shift_end, index)
         self._schedule_department_requests()
+        self._schedule_planning(0.0)
         self._schedule_next_arrival()
         self._at(MINUTES_PER_WEEK, self._on_week_end, None)
         with fewer_garbage_collections():
@@ -306,16 +310,6 @@ class SalesFloor(DecisionStage, CustomerCare, LeadScreening):
         """Once a simulated week, the meter folds its raw times into totals (bounded memory)."""
         self.meter.fold()
         self._at(MINUTES_PER_WEEK, self._on_week_end, None)
-
-    def _due_task(self, kind: str, subject: Person | None, earliest: float, window: float) -> Task:
-        """A task that falls due at the first working minute (for its role) from *earliest*."""
-        calendar = self._calendars[QUEUE_OF[kind]]
-        due = calendar.next_open(earliest) if calendar is not None else earliest
-        task = Task(kind, subject, due, due + window)
-        if subject is not None:
-            subject.task = task
-        self._at(due - self.clock.now, self._release, task)
-        return task
 
     @staticmethod
     def _cancel_pending(person: Person) -> Task | None:
@@ -391,7 +385,7 @@ class SalesFloor(DecisionStage, CustomerCare, LeadScreening):
             self._recorder.lead_closed(lead, outcome, self.clock.now)
         task = self._cancel_pending(lead)
         if task is not None and task.queued:
-            self._stopped_waiting(self.clock.now)
+            self._stopped_waiting(task)
         del self._active[lead.id]
         if lead.cohort:
             self.meter.lead_closed(lead, outcome)
@@ -426,6 +420,7 @@ class SalesFloor(DecisionStage, CustomerCare, LeadScreening):
                 since = self.clock.now - subject.last_engaged_at
                 task.value = subject.expected_value * self._contact(since) * self._qualify(since)
         heappush(self._queues[queue_index], (rank, self._priority(task), next(self._seq), task))
+        self._waiting[queue_index] += 1
         task.queued = True
         self._backlog_changed_at(self.clock.now)
         self._backlog_step(1)
@@ -433,26 +428,29 @@ class SalesFloor(DecisionStage, CustomerCare, LeadScreening):
     def _dispatch(self, rep: Rep) -> None:
         """*rep* is free and on shift: start the best live task it can do, or wait idle."""
         best: list[tuple[int, float, int, Task]] | None = None
+        best_index = 0
         queues = self._queues
         for queue_index in rep.queues:
             queue = queues[queue_index]
             while queue and not queue[0][3].live:
                 heappop(queue)
             if queue and (best is None or queue[0] < best[0]):
-                best = queue
+                best, best_index = queue, queue_index
         if best is None:
             rep.busy = False
             self._idle.append(rep)
             return
         task = heappop(best)[3]
+        self._waiting[best_index] -= 1
         task.queued = False
         self._backlog_changed_at(self.clock.now)  # as _stopped_waiting, without the call
         self._backlog_step(-1)
         self._start(rep, task)
 
-    def _stopped_waiting(self, now: float) -> None:
-        """A queued task left the queue (started, or its subject closed)."""
-        self._backlog_changed_at(now)
+    def _stopped_waiting(self, task: Task) -> None:
+        """A queued *task* left its queue because its subject closed."""
+        self._waiting[self._queue_and_rank[task.kind][0]] -= 1
+        self._backlog_changed_at(self.clock.now)
         self._backlog_step(-1)
 
     # -- doing the work ----------------------------------------------------------
@@ -556,11 +554,13 @@ class SalesFloor(DecisionStage, CustomerCare, LeadScreening):
             rep.shift_ends = ends
             if not rep.busy:
                 self._dispatch(rep)
+        self._count_on_shift()
 
     def _on_shift_end(self, group: int) -> None:
         for rep in self._groups[group]:
             rep.on_shift = False
         self._idle = [rep for rep in self._idle if rep.on_shift]
+        self._count_on_shift()
 
     @property
     def events(self) -> int:

@@ -21,8 +21,10 @@ MEETING = "meeting"
 NURTURE = "nurture"
 RETENTION = "retention"
 DEPARTMENT_REFERRAL = "department_referral"
+PLANNING = "planning"
+"""The manager's daily planning and review, done by a closer before other work."""
 RESPONDER_WORK = (SCREEN, FIRST_ATTEMPT, FOLLOW_UP)
-CLOSER_WORK = (MEETING, NURTURE, RETENTION, DEPARTMENT_REFERRAL)
+CLOSER_WORK = (MEETING, NURTURE, RETENTION, DEPARTMENT_REFERRAL, PLANNING)
 RESPONDER_QUEUE, CLOSER_QUEUE = 0, 1
 QUEUE_OF = {
     **dict.fromkeys(RESPONDER_WORK, RESPONDER_QUEUE),
