@@ -163,7 +163,7 @@ def lead_response_experiment(
         {
             "horizon": "1w",
             "warmup": 0,
-            "drain": "6w",
+            "drain": "12w",  # late-reached leads decide weeks after they qualify
             "sources": [source],
             "reps": [
                 {
