@@ -23,7 +23,6 @@ from sim.config.distributions import (
 from sim.config.response_curves import (
     ExponentialCurve,
     ResponseCurve,
-    SumOfExponentialsCurve,
     WeibullCurve,
 )
 from sim.config.units import MINUTES_PER_WEEK
@@ -126,33 +125,59 @@ class Actions(ConfigModel):
 
 
 def _default_contact_curve() -> WeibullCurve:
-    # Calibrated to the published speed-to-lead ratios (design section 5); derivation:
-    # experiments/calibration/fit_response_curve.py and docs/response_curve.md.
-    # A fresh lead stays by the phone for a few minutes (0.97 at 1 min, 0.44 at
-    # 5 min, 0.05 at 10 min), then only the floor of 0.01 remains.
+    # One joint fit with the attempt decay and the qualification curve to the published
+    # speed-to-lead and follow-up figures (experiments/calibration/fit_contact_model.py,
+    # docs/response_curve.md): a fresh lead is by the phone for about ten minutes
+    # (x0.93 at 3 min, x0.56 at 9 min), then answers a fifth as often as a fresh one.
     return WeibullCurve.model_validate(
-        {"family": "weibull", "scale": 5.5, "shape": 2.0, "floor": 0.01}
+        {"family": "weibull", "scale": 10.0, "shape": 2.0, "floor": 0.2}
     )
+
+
+def _default_qualification_curve() -> ExponentialCurve:
+    # Same fit: interest fades over about an hour (x0.68 at 30 min, x0.47 at 1 h),
+    # and 8% of it lasts (what makes a follow-up days later worth a call).
+    return ExponentialCurve.model_validate({"family": "exponential", "scale": 70.0, "floor": 0.084})
 
 
 class ResponseModel(ConfigModel):
-    """How fast a new lead's interest fades after it arrives (see :mod:`sim.config.response_curves`)."""
+    """How a lead answers the phone, and how its interest fades.
+
+    Two things are separate, as the published studies separate contact from
+    qualification:
+
+    - *Is the lead at the phone right now?* An attempt reaches the lead with chance
+      ``reachability x contact(s) x attempt_decay ** (k - 1) x time_of_week[hour]``:
+      the lead's own baseline (a trait), a hot window after it last engaged (``s``
+      minutes ago: the form fill, or its last conversation), a decay with each
+      further attempt (people learn to ignore a number that keeps calling), and the
+      hour of the week. The hot window fades to a floor, not to zero: a lead who
+      missed the first call can still be reached by a follow-up.
+    - *Is it still interested?* A conversation qualifies a realistic lead with chance
+      ``intent x skill x qualification(s)``: interest fades over hours and days.
+
+    The defaults are one joint fit to every published figure (docs/response_curve.md).
+    """
 
     contact: ResponseCurve = Field(
         default_factory=_default_contact_curve,
-        description="multiplier on the chance an attempt reaches the lead",
+        description="hot window: multiplier on the chance an attempt reaches the lead, by "
+        "minutes since it last engaged",
     )
-    # Same calibration: a reached lead's interest fades over hours
-    # (0.87 at 30 min, 0.44 at 3 h, 0.026 after a day).
+    attempt_decay: Probability = Field(
+        0.91,
+        description="multiplier on the chance of reaching the lead for each further attempt "
+        "(attempt k: decay ** (k - 1))",
+    )
+    time_of_week: HourOfWeekProfile = Field(
+        "answer_hours",
+        description="multiplier on the chance of reaching the lead by hour of the week (1: the "
+        "reference hour of the fit)",
+    )
     qualification: ResponseCurve = Field(
-        default_factory=lambda: SumOfExponentialsCurve.model_validate(
-            {
-                "family": "sum_of_exponentials",
-                "components": [{"weight": 0.975, "scale": 210.0}],
-                "floor": 0.025,
-            }
-        ),
-        description="multiplier on the chance a conversation qualifies the lead",
+        default_factory=_default_qualification_curve,
+        description="multiplier on the chance a conversation qualifies the lead, by minutes "
+        "since it last engaged",
     )
 
 

@@ -1,20 +1,19 @@
 """The simulation engine: one replication of a scenario under a cadence.
 
 Design (for speed): the model schedules callbacks on a lean event list
-(:class:`~sim.engine.clock.Clock`: plain tuples on a heap, far-future events in
-hourly buckets, events ordered exactly as SimPy orders them) instead of running a
-SimPy process per lead or per rep. A process per lead waiting on
-``request | timeout`` conditions costs several events and generator switches
-per step; a callback costs one heap push and one call. Memory is bounded by the people still active:
-arrivals are generated a week at a time and closed leads are only counted.
+(:class:`~sim.engine.clock.Clock`: tuples on a heap, far-future events in hourly
+buckets, ordered exactly as SimPy orders them), not a SimPy process per lead or
+rep: a callback costs one heap push and one call. Memory is bounded by the people
+still active: arrivals come a week at a time and closed leads are only counted.
 
 The sales rhythm, in one paragraph. Leads arrive from each source (and from
 referral requests), each with latent intent, reachability, deal value and fit.
 A new lead is screened (if the cadence says so) and then called. A free
 on-shift rep takes the best task from the queue of its role, as ordered by the
-cadence. An attempt reaches the lead with probability ``reachability x
-contact_curve(minutes since arrival)``; a conversation with a realistic lead
-qualifies it with probability ``intent x skill x qualification_curve(...)``.
+cadence. An attempt reaches the lead when it is at the phone (its reachability x
+a hot window after it last engaged x a decay per attempt x the hour of week);
+a conversation with a realistic lead qualifies it with probability ``intent x
+skill x qualification_curve(...)`` (interest fading since it engaged).
 Unreached leads are followed up on the cadence's gaps until the attempts run
 out. A qualified lead meets a closer and is nurtured until it decides; its
 interest fades between touches, and a lead whose interest falls too low buys
@@ -38,7 +37,7 @@ from sim.config.calendar import WeeklyCalendar
 from sim.config.distributions import Draws
 from sim.config.response_curves import minutes_until_below
 from sim.config.scenario import Scenario
-from sim.config.units import MINUTES_PER_WEEK, MINUTES_PER_YEAR
+from sim.config.units import HOURS_PER_WEEK, MINUTES_PER_HOUR, MINUTES_PER_WEEK, MINUTES_PER_YEAR
 from sim.engine._adherence import CadenceKeeping
 from sim.engine._customers import CustomerCare
 from sim.engine._decision import DecisionStage
@@ -162,8 +161,11 @@ class SalesFloor(DecisionStage, CustomerCare, LeadScreening, CadenceKeeping):
     def _setup_rules(self) -> None:
         scenario, cadence = self.scenario, self.cadence
         self._voicemail_share = scenario.actions.voicemail_share
-        self._contact = scenario.response.contact.compile()
-        self._qualify = scenario.response.qualification.compile()
+        response = scenario.response
+        self._contact = response.contact.compile()
+        self._qualify = response.qualification.compile()
+        self._attempt_decay = response.attempt_decay
+        self._answer_by_hour = response.time_of_week
         decision = scenario.decision
         self._interest = decision.interest.compile()
         self._interest_lasts = minutes_until_below(decision.interest, decision.lost_below)
@@ -510,7 +512,9 @@ class SalesFloor(DecisionStage, CustomerCare, LeadScreening, CadenceKeeping):
         since = now - lead.last_engaged_at
         luck = lead.luck
         u = luck[attempt - 1] if attempt <= LUCK_ATTEMPTS else self._uniform()
-        if u >= lead.reachability * self._contact(since):
+        hour = int(now // MINUTES_PER_HOUR) % HOURS_PER_WEEK
+        at_phone = lead.reachability * self._contact(since) * self._attempt_decay ** (attempt - 1)
+        if u >= at_phone * self._answer_by_hour[hour]:
             duration = (
                 self._voicemail() if self._uniform() < self._voicemail_share else self._no_answer()
             )
