@@ -500,6 +500,11 @@ class Scenario(ConfigModel):
         "4w",
         description="time after the window during which the cohort is followed to its outcome",
     )
+    drain_arrivals: bool = Field(
+        True,
+        description="whether leads keep arriving during the drain, competing with the cohort "
+        "for reps as in a real team (off only where nobody waits, to save time)",
+    )
     sources: list[LeadSource] = Field(min_length=1)
     reps: list[RepGroup] = Field(min_length=1)
     actions: Actions = Actions()

@@ -17,9 +17,8 @@ skill x qualification_curve(...)`` (interest fading since it engaged).
 Unreached leads are followed up on the cadence's gaps until the attempts run
 out. A qualified lead meets a closer and is nurtured until it decides; its
 interest fades between touches, and a lead whose interest falls too low buys
-from a competitor. Won leads become customers, touched on the retention
-cadence; their relationship drives repeat purchases and churn. Every touch
-adds to the person's fatigue, which can make them opt out.
+from a competitor. Won leads become customers, touched on the retention cadence
+(relationship drives repeat purchases and churn). Touches add fatigue (opt-outs).
 """
 
 from __future__ import annotations
@@ -139,7 +138,8 @@ class SalesFloor(DecisionStage, CustomerCare, LeadScreening, CadenceKeeping):
 
     def _setup_randomness(self, streams: Streams) -> None:
         scenario, actions = self.scenario, self.scenario.actions
-        self._draws = lead_draws(scenario.sources, streams, scenario.end)
+        last = scenario.end if scenario.drain_arrivals else scenario.window[1]  # arrivals stop
+        self._draws = lead_draws(scenario.sources, streams, last)
         self._setup_screening(streams)
         self._setup_referrals(streams)
 

@@ -164,6 +164,7 @@ def lead_response_experiment(
             "horizon": "1w",
             "warmup": 0,
             "drain": "12w",  # late-reached leads decide weeks after they qualify
+            "drain_arrivals": False,  # nobody waits, so later leads would only cost time
             "sources": [source],
             "reps": [
                 {
