@@ -53,6 +53,8 @@ class ValidationRow:
     """Why a published figure is a misfit (empty otherwise)."""
     from_study: bool = False
     """A published figure (PASS/PASS?/MISFIT) rather than a theory check (PASS/FAIL)."""
+    note: str = ""
+    """One line printed under the table whatever the status."""
 
     @property
     def passed(self) -> bool:
@@ -72,6 +74,7 @@ class ValidationRow:
             status,
             judged.misfit_reason if status == "MISFIT" else "",
             from_study=True,
+            note=judged.note,
         )
 
 
@@ -171,6 +174,9 @@ def validation_table(rows: list[ValidationRow]) -> str:
         "\nTheory checks: 99.9% CI against the exact value. Published figures: the 95% CI alone; "
         "PASS? agrees but could not catch a 20% error."
     )
+    for row in rows:
+        if row.note:
+            text.append(f"{row.check}: simulated {row.measured:.3g}; {row.note}.")
     reasons = dict.fromkeys(row.reason for row in rows if row.reason)
     if reasons:
         text.append("Why the model misses the MISFIT figures:")
