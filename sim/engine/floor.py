@@ -36,7 +36,6 @@ import numpy as np
 from policies.cadence import Cadence
 from sim.config.calendar import WeeklyCalendar
 from sim.config.distributions import Draws
-from sim.config.response_curves import minutes_until_below
 from sim.config.scenario import REFERRAL_SOURCE, Scenario
 from sim.config.units import MINUTES_PER_WEEK, MINUTES_PER_YEAR
 from sim.engine._customers import CustomerCare
@@ -166,11 +165,7 @@ class SalesFloor(DecisionStage, CustomerCare):
         self._voicemail_share = scenario.actions.voicemail_share
         self._contact = scenario.response.contact.compile()
         self._qualify = scenario.response.qualification.compile()
-        decision = scenario.decision
-        self._interest = decision.interest.compile()
-        self._interest_lasts = minutes_until_below(decision.interest, decision.lost_below)
-        self._close_per_touch = decision.close_per_touch
-        self._win_rate = decision.win_rate
+        self._setup_decision_rules(scenario.decision, scenario.fatigue.memory)
         customers = scenario.customers
         self._relationship = customers.relationship.compile()
         self._repeat_rate = customers.repeat_purchases_per_year / MINUTES_PER_YEAR
