@@ -65,7 +65,7 @@ class DecisionStage:
         self._interest = rules.interest.compile()
         self._interest_lasts = minutes_until_below(rules.interest, rules.lost_below)
         self._win_rate = rules.win_rate
-        self._keep_per_pull = 1.0 - rules.pull_in_per_touch
+        self._pull_in_per_touch = rules.pull_in_per_touch
         self._own_clock_share = 1.0 - rules.max_pull_in
         self._engagement_memory = rules.engagement_memory
         self._engagement_gap_left = 1.0 - rules.engagement_per_touch
@@ -125,8 +125,10 @@ class DecisionStage:
         if outcome == REACHED:
             self._engaged(lead, now)
             if task.kind == NURTURE:
-                pulled_in = now + self._keep_per_pull * (lead.decide_at - now)
-                self._decide_at(lead, max(pulled_in, lead.earliest_decision_at))
+                pulled_in = lead.decide_at - self._pull_in_per_touch * (lead.decide_at - now)
+                pulled_in = max(pulled_in, lead.earliest_decision_at)
+                if pulled_in < lead.decide_at:
+                    self._decide_at(lead, pulled_in)
         gap = self._nurture_gap(lead.stage_touches)
         if gap is not None and now + gap < lead.decide_at:
             self._due_task(NURTURE, lead, now + gap, CLOSER_ON_TIME_MINUTES)

@@ -155,7 +155,7 @@ class Lead(Person):
         self.earliest_decision_at = math.inf
         """Touches cannot pull the decision in before this (inf: not qualified)."""
         self.engagement = 0.0
-        """Conversations in the decision stage the prospect remembers, as of ``last_engaged_at``."""
+        """Conversations the prospect remembers (from qualification on), as of ``last_engaged_at``."""
         self.engagements = 0
         self.stage_touches = 0
         """Decision-stage touches so far (the first meeting included)."""
