@@ -43,6 +43,7 @@ from sim.calibration._fit import (
     table_curve,
 )
 from sim.calibration._scenario import FIRST_CALL_ROLES, build_config, render_yaml
+from sim.calibration._uncertain import usable_entries
 from sim.calibration._win_rate import fit_win_rate
 from sim.calibration._yaml import Comments, read_back
 from sim.calibration.crm import (
@@ -210,6 +211,11 @@ class Calibrator:
                 "from the base experiment"
             )
         cal.config = build_config(cal)
+        cal.config["uncertain"], dropped = usable_entries(cal.config, "the calibrated experiment")
+        for note in dropped:
+            self.warn(note)
+        if not cal.config["uncertain"]:
+            del cal.config["uncertain"]
         cal.yaml_text = render_yaml(cal)
         data = read_back(cal.yaml_text, cal.config)
         try:

@@ -32,7 +32,7 @@ from sim.report.figures.sweeps import (
     sweep_lines_figure,
     sweep_ranking_figure,
 )
-from sim.report.formatting import kpi_of, weeks_text
+from sim.report.formatting import in_currency, kpi_of, weeks_text
 from sim.report.run_data import RunData, kpi_rows, load_run
 from sim.report.style import save_figure
 from sim.report.sweep_points import parameter_label, sweep_rows
@@ -46,6 +46,8 @@ class DrawnFigure:
     title: str
     caption: str
     figure: Figure
+    appendix: bool = False
+    """Model checking rather than a finding: shown at the end of the report."""
 
 
 MAX_HEATMAP_POLICIES = 2
@@ -57,36 +59,21 @@ def _slug(text: str) -> str:
 
 
 def draw_figures(run: RunData) -> Iterator[DrawnFigure]:
-    """Every figure that applies to the run folder, drawn one at a time (in report order)."""
+    """Every figure that applies to the run folder, drawn one at a time (in report order).
+
+    First what a sales leader reads in a minute (the differences against the
+    baseline, where leads go, why they are lost, coverage by hour of the week), then
+    the model-checking figures marked ``appendix``.
+    """
     if run.verb == "sweep":
         yield from _sweep_figures(run)
         return
+    yield from _finding_figures(run)
+    yield from _appendix_figures(run)
+
+
+def _finding_figures(run: RunData) -> Iterator[DrawnFigure]:
     policies = run.policies
-    window = weeks_text(run.window_weeks)
-    reference = run.reference
-    if run.first_attempts is not None and not run.first_attempts.empty:
-        yield DrawnFigure(
-            "speed_to_lead",
-            "Speed to lead",
-            "Share of leads reached on the first call, qualified and won, by how long the first "
-            "call attempt took (leads summed over replications; buckets with fewer than "
-            f"{MIN_BUCKET_LEADS} leads left out). Open markers: the published lead-response "
-            f"ratios (HBR 2011, MIT/InsideSales 2007) applied to {reference}'s rate in the faster "
-            "bucket (the dashed line over that bucket), e.g. '÷7': a first call in the second "
-            "hour qualifies 7 times less often than one in the first hour. A triangle means 'at "
-            "most' (the study says 'more than' that ratio). Selection matters: in a busy team "
-            "the leads called late differ from those called early, so the simulated curve need "
-            "not match the published points (validate checks the ratios on equal leads).",
-            speed_to_lead_figure(run.first_attempts, reference, policies),
-        )
-    if run.summary is not None:
-        yield DrawnFigure(
-            "kpis",
-            "Key results",
-            f"Mean over replications with 95% confidence intervals, over the {window} window."
-            + (f" Dotted line: {reference}." if len(policies) > 1 else ""),
-            kpi_comparison_figure(run.summary, DEFAULT_KPIS, reference, policies, run.window_weeks),
-        )
     if run.differences is not None and not run.differences.empty and run.baseline:
         yield DrawnFigure(
             "differences",
@@ -100,12 +87,51 @@ def draw_figures(run: RunData) -> Iterator[DrawnFigure]:
     if run.summary is not None and not kpi_rows(run.summary, "won_share").empty:
         yield DrawnFigure(
             "funnel",
-            "Lead funnel",
+            "Where leads go",
             "Share of the cohort's leads that were reached, qualified and won (mean over "
             "replications, 95% CI).",
             funnel_figure(run.summary, policies),
         )
+    if run.summary is not None and run.summary["kpi"].astype(str).str.startswith("lost_").any():
+        yield DrawnFigure(
+            "lost_reasons",
+            "Why leads were lost",
+            "Leads of the cohort lost for each reason, mean over replications with 95% CI.",
+            lost_reasons_figure(run.summary, policies, run.window_weeks),
+        )
+    yield from _heatmaps(run, appendix=False)
+
+
+def _appendix_figures(run: RunData) -> Iterator[DrawnFigure]:
+    """Model checking: KPI levels, speed-to-lead buckets against published ratios, delays."""
+    policies = run.policies
+    window = weeks_text(run.window_weeks)
+    reference = run.reference
+    if run.summary is not None and len(policies) > 1:  # one policy: the summary says it all
+        yield DrawnFigure(
+            "kpis",
+            "Key results",
+            f"Mean over replications with 95% confidence intervals, over the {window} window."
+            f" Dotted line: {reference}.",
+            kpi_comparison_figure(run.summary, DEFAULT_KPIS, reference, policies, run.window_weeks),
+            appendix=True,
+        )
     if run.first_attempts is not None and not run.first_attempts.empty:
+        yield DrawnFigure(
+            "speed_to_lead",
+            "Speed to lead against published lead-response studies",
+            "Share of leads reached on the first call, qualified and won, by how long the first "
+            "call attempt took (leads summed over replications; buckets with fewer than "
+            f"{MIN_BUCKET_LEADS} leads left out). Open markers: the published lead-response "
+            f"ratios (HBR 2011, MIT/InsideSales 2007) applied to {reference}'s rate in the faster "
+            "bucket (the dashed line over that bucket), e.g. '÷7': a first call in the second "
+            "hour qualifies 7 times less often than one in the first hour. A triangle means 'at "
+            "most' (the study says 'more than' that ratio). Selection matters: in a busy team "
+            "the leads called late differ from those called early, so the simulated curve need "
+            "not match the published points (validate checks the ratios on equal leads).",
+            speed_to_lead_figure(run.first_attempts, reference, policies),
+            appendix=True,
+        )
         yield DrawnFigure(
             "first_attempt_cdf",
             "Time to first call attempt",
@@ -117,42 +143,52 @@ def draw_figures(run: RunData) -> Iterator[DrawnFigure]:
                 {p: run.response_target_minutes(p) for p in policies},
                 policies,
             ),
+            appendix=True,
         )
-    if run.hourly is not None and not run.hourly.empty:
-        chosen = policies
-        if len(policies) > MAX_HEATMAP_POLICIES:
-            best = run.best_policy(exclude_reference=True)
-            chosen = [p for p in policies if p in (reference, best)]
-        grids = {
-            p: hour_of_week_grids(run.hourly[run.hourly["policy"] == p], run.window_weeks)
-            for p in chosen
-        }
-        backlog_max = max((float(np.nanmax(g[1])) for g in grids.values()), default=0.0) or None
-        for policy in chosen:
-            role = ""
-            if policy == run.baseline and len(policies) > 1 and policy != "baseline":
-                role = " (baseline)"
-            elif policy != run.baseline and len(chosen) < len(policies):
-                role = " (best)"
-            yield DrawnFigure(
-                f"heatmap_{_slug(policy)}",
-                f"Workload by hour of the week: {policy}{role}",
-                "Top: share of on-shift rep time spent working, per hour of the week. Bottom: "
-                "tasks waiting for a rep on average in that hour (same colour scale for every "
-                f"policy). Averaged over the {window} window and the replications.",
-                heatmap_figure(
-                    run.hourly[run.hourly["policy"] == policy],
-                    policy,
-                    run.window_weeks,
-                    backlog_max,
-                ),
-            )
-    if run.summary is not None and run.summary["kpi"].astype(str).str.startswith("lost_").any():
+    yield from _heatmaps(run, appendix=True)
+
+
+def _heatmap_policies(run: RunData) -> list[str]:
+    """The reference first, then the best other policy (or every other, when few)."""
+    policies = run.policies
+    if len(policies) <= MAX_HEATMAP_POLICIES:
+        return policies
+    best = run.best_policy(exclude_reference=True)
+    return [p for p in policies if p in (run.reference, best)]
+
+
+def _heatmaps(run: RunData, appendix: bool) -> Iterator[DrawnFigure]:
+    """Coverage by hour of the week: the reference's among the findings, the others' in the appendix."""
+    if run.hourly is None or run.hourly.empty:
+        return
+    chosen = _heatmap_policies(run)
+    grids = {
+        p: hour_of_week_grids(run.hourly[run.hourly["policy"] == p], run.window_weeks)
+        for p in chosen
+    }
+    backlog_max = max((float(np.nanmax(g[1])) for g in grids.values()), default=0.0) or None
+    for policy in chosen:
+        if (policy != run.reference) != appendix:
+            continue
+        role = ""
+        if policy == run.baseline and len(run.policies) > 1 and policy != "baseline":
+            role = " (baseline)"
+        elif policy != run.baseline and len(chosen) < len(run.policies):
+            role = " (best)"
         yield DrawnFigure(
-            "lost_reasons",
-            "Why leads were lost",
-            "Leads of the cohort lost for each reason, mean over replications with 95% CI.",
-            lost_reasons_figure(run.summary, policies, run.window_weeks),
+            f"heatmap_{_slug(policy)}",
+            f"Coverage and workload by hour of the week: {policy}{role}",
+            "Top: share of on-shift rep time spent working, per hour of the week; hatched hours "
+            "have nobody on shift. Bottom: tasks waiting for a rep on average in that hour (same "
+            f"colour scale for every policy). Averaged over the {weeks_text(run.window_weeks)} "
+            "window and the replications.",
+            heatmap_figure(
+                run.hourly[run.hourly["policy"] == policy],
+                policy,
+                run.window_weeks,
+                backlog_max,
+            ),
+            appendix=appendix,
         )
 
 
@@ -202,11 +238,20 @@ def render_figures(run: RunData, folder: str | Path | None = None) -> list[Saved
     for drawn in draw_figures(run):
         png = save_figure(drawn.figure, folder, drawn.stem)
         saved.append(
-            SavedFigure(drawn.stem, drawn.title, drawn.caption, png, png.with_suffix(".svg"))
+            SavedFigure(
+                drawn.stem,
+                drawn.title,
+                drawn.caption,
+                png,
+                png.with_suffix(".svg"),
+                drawn.appendix,
+            )
         )
     return saved
 
 
 def figures_for(run_dir: str | Path) -> list[Path]:
     """Draw every figure that applies to the run folder into ``run_dir/figures/``; PNG paths."""
-    return [saved.png for saved in render_figures(load_run(run_dir))]
+    run = load_run(run_dir)
+    with in_currency(run.experiment.scenario.economics):
+        return [saved.png for saved in render_figures(run)]
