@@ -46,7 +46,7 @@ POLICY_ASSUMPTIONS = {
         "scenario.screening.false_negative_rate",
         "scenario.screening.false_positive_rate",
     ),
-    "nurture": ("scenario.decision.close_per_touch", "scenario.fatigue"),
+    "nurture": ("scenario.decision.engagement_per_touch", "scenario.fatigue"),
     "retention": ("scenario.customers", "scenario.fatigue"),
     "referral": ("scenario.referrals.leads_per_department_request",),
     "routing": ("scenario.response.contact",),
@@ -55,7 +55,7 @@ POLICY_ASSUMPTIONS = {
 """The guessed scenario settings each part of the cadence leans on most (field paths)."""
 RUN_ASSUMPTIONS = (
     "scenario.response.contact",
-    "scenario.decision.close_per_touch",
+    "scenario.decision.engagement_per_touch",
     "scenario.screening.false_negative_rate",
 )
 """What a single run's numbers lean on most, when its file names no ``uncertain:`` inputs."""
