@@ -64,7 +64,10 @@ def roundtrip_experiment(baseline: dict[str, Any]) -> dict[str, Any]:
         "qualification": {"family": "exponential", "scale": "2h", "floor": QUALIFICATION["floor"]},
     }
     scenario["decision"].update(
-        interest={"family": "table", "points": [[0, 1.0]]}, close_per_touch=0.0, win_rate=WIN_RATE
+        interest={"family": "table", "points": [[0, 1.0]]},
+        win_rate=WIN_RATE,
+        engagement_per_touch=1.0,  # no touch effects: every decision wins with chance WIN_RATE
+        annoyance_per_extra_touch=0.0,
     )
     scenario["fatigue"]["opt_out_per_touch"] = 0.0
     data["policy"]["screening"] = {"enabled": False}
