@@ -10,6 +10,7 @@ bounded by one week of arrivals whatever the horizon.
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
+from itertools import repeat
 from typing import NamedTuple
 
 import numpy as np
@@ -66,19 +67,23 @@ class TraitStreams:
         # a float object per number): indexing it gives the same Python floats.
         rows = memoryview(self._luck.random((n, LUCK_SIZE)).reshape(-1))
         luck = [rows[i : i + LUCK_SIZE] for i in range(0, n * LUCK_SIZE, LUCK_SIZE)]
-        return [
-            LeadDraw(t, source, i, r, v, f, p, u)
-            for t, i, r, v, f, p, u in zip(
-                times.tolist(),
-                intent.tolist(),
-                reach.tolist(),
-                value.tolist(),
-                fit.tolist(),
-                patience.tolist(),
-                luck,
-                strict=True,
+        # _make builds each tuple in C, without a Python call per lead.
+        return list(
+            map(
+                LeadDraw._make,
+                zip(
+                    times.tolist(),
+                    repeat(source, n),
+                    intent.tolist(),
+                    reach.tolist(),
+                    value.tolist(),
+                    fit.tolist(),
+                    patience.tolist(),
+                    luck,
+                    strict=True,
+                ),
             )
-        ]
+        )
 
 
 def hourly_rates(source: LeadSource) -> np.ndarray:
