@@ -303,13 +303,15 @@ def _start_helper(plans: list[PlannedFigure], folder: Path) -> _Helper | None:
 
     Only on Linux (forking is the default there and Agg needs no window system),
     with a second core, with no other thread running (a thread holding a lock at
-    the fork would leave the helper waiting forever) and with shared memory.
+    the fork would leave the helper waiting forever), not inside a daemon process
+    (a pool's worker may not start processes) and with shared memory.
     """
     if (
         len(plans) < 2
         or sys.platform != "linux"
         or len(os.sched_getaffinity(0)) < 2
         or threading.active_count() > 1
+        or multiprocessing.current_process().daemon
     ):
         return None
     context = multiprocessing.get_context("fork")
