@@ -15,12 +15,13 @@ from importlib.metadata import entry_points
 from policies.base import ENTRY_POINT_GROUP, REGISTRY, Policy, param
 from policies.cadence import Cadence
 from policies.followup import FollowUpPolicy, GeometricCadence, StepCadence
+from policies.manager import ManagerPolicy
 from policies.nurture import NurturePolicy
 from policies.queue import QueueDiscipline
 from policies.referral import ReferralPolicy
 from policies.retention import RetentionPolicy, RetentionStep
 from policies.routing import RoutingPolicy
-from policies.screening import ScreeningPolicy
+from policies.screening import DropChances, ScreeningPolicy, chances_kept
 from policies.speed_to_lead import ForcedDelay, SpeedToLeadPolicy
 from policies.staffing import StaffingPolicy
 
@@ -28,9 +29,11 @@ __all__ = [
     "ENTRY_POINT_GROUP",
     "REGISTRY",
     "Cadence",
+    "DropChances",
     "FollowUpPolicy",
     "ForcedDelay",
     "GeometricCadence",
+    "ManagerPolicy",
     "NurturePolicy",
     "Policy",
     "QueueDiscipline",
@@ -42,6 +45,7 @@ __all__ = [
     "SpeedToLeadPolicy",
     "StaffingPolicy",
     "StepCadence",
+    "chances_kept",
     "param",
 ]
 

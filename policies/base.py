@@ -39,7 +39,7 @@ the same way through an entry point of the group ``salespulse.policies``
 
 Each family's base class documents the method its policies implement
 (``FollowUpPolicy.gap_after``, ``RetentionPolicy.gap_at``,
-``ScreeningPolicy.drop_chances``, ...).
+``ScreeningPolicy.steps``, ...).
 """
 
 from __future__ import annotations

@@ -17,6 +17,7 @@ from pydantic import ValidatorFunctionWrapHandler, field_validator
 
 from policies.base import REGISTRY, Policy
 from policies.followup import FollowUpPolicy, StepCadence
+from policies.manager import ManagerPolicy
 from policies.nurture import NurturePolicy
 from policies.queue import QueueDiscipline
 from policies.referral import ReferralPolicy
@@ -26,6 +27,7 @@ from policies.screening import ScreeningPolicy
 from policies.speed_to_lead import SpeedToLeadPolicy
 from policies.staffing import StaffingPolicy
 from sim.config._types import ConfigModel
+from sim.config.scenario import REFERRAL_SOURCE
 
 if TYPE_CHECKING:
     from sim.config.scenario import RepGroup, Scenario
@@ -43,6 +45,7 @@ class Cadence(ConfigModel):
     referral: ReferralPolicy = ReferralPolicy()
     routing: RoutingPolicy = RoutingPolicy()
     staffing: StaffingPolicy = StaffingPolicy()
+    manager: ManagerPolicy = ManagerPolicy()
 
     @field_validator("*", mode="wrap")
     @classmethod
@@ -96,6 +99,12 @@ class Cadence(ConfigModel):
             )
             for name in keys
             if name not in names
+        ]
+        sources = [*(source.name for source in scenario.sources), REFERRAL_SOURCE]
+        problems += [
+            f"policy.screening.by_source.{name}: no lead source named {name!r}; expected one of: {', '.join(sources)}"
+            for name in self.screening.by_source
+            if name not in sources
         ]
         problems += [
             f"policy.staffing.counts.{name}: expected a number of reps >= 0, got {count}"

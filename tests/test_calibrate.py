@@ -278,3 +278,34 @@ def test_a_base_without_step_follow_ups_gets_the_step_cadence_defaults() -> None
     assert followup.steps == StepCadence().steps
     assert followup.max_attempts == cal.max_attempts.value
     assert followup.on_time_window == base.policy.followup.on_time_window
+
+
+def test_calibrated_file_carries_each_fitted_values_ci_as_uncertain_input(
+    export: dict[str, Path], calibration
+) -> None:
+    """Every fitted value with an interval becomes a ci95 input, and the file runs --uncertainty."""
+    path = export["calibrated"]
+    uncertain = load_experiment(path).uncertain
+    assert uncertain is not None
+    text = path.read_text(encoding="utf-8")
+    assert "uncertain:  # the 95% CI of each fitted value" in text
+    for index, name in enumerate(TRUTH):
+        volume = uncertain[f"scenario.sources[{index}].leads_per_week"]
+        assert volume.interval_scale == "log"
+        assert volume.ci95 == pytest.approx(calibration.arrivals[name].weekly.ci(), rel=1e-3)
+        intent = uncertain[f"scenario.sources[{index}].intent.mean"]
+        assert intent.interval_scale == "logit"
+        assert intent.ci95 == pytest.approx(calibration.intent[name].ci(), rel=1e-3)
+    scale = uncertain["scenario.response.contact.scale"]
+    assert scale.is_duration
+    low, high = calibration.contact.scale.ci()
+    assert scale.value_at(0.025) == pytest.approx(low, rel=0.01)
+    assert scale.value_at(0.975) == pytest.approx(high, rel=0.01)
+    assert uncertain["scenario.decision.win_rate"].interval_scale == "logit"
+    small = ["-n", "2", "--set", "scenario.horizon=1w", "--set", "scenario.drain=1w"]
+    out = path.parent / "uncertain_results"
+    args = ["run", str(path), *small, "--out", str(out), "-q", "-j", "1", "--no-report"]
+    assert main([*args, "--uncertainty"]) == 0
+    (run_dir,) = (out / path.stem).iterdir()
+    worlds = (run_dir / "worlds.csv").read_text(encoding="utf-8").splitlines()
+    assert worlds[0].startswith("replication,") and len(worlds) == 3

@@ -39,7 +39,7 @@ from sim.engine.arrivals import LeadDraw
 from sim.engine.floor import SalesFloor
 from sim.engine.kpis import replication_kpis
 from sim.engine.meter import add_by_hour
-from sim.engine.people import CLOSER_WORK, LOST_REASONS, OPEN, RESPONDER_WORK, WON
+from sim.engine.people import CLOSER_WORK, LOST_REASONS, OPEN, PLANNING, RESPONDER_WORK, WON
 from sim.experiment import Experiment, validate_experiment
 
 HOUR = 60
@@ -207,8 +207,14 @@ def experiments(draw: st.DrawFn) -> Experiment:
             "sources": draw(_sources()),
             "reps": reps,
             "screening": {
-                "false_negative_rate": false_negative,
-                "false_positive_rate": draw(st.floats(0.0, 0.35)),
+                "instant": {
+                    "catch_rate": draw(st.floats(0.0, 1.0)),
+                    "false_positive_rate": draw(st.floats(0.0, 0.1)),
+                },
+                "deep": {
+                    "false_negative_rate": false_negative,
+                    "false_positive_rate": draw(st.floats(0.0, 0.35)),
+                },
             },
             # Faster decisions, keener customers and touchier people than the defaults, so
             # that short runs reach the customer stage (retention, repeat purchases, churn).
@@ -223,10 +229,26 @@ def experiments(draw: st.DrawFn) -> Experiment:
                 "churn_per_year": draw(st.floats(0.0, 50.0)),
             },
             "referrals": {
-                "leads_per_department_request": draw(st.floats(0.0, 10.0)),
-                "leads_per_customer_request": draw(st.floats(0.0, 3.0)),
+                "departments": [
+                    {
+                        "name": "events",
+                        "pool_size": draw(st.floats(0.1, 50.0)),
+                        "refill_time": draw(_minutes(DAY, 8 * WEEK)),
+                        "share_per_request": draw(st.floats(0.0, 1.0)),
+                    }
+                ],
+                "customers": {
+                    "pool_size": draw(st.floats(0.1, 10.0)),
+                    "share_per_request": draw(st.floats(0.0, 1.0)),
+                },
             },
             "fatigue": {"opt_out_per_touch": draw(st.floats(0.0, 0.05))},
+            "adherence": {
+                "busy_backlog_per_rep": draw(st.floats(0.0, 5.0)),
+                "slip_share_when_swamped": draw(st.floats(0.0, 1.0)),
+                "delayed_share": draw(st.floats(0.0, 1.0)),
+                "delay": draw(_minutes(HOUR, 3 * DAY)),
+            },
         },
         "policy": {
             "speed_to_lead": {
@@ -236,7 +258,11 @@ def experiments(draw: st.DrawFn) -> Experiment:
             },
             "queue": {"order": draw(st.sampled_from(QUEUE_ORDERS))},
             "followup": draw(_followup),
-            "screening": {"enabled": draw(st.booleans()), "strictness": draw(st.floats(-1.5, 1.5))},
+            "screening": {
+                "enabled": draw(st.booleans()),
+                "check": draw(st.sampled_from(["instant", "deep"])),
+                "strictness": draw(st.floats(-1.5, 1.5)),
+            },
             "nurture": {"interval": draw(_minutes(6 * HOUR, 10 * DAY))},
             "retention": {
                 "schedule": draw(_retention_schedule()),
@@ -248,6 +274,7 @@ def experiments(draw: st.DrawFn) -> Experiment:
             },
             "routing": draw(_routing(names)),
             "staffing": {"counts": counts},
+            "manager": {"planning": draw(_minutes(0, 120))},
         },
     }
     experiment = validate_experiment(data)
@@ -561,7 +588,20 @@ def test_kpi_identities(experiment: Experiment, seed: np.random.SeedSequence) ->
     assert kpis["customer_opt_outs"] <= kpis["churned"]
     assert kpis["screened_out_realistic"] <= kpis["screened_out"]
     assert kpis["referral_leads"] <= kpis["leads"]
-    for name in ("reached_share", "qualified_share", "won_share", "waited_share"):
+    assert kpis["steps_skipped_share"] + kpis["steps_delayed_share"] <= 1.0 or math.isnan(
+        kpis["steps_skipped_share"]
+    )
+    if not experiment.scenario.adherence.slip_share_when_swamped:
+        assert kpis["steps_skipped_share"] in (0.0,) or math.isnan(kpis["steps_skipped_share"])
+    assert kpis["planning_hours"] >= 0.0
+    for name in (
+        "reached_share",
+        "qualified_share",
+        "won_share",
+        "waited_share",
+        "steps_skipped_share",
+        "steps_delayed_share",
+    ):
         value = kpis[name]
         assert math.isnan(value) or 0.0 <= value <= 1.0, (name, value)
     if kpis["leads"]:
@@ -581,8 +621,8 @@ def test_work_follows_the_cadence(experiment: Experiment, seed: np.random.SeedSe
     last_end: dict[int, float] = dict(record.won_at)  # customers: touches count from the win
     attempts: dict[int, int] = {}
     for event, now, _, subject, kind in record.traced:
-        if subject < 0:  # a request to another department
-            assert kind == "department_referral"
+        if subject < 0:  # a request to another department, or the manager's planning
+            assert kind in ("department_referral", PLANNING)
             continue
         if event == "end":
             last_end[subject] = now
@@ -611,7 +651,7 @@ def test_work_follows_the_cadence(experiment: Experiment, seed: np.random.SeedSe
         if kind == "nurture":
             assert now >= last_end[subject] + cadence.nurture.interval - 1e-6
         kinds.append(kind)
-    if cadence.referral.department_interval is None:
+    if cadence.referral.department_interval is None and not cadence.manager.planning:
         assert all(subject >= 0 for _, _, _, subject, _ in record.traced)
 
 
@@ -664,8 +704,8 @@ def test_work_running_into_the_next_shift_is_overtime() -> None:
                 "conversation": three_hours,
                 "no_answer": three_hours,
                 "voicemail": three_hours,
-                "screening": three_hours,
             },
+            "screening": {"instant": {"time": three_hours}, "deep": {"time": three_hours}},
         },
         policy={"screening": {"enabled": False}},
     )

@@ -23,9 +23,8 @@ from tests.report_folders import FOLDERS, make_policy_folder, make_sweep_folder
 # --------------------------------------------------------------------------- tests
 
 EXPECTED_FIGURES = {
-    "run": {
+    "run": {  # one policy: its "Key results" would be one dot per panel, the summary says it
         "speed_to_lead",
-        "kpis",
         "funnel",
         "first_attempt_cdf",
         "heatmap_baseline",
@@ -137,7 +136,7 @@ def test_older_folders_without_policy_column_are_drawn(tmp_path: Path) -> None:
         (folder / f"{name}.csv").unlink()
     run = load_run(folder)
     assert run.policies == ["synthetic <test>"]
-    assert {p.stem for p in figures_for(folder)} == {"kpis", "funnel", "lost_reasons"}
+    assert {p.stem for p in figures_for(folder)} == {"funnel", "lost_reasons"}
     row = _summary_row_any(folder, "profit")
     assert format_value(KPIS["profit"], row["mean"]) in build_summary(run).paragraphs[0]
 
@@ -205,7 +204,8 @@ def test_a_comparison_ranking_comes_before_the_first_figure_in_the_html(reported
     if kind != "compare":
         pytest.skip("only comparisons rank policies")
     html = html_path.read_text(encoding="utf-8")
-    assert html.index('id="summary"') < html.index('id="ranking"') < html.index("<figure")
+    assert html.index('id="recommendation"') < html.index('id="ranking"') < html.index("<figure")
+    assert html.index('id="summary"') < html.index("<figure")
     assert "Holm-adjusted" in html[html.index('id="ranking"') : html.index("<figure")]
 
 
@@ -222,7 +222,31 @@ def test_the_pdf_shows_the_ranking_before_the_figures(
         lambda pages, table: (order.append(table.title), real_table(pages, table)),
     )
     monkeypatch.setattr(
-        pdf, "_figure_page", lambda doc, saved: (order.append("figure"), real_figure(doc, saved))
+        pdf,
+        "_figure_page",
+        lambda doc, saved, *section: (order.append("figure"), real_figure(doc, saved, *section)),
     )
     write_report(FOLDERS["compare"](tmp_path / "run"))
     assert order[0].startswith("Ranking by") and order[1] == "figure"
+
+
+def test_money_is_written_in_the_scenario_currency(tmp_path: Path) -> None:
+    import yaml
+
+    from sim.config.scenario import Economics
+    from sim.report.formatting import in_currency, unit_words
+
+    folder = FOLDERS["compare"](tmp_path / "run")
+    config = yaml.safe_load((folder / "config.yaml").read_text(encoding="utf-8"))
+    config["scenario"].setdefault("economics", {})["currency"] = "EUR"
+    (folder / "config.yaml").write_text(yaml.safe_dump(config), encoding="utf-8")
+    html, _ = write_report(folder)
+    page = html.read_text(encoding="utf-8")
+    ranking = page.split('id="ranking"')[1].split("</section>")[0]
+    assert "€" in ranking and "$" not in ranking
+    assert "currency units" not in page
+    assert "<td>Currency</td><td>EUR</td>" in page
+    with in_currency(Economics(currency="CHF")):
+        assert unit_words(KPIS["profit"]) == "CHF"
+        assert format_value(KPIS["profit"], -1234.5) == "-CHF 1,234"
+    assert format_value(KPIS["profit"], 1234.5) == "$1,234"  # outside: the default, USD

@@ -3,6 +3,8 @@
 Every verb hands its replications to :func:`run_jobs` as one flat list, seeded
 from one ``SeedSequence``, so the numbers depend on the seed alone, wherever they
 run: local processes (:class:`LocalProcesses`) or a Dask cluster (:class:`DaskCluster`).
+With ``uncertainty=True`` each replication is a plausible world drawn from the file's
+``uncertain:`` section (:class:`PlausibleWorlds`), the same for every cadence.
 """
 
 from sim.analysis.comparison import (
@@ -23,7 +25,14 @@ from sim.analysis.executors import (
 )
 from sim.analysis.outputs import ReplicationOutput, RunResult, tidy_tables
 from sim.analysis.replications import default_jobs, run, run_jobs, run_many
-from sim.analysis.stats import paired_differences, summarise, t_halfwidth
+from sim.analysis.stats import (
+    lower_tail_mean,
+    paired_differences,
+    risk_adjusted,
+    summarise,
+    t_halfwidth,
+    wilson_interval,
+)
 from sim.analysis.sweeps import (
     Checkpoint,
     SweepResult,
@@ -31,8 +40,17 @@ from sim.analysis.sweeps import (
     sweep,
     sweep_points,
 )
+from sim.analysis.worlds import (
+    RUNS_PER_WORLD,
+    PlausibleWorlds,
+    beats_baseline,
+    run_seeds,
+    variance_split,
+    world_jobs,
+)
 
 __all__ = [
+    "RUNS_PER_WORLD",
     "Checkpoint",
     "ComparisonResult",
     "DaskCluster",
@@ -40,24 +58,32 @@ __all__ = [
     "HalfWidthTarget",
     "Job",
     "LocalProcesses",
+    "PlausibleWorlds",
     "ReplicationOutput",
     "RunResult",
     "SweepResult",
     "Workers",
     "arms",
+    "beats_baseline",
     "compare",
     "default_jobs",
     "exit_with_parent",
+    "lower_tail_mean",
     "paired_differences",
     "refuse_large_grid",
     "replication_limit",
+    "risk_adjusted",
     "run",
     "run_jobs",
     "run_many",
+    "run_seeds",
     "salespulse_version",
     "summarise",
     "sweep",
     "sweep_points",
     "t_halfwidth",
     "tidy_tables",
+    "variance_split",
+    "wilson_interval",
+    "world_jobs",
 ]

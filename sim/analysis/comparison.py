@@ -5,7 +5,9 @@ seeds, so replication *i* of every cadence meets the same leads with the same
 luck, and the difference between two cadences is measured replication by
 replication. Paired differences have much narrower confidence intervals than
 the difference of two independent means: that is the point of common random
-numbers.
+numbers. With ``uncertainty=True`` replication *i* is also the same plausible world
+for every cadence (:mod:`sim.analysis.worlds`), and each variant's differences say
+in what share of plausible worlds it beats the baseline.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from sim.analysis.executors import Workers
 from sim.analysis.outputs import ReplicationOutput, RunResult, replication_output
 from sim.analysis.replications import Job, Progress, run_jobs
 from sim.analysis.stats import ALPHA, holm_adjusted, paired_differences
+from sim.analysis.worlds import PlausibleWorlds, beats_baseline, world_jobs
 from sim.config import ConfigError
 from sim.engine.kpis import KPIS, format_value
 from sim.engine.streams import replication_seeds
@@ -89,6 +92,10 @@ class ComparisonResult:
         return len(self.results[0].replications)
 
 
+_BEATS_COLUMNS = ("p_beats_baseline", "p_beats_ci_low", "p_beats_ci_high")
+"""The ranking's and differences' columns on plausible worlds (:func:`~sim.analysis.worlds.beats_baseline`)."""
+
+
 def _ranking(
     results: list[RunResult],
     differences: pd.DataFrame,
@@ -101,7 +108,8 @@ def _ranking(
     Both judgements are paired t-tests on the same replications, Holm-adjusted for the
     number of policies tested, so a comparison of many variants does not call
     differences by chance. ``group`` 1 holds the best policy and every policy that
-    cannot be told apart from it; group 2 the policies worse than the best. The verdict
+    neither the best nor the baseline beats (so a variant worse than the baseline is
+    never among the best); group 2 the others. The verdict
     says whether each variant is better or worse than the baseline, or cannot be told
     apart from it; ``p_holm`` is that test's adjusted p-value.
     """
@@ -130,6 +138,12 @@ def _ranking(
             strict=True,
         )
     )
+    worse_than_baseline = {
+        label
+        for label, p in against_baseline.items()
+        if p < ALPHA and (rows_of_kpi.loc[label, "mean_difference"] > 0) != better_high
+    }
+    best_group = tied_with_best - worse_than_baseline
     rows = []
     for rank, result in enumerate(order, start=1):
         summary = result.summary.loc[kpi]
@@ -142,6 +156,11 @@ def _ranking(
                 f"{d['relative_difference']:+.1%} (95% CI {d['relative_ci_low']:+.1%} to "
                 f"{d['relative_ci_high']:+.1%}; Holm-adjusted p {_p_text(p_holm)})"
             )
+            if "p_beats_baseline" in d:
+                span += (
+                    f"; beats {baseline} in {d['p_beats_baseline']:.0%} of plausible worlds "
+                    f"(95% CI {d['p_beats_ci_low']:.0%} to {d['p_beats_ci_high']:.0%})"
+                )
             if not p_holm < ALPHA:
                 verdict = f"cannot be told apart from {baseline}: {span}"
             else:
@@ -155,10 +174,15 @@ def _ranking(
                 "mean": summary["mean"],
                 "ci_low": summary["ci_low"],
                 "ci_high": summary["ci_high"],
-                "group": 1 if result.label in tied_with_best else 2,
+                "group": 1 if result.label in best_group else 2,
                 "verdict": verdict,
                 "p_holm": p_holm,
                 "description": descriptions.get(result.label, ""),
+            }
+            | {
+                column: rows_of_kpi[column].get(result.label, math.nan)
+                for column in _BEATS_COLUMNS
+                if column in rows_of_kpi
             }
         )
     return pd.DataFrame(rows)
@@ -184,6 +208,7 @@ def compare(
     on_batch: Callable[[int, float], None] | None = None,
     source: str = "<experiment>",
     first_replication: int = 0,
+    uncertainty: bool = False,
 ) -> ComparisonResult:
     """Run the baseline and every variant on the same seeds and compare them.
 
@@ -192,8 +217,16 @@ def compare(
     narrow, or *max_replications* is reached. *on_batch(n, widest half-width)*
     reports progress between batches. *first_replication* skips that many seeds of
     the sequence, e.g. to confirm a tuned cadence on seeds the search never saw.
+
+    With *uncertainty*, replication *i* is the same plausible world for every cadence,
+    drawn from the ``uncertain:`` section (a variant that sets an uncertain field to a
+    value of its own keeps it); the differences and the ranking then say in what share of
+    worlds each variant beats the baseline (``p_beats_baseline`` with its 95% CI).
     """
     labelled = arms(experiment, source)
+    worlds = PlausibleWorlds(experiment, source) if uncertainty else None
+    placed = [worlds.arm(arm) for _, arm in labelled] if worlds else []
+    world_tables: list[pd.DataFrame] = []
     comparison = experiment.compare
     assert comparison is not None
     kpi = comparison.kpi
@@ -206,15 +239,28 @@ def compare(
         seeds = replication_seeds(experiment.seed, first_replication + goal)[
             first_replication + done :
         ]
-        jobs_list = [Job(e.scenario, e.policy, seed) for _, e in labelled for seed in seeds]
+        if worlds is None:
+            jobs_list = [Job(e.scenario, e.policy, seed) for _, e in labelled for seed in seeds]
+        else:
+            jobs_list = [
+                job
+                for arm in placed
+                for job in world_jobs([arm.experiment(seed) for seed in seeds], seeds)
+            ]
+            world_tables.append(worlds.table(seeds, done))
+        per_arm = len(jobs_list) // len(labelled)
         batch_outputs = run_jobs(jobs_list, jobs, progress, replication_output)
         for position, (label, _) in enumerate(labelled):
-            outputs[label].extend(
-                batch_outputs[position * len(seeds) : (position + 1) * len(seeds)]
-            )
+            outputs[label].extend(batch_outputs[position * per_arm : (position + 1) * per_arm])
         done = goal
-        results = [RunResult.from_outputs(label, e, outputs[label]) for label, e in labelled]
-        differences = _differences(results)
+        if worlds is None:
+            results = [RunResult.from_outputs(label, e, outputs[label]) for label, e in labelled]
+        else:
+            drawn = pd.concat(world_tables)
+            results = [
+                RunResult.from_worlds(label, e, outputs[label], drawn) for label, e in labelled
+            ]
+        differences = _differences(results, with_worlds=worlds is not None)
         if target is None:
             stopped = f"fixed number of replications ({done})"
             break
@@ -239,11 +285,14 @@ def compare(
     return ComparisonResult(comparison.baseline, kpi, results, differences, ranking, stopped)
 
 
-def _differences(results: list[RunResult]) -> pd.DataFrame:
-    baseline = results[0]
-    frames = {
-        r.label: paired_differences(baseline.replications, r.replications) for r in results[1:]
-    }
+def _differences(results: list[RunResult], with_worlds: bool = False) -> pd.DataFrame:
+    baseline = results[0].replications
+    frames = {}
+    for result in results[1:]:
+        frame = paired_differences(baseline, result.replications)
+        if with_worlds:
+            frame = frame.join(beats_baseline(baseline, result.replications))
+        frames[result.label] = frame
     return pd.concat(frames, names=["policy", "kpi"]).reset_index()
 
 

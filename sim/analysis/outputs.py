@@ -3,7 +3,8 @@
 A replication yields its KPIs plus a few distributions the plots need: the
 first-attempt tally (leads by time to first attempt and how far they got) and
 rep time, on-shift time and backlog by hour of the week. :class:`RunResult`
-gathers all replications of one cadence.
+gathers all replications of one cadence; with ``--uncertainty`` a replication is a
+plausible world, the mean of its runs (:mod:`sim.analysis.worlds`).
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ import numpy as np
 import pandas as pd
 
 from sim.analysis.stats import summarise
+from sim.analysis.worlds import RUNS_PER_WORLD, variance_split
 from sim.engine.kpis import replication_kpis
 from sim.engine.tally import OUTCOMES, bin_upper_edges
 
@@ -63,6 +65,10 @@ class RunResult:
     """Tally counts summed over replications."""
     hourly: pd.DataFrame
     """Per hour of the week: busy, on-shift and backlog minutes, averaged per replication."""
+    uncertainty: pd.DataFrame | None = None
+    """With plausible worlds: noise and uncertainty per KPI (:func:`~sim.analysis.worlds.variance_split`)."""
+    worlds: pd.DataFrame | None = None
+    """With plausible worlds: each replication's values of the uncertain fields."""
 
     @classmethod
     def from_outputs(
@@ -81,6 +87,36 @@ class RunResult:
         counts = np.sum([o.first_attempts for o in outputs], axis=0)
         return cls(label, experiment, table, summarise(table), counts, hourly)
 
+    @classmethod
+    def from_worlds(
+        cls,
+        label: str,
+        experiment: Experiment,
+        outputs: list[ReplicationOutput],
+        worlds: pd.DataFrame,
+        runs_per_world: int = RUNS_PER_WORLD,
+    ) -> RunResult:
+        """Replications that are plausible worlds: *outputs* holds each world's runs together.
+
+        A world's KPIs are the mean of its runs (an undefined KPI of one run is left
+        out), so the summary's intervals include both noise and uncertainty;
+        ``uncertainty`` tells them apart. Tally counts are summed over every run.
+        """
+        runs = cls.from_outputs(label, experiment, outputs)
+        table = runs.replications.groupby(np.arange(len(outputs)) // runs_per_world).mean()
+        table.index = worlds.index
+        split = variance_split(runs.replications, runs_per_world)
+        return cls(
+            label,
+            experiment,
+            table,
+            summarise(table),
+            runs.first_attempts,
+            runs.hourly,
+            split,
+            worlds,
+        )
+
     def first_attempts_table(self) -> pd.DataFrame:
         """Non-empty delay bins: ``delay_minutes_low, delay_minutes_high`` and a count per outcome."""
         upper = bin_upper_edges()
@@ -96,13 +132,15 @@ def tidy_tables(results: list[RunResult]) -> dict[str, pd.DataFrame]:
 
     ``replications`` (policy, replication, KPIs), ``summary`` (policy, kpi, statistics),
     ``first_attempts`` (policy, delay bin, counts) and ``hourly`` (policy, hour of week, minutes).
+    With plausible worlds also ``uncertainty`` (policy, kpi, noise and uncertainty) and
+    ``worlds`` (replication, the value of each uncertain field; the same for every policy).
     """
 
     def stacked(frames: dict[str, pd.DataFrame], index_name: str) -> pd.DataFrame:
         table = pd.concat(frames, names=["policy", index_name]).reset_index()
         return table
 
-    return {
+    tables = {
         "replications": stacked({r.label: r.replications for r in results}, "replication"),
         "summary": stacked({r.label: r.summary for r in results}, "kpi"),
         "first_attempts": pd.concat(
@@ -110,3 +148,10 @@ def tidy_tables(results: list[RunResult]) -> dict[str, pd.DataFrame]:
         ).pipe(lambda t: t[["policy", *[c for c in t.columns if c != "policy"]]]),
         "hourly": stacked({r.label: r.hourly for r in results}, "hour_of_week"),
     }
+    first = results[0]
+    if first.uncertainty is not None and first.worlds is not None:
+        tables["uncertainty"] = stacked(
+            {r.label: r.uncertainty for r in results if r.uncertainty is not None}, "kpi"
+        )
+        tables["worlds"] = first.worlds.reset_index()
+    return tables

@@ -19,6 +19,7 @@ import numpy as np
 from policies.cadence import Cadence
 from sim.analysis.executors import Executor, Finished, Job, LocalProcesses, Measure, Workers
 from sim.analysis.outputs import ReplicationOutput, RunResult, replication_output
+from sim.analysis.worlds import PlausibleWorlds, world_jobs
 from sim.config.scenario import Scenario
 from sim.engine.kpis import replication_kpis
 from sim.engine.streams import replication_seeds
@@ -79,14 +80,27 @@ def run(
     replications: int | None = None,
     jobs: Workers = 1,
     progress: Progress | None = None,
+    uncertainty: bool = False,
+    source: str = "<experiment>",
 ) -> RunResult:
     """Run *experiment* and summarise each KPI with a 95% confidence interval.
+
+    With *uncertainty*, each replication is a plausible world drawn from the file's
+    ``uncertain:`` section and simulated twice (:mod:`sim.analysis.worlds`): the
+    intervals then cover what we do not know about the team as well as simulation
+    noise, and ``result.uncertainty`` tells the two apart. A file without that
+    section is a :class:`~sim.config.ConfigError` naming *source*.
 
     >>> result = run(load_experiment("experiments/baseline.yaml"), jobs=2)
     >>> result.summary.loc["profit", ["mean", "ci_low", "ci_high"]]
     """
     n = replications or experiment.replications
     seeds = replication_seeds(experiment.seed, n)
+    if uncertainty:
+        worlds = PlausibleWorlds(experiment, source)
+        in_worlds = [worlds.experiment(seed) for seed in seeds]
+        runs = run_jobs(world_jobs(in_worlds, seeds), jobs, progress, replication_output)
+        return RunResult.from_worlds(experiment.name, experiment, runs, worlds.table(seeds))
     outputs: list[ReplicationOutput] = run_many(
         experiment.scenario, experiment.policy, seeds, jobs, progress, replication_output
     )

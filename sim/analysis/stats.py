@@ -9,10 +9,13 @@ seeds) use the same formula on per-replication differences.
 from __future__ import annotations
 
 import math
+from typing import Literal
 
 import numpy as np
 import pandas as pd
 from scipy import stats
+
+from sim.config.units import Z_95
 
 CONFIDENCE = 0.95
 ALPHA = 1 - CONFIDENCE
@@ -113,3 +116,61 @@ def holm_adjusted(p_values: list[float]) -> list[float]:
         running = max(running, min(1.0, (len(finite) - rank) * p))
         adjusted[i] = running
     return adjusted
+
+
+def wilson_interval(events: float, n: int, z: float = Z_95) -> tuple[float, float]:
+    """Wilson's score interval for a share of *events* in *n* (95% by default).
+
+    Unlike ``p ± z·√(p(1-p)/n)`` it stays inside [0, 1] and is not empty at 0 or n
+    events, so it suits the share of worlds in which a variant wins.
+    """
+    if n <= 0:
+        return math.nan, math.nan
+    p = events / n
+    centre = (p + z * z / (2 * n)) / (1 + z * z / n)
+    half = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / (1 + z * z / n)
+    return max(0.0, centre - half), min(1.0, centre + half)
+
+
+def lower_tail_mean(values: np.ndarray, share: float) -> float:
+    """The mean of the lowest *share* of *values* (the conditional value at risk, CVaR).
+
+    Exact for any share: with n values, the lowest ``floor(share·n)`` count fully
+    and the next one with the remaining weight, e.g. the lowest 25% of 1..10 is
+    ``(1 + 2 + 0.5·3) / 2.5 = 1.8``. A share of 1 gives the mean.
+    """
+    ordered = np.sort(np.asarray(values, dtype=float))
+    if not 0 < share <= 1 or ordered.size == 0:
+        raise ValueError(f"expected a share in (0, 1] of at least one value, got {share}")
+    weight = share * ordered.size
+    whole = math.floor(weight + 1e-9)
+    total = float(ordered[:whole].sum())
+    if whole < ordered.size and weight > whole:
+        total += (weight - whole) * float(ordered[whole])
+    return total / weight
+
+
+RiskStatistic = Literal["mean", "quantile", "cvar"]
+"""How a tuning objective summarises a KPI over plausible worlds: ``mean``, ``quantile`` or ``cvar``."""
+
+
+def risk_adjusted(
+    values: np.ndarray, statistic: RiskStatistic, level: float, higher_is_better: bool = True
+) -> float:
+    """A KPI over plausible worlds as one number to optimise, judged on its bad tail.
+
+    ``mean`` is the plain mean. ``quantile`` is the value the KPI beats in all but a
+    *level* share of worlds: the *level* quantile when higher is better (the 10th
+    percentile of profit for 0.1), the ``1 - level`` quantile when lower is better.
+    ``cvar`` is the mean of that worst *level* share (:func:`lower_tail_mean`).
+    """
+    values = np.asarray(values, dtype=float)
+    if statistic == "mean":
+        return float(values.mean())
+    if statistic == "quantile":
+        return float(np.quantile(values, level if higher_is_better else 1 - level))
+    if statistic == "cvar":
+        return (
+            lower_tail_mean(values, level) if higher_is_better else -lower_tail_mean(-values, level)
+        )
+    raise ValueError(f"unknown statistic {statistic!r}; expected mean, quantile or cvar")

@@ -22,8 +22,9 @@ from dataclasses import dataclass, field
 import numpy as np
 from scipy.special import expit, logit
 
+from sim.analysis.stats import wilson_interval
 from sim.calibration._estimate import Estimate
-from sim.config.units import MINUTES_PER_DAY, MINUTES_PER_WEEK, Z_95
+from sim.config.units import MINUTES_PER_DAY, MINUTES_PER_WEEK
 
 DELAY_BINS = (0.0, 5.0, 10.0, 30.0, 60.0, 120.0, 240.0, 480.0, MINUTES_PER_DAY,
               2 * MINUTES_PER_DAY, 4 * MINUTES_PER_DAY, MINUTES_PER_WEEK)  # fmt: skip
@@ -404,7 +405,7 @@ def table_curve(fit: CurveFit) -> list[TablePoint]:
         n = int(rows.sum())
         events = float(y[rows].sum())
         expected = float(base[rows].sum())
-        low, high = _wilson(events, n)
+        low, high = wilson_interval(events, n)
         scale = n / expected
         if points and minutes <= points[-1].minutes:
             continue
@@ -419,14 +420,6 @@ def table_curve(fit: CurveFit) -> list[TablePoint]:
             )
         )
     return points
-
-
-def _wilson(events: float, n: int, z: float = Z_95) -> tuple[float, float]:
-    """Wilson's score interval for a share of *events* in *n*."""
-    p = events / n
-    centre = (p + z * z / (2 * n)) / (1 + z * z / n)
-    half = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / (1 + z * z / n)
-    return max(0.0, centre - half), min(1.0, centre + half)
 
 
 # --------------------------------------------------------------------------- durations and values

@@ -17,6 +17,7 @@ from typing import Any
 from policies import StepCadence
 from sim.calibration._estimate import duration_text, round_minutes, round_sig, share_text
 from sim.calibration._fit import CurveFit, LognormalFit, TablePoint
+from sim.calibration._uncertain import uncertain_section
 from sim.calibration._yaml import Comments, commented_yaml
 from sim.calibration.result import Calibration
 from sim.config.calendar import PROFILE_PRESETS
@@ -56,6 +57,11 @@ def build_config(cal: Calibration) -> dict[str, Any]:
     _win_rate(cal, scenario["decision"], comments)
     _team(cal, scenario["reps"], comments)
     _followup(cal, config["policy"], comments)
+    config["uncertain"] = uncertain_section(cal, config.pop("uncertain", None) or {})
+    comments[("uncertain",)] = (
+        "the 95% CI of each fitted value: python -m sim run FILE --uncertainty draws plausible "
+        "worlds from it (docs/uncertainty.md)"
+    )
     return config
 
 

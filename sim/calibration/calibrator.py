@@ -16,7 +16,9 @@ What is fitted, and how (see ``docs/calibration.md`` for the full story):
   usual number of attempts on never-reached leads) and, from activities, the
   follow-up gaps (median gap after attempt k).
 - **Durations** (activities): lognormal maximum likelihood for talk, no-answer,
-  meeting, nurture and screening time (a fixed duration when every value is the same).
+  meeting and nurture time (a fixed duration when every value is the same); screening
+  check times stay the base's (``scenario.screening``: instant and deep checks mixed in
+  one export cannot be told apart).
 - **Deal value** per source: lognormal maximum likelihood on won deals.
 
 Anything the data cannot support falls back to the base experiment's value with a
@@ -31,6 +33,7 @@ from collections.abc import Callable
 
 import numpy as np
 
+from policies import chances_kept
 from sim.calibration._arrivals import fit_arrivals
 from sim.calibration._estimate import Estimate, proportion
 from sim.calibration._fit import (
@@ -43,6 +46,7 @@ from sim.calibration._fit import (
     table_curve,
 )
 from sim.calibration._scenario import FIRST_CALL_ROLES, build_config, render_yaml
+from sim.calibration._uncertain import usable_entries
 from sim.calibration._win_rate import fit_win_rate
 from sim.calibration._yaml import Comments, read_back
 from sim.calibration.crm import (
@@ -210,6 +214,11 @@ class Calibrator:
                 "from the base experiment"
             )
         cal.config = build_config(cal)
+        cal.config["uncertain"], dropped = usable_entries(cal.config, "the calibrated experiment")
+        for note in dropped:
+            self.warn(note)
+        if not cal.config["uncertain"]:
+            del cal.config["uncertain"]
         cal.yaml_text = render_yaml(cal)
         data = read_back(cal.yaml_text, cal.config)
         try:
@@ -332,15 +341,13 @@ class Calibrator:
         scenario, cadence = self.base.scenario, self.base.policy
         shares = {}
         for name in self.names:
-            f = self._base_source(name).fit_rate
-            if cadence.screening.enabled:
-                drop_unfit, drop_fit = cadence.screening.drop_chances(
-                    scenario.screening.false_negative_rate, scenario.screening.false_positive_rate
-                )
-                kept_fit, kept_unfit = f * (1 - drop_fit), (1 - f) * (1 - drop_unfit)
-                shares[name] = kept_fit / (kept_fit + kept_unfit) if kept_fit > 0 else 0.0
-            else:
-                shares[name] = f
+            source = self._base_source(name)
+            f, obvious = source.fit_rate, source.obviously_unfit_share
+            screening = cadence.screening
+            kept = chances_kept(screening.steps(screening.check_for(name), scenario.screening))
+            kept_fit = f * kept.realistic
+            kept_unfit = (1 - f) * (obvious * kept.obvious + (1 - obvious) * kept.subtle)
+            shares[name] = kept_fit / (kept_fit + kept_unfit) if kept_fit > 0 else 0.0
         return shares
 
     def _reach(self, contact: CurveFit | None) -> dict[str, Estimate]:
@@ -509,7 +516,6 @@ class Calibrator:
         for kind, field_name in (
             ("meeting", "meeting"),
             ("nurture", "nurture_touch"),
-            ("screen", "screening"),
         ):
             if kind in acts.kinds:
                 groups[field_name] = acts.kind == acts.kinds.index(kind)

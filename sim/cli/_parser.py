@@ -12,6 +12,7 @@ from sim.cli._shared import (
     CliParser,
     add_experiment_arguments,
     add_run_arguments,
+    add_uncertainty_argument,
     add_verb,
     file_path,
     positive_int,
@@ -39,14 +40,14 @@ def build_parser() -> argparse.ArgumentParser:
 
     verb = functools.partial(add_verb, verbs)
 
-    add_run_arguments(
-        verb(
-            "run",
-            "run one experiment for N replications",
-            "Run one experiment and summarise its KPIs.",
-            cmd_run,
-        )
+    run_parser = verb(
+        "run",
+        "run one experiment for N replications",
+        "Run one experiment and summarise its KPIs.",
+        cmd_run,
     )
+    add_run_arguments(run_parser)
+    add_uncertainty_argument(run_parser)
 
     compare_parser = verb(
         "compare",
@@ -56,6 +57,7 @@ def build_parser() -> argparse.ArgumentParser:
         cmd_compare,
     )
     add_run_arguments(compare_parser)
+    add_uncertainty_argument(compare_parser)
     compare_parser.add_argument(
         "--target-halfwidth",
         metavar="X",

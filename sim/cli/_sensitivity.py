@@ -31,6 +31,7 @@ from sim.sensitivity import (
     save_sensitivity,
     sensitivity,
     sensitivity_folder,
+    write_sensitivity_report,
 )
 
 TOP = 3
@@ -130,5 +131,6 @@ def cmd_sensitivity(args: argparse.Namespace) -> int:
             print(
                 f"  {rank + 1}. {row['input']}: {row['value']:.3g} ({row['ci_low']:.3g} to {row['ci_high']:.3g})"
             )
+    write_sensitivity_report(saved)
     finish(saved, [])
     return 0

@@ -9,10 +9,13 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import NoReturn
 
+import pandas as pd
 from tqdm import tqdm
 
 from sim.analysis.executors import DaskCluster, Workers
 from sim.analysis.replications import default_jobs
+from sim.analysis.worlds import RUNS_PER_WORLD, PlausibleWorlds
+from sim.engine.kpis import KPIS, format_value
 from sim.experiment import DEFAULT_EXPERIMENT, WORKLOAD_LIMIT, Experiment, Workload, load_experiment
 from sim.report.run_folder import DEFAULT_RESULTS
 
@@ -112,6 +115,51 @@ def add_run_arguments(
         parser.add_argument(
             "--no-report", action="store_true", help="skip the figures and report.html/report.pdf"
         )
+
+
+def add_uncertainty_argument(parser: argparse.ArgumentParser) -> None:
+    """``--uncertainty``: each replication a plausible world drawn from the file's ``uncertain:``."""
+    parser.add_argument(
+        "--uncertainty",
+        action="store_true",
+        help="each replication is a plausible world drawn from the file's uncertain: section, the "
+        "same for every policy; intervals cover what we do not know as well as noise, reported "
+        f"apart (run and compare simulate each world {RUNS_PER_WORLD} times; see docs/uncertainty.md)",
+    )
+
+
+def runs_per_replication(args: argparse.Namespace) -> int:
+    """Simulations per replication: one, or each plausible world's runs with ``--uncertainty``.
+
+    With ``--uncertainty`` the file's ``uncertain:`` section is checked first (exit 2 when
+    it has none, or a field cannot take a value its distribution reaches).
+    """
+    if not getattr(args, "uncertainty", False):
+        return 1
+    PlausibleWorlds(load(args), source(args))
+    return RUNS_PER_WORLD
+
+
+def uncertainty_lines(uncertainty: pd.DataFrame | None, kpi: str, policy: str = "") -> str:
+    """Plain words for one KPI's noise and uncertainty (empty without plausible worlds)."""
+    if uncertainty is None or kpi not in uncertainty.index:
+        return ""
+    row = uncertainty.loc[kpi]
+    meta = KPIS[kpi]
+
+    def show(value: float) -> str:
+        return format_value(meta, value)
+
+    share = row["share_from_uncertainty"]
+    share_text = "n/a" if pd.isna(share) else f"{share:.0%}"
+    who = f"{policy}: " if policy else ""
+    return (
+        f"{who}{meta.label.lower()} over {row['worlds']:.0f} plausible worlds x "
+        f"{row['runs_per_world']:.0f} runs: sd {show(row['sd_worlds'])} from the uncertain inputs, "
+        f"{show(row['sd_noise'])} from simulation noise ({share_text} of the variance from the "
+        f"inputs); 90% of worlds between {show(row['worlds_p05'])} and {show(row['worlds_p95'])}"
+        f"; the 95% CI would be ±{show(row['half_width_noise_only'])} from noise alone"
+    )
 
 
 def overrides(args: argparse.Namespace) -> list[str]:

@@ -9,9 +9,12 @@ from tqdm import tqdm
 
 from sim.cli._shared import (
     add_run_arguments,
+    add_uncertainty_argument,
     add_verb,
     check_size,
     positive_int,
+    runs_per_replication,
+    source,
     workers,
 )
 from sim.cli._shared import finish as _finish
@@ -30,8 +33,11 @@ def cmd_tune(args: argparse.Namespace) -> int:
             f"{args.experiment or DEFAULT_EXPERIMENT}: no tune: section; expected objectives and parameters"
         )
     section = experiment.tune
+    args.uncertainty = args.uncertainty or section.robust  # quantile and CVaR need worlds
     trial_replications = args.trials * section.replications
-    confirm_replications = (section.confirm_top + 1) * section.confirm_replications
+    confirm_replications = (
+        (section.confirm_top + 1) * section.confirm_replications * runs_per_replication(args)
+    )
     check_size(estimate_workload([experiment], trial_replications + confirm_replications), args)
     confirm_on = workers(args) if args.cluster else None  # trials scale out through --storage
     bars: dict[str, tqdm] = {}
@@ -68,6 +74,8 @@ def cmd_tune(args: argparse.Namespace) -> int:
             out=args.out,
             progress=show,
             confirm_on=confirm_on,
+            uncertainty=args.uncertainty,
+            source=source(args),
         )
     except TuneStopped as stopped:
         print(f"\n{stopped}", file=sys.stderr)
@@ -107,6 +115,7 @@ def add_tune_verb(verbs: argparse._SubParsersAction) -> None:
         cmd_tune,
     )
     add_run_arguments(tune_parser)
+    add_uncertainty_argument(tune_parser)
     tune_parser.add_argument(
         "--trials",
         type=positive_int,

@@ -27,13 +27,16 @@ from sim.cli._shared import (
     interrupted,
     load,
     progress_bar,
+    runs_per_replication,
     source,
+    uncertainty_lines,
     workers,
 )
 from sim.config import ConfigError
 from sim.engine.kpis import KPIS
-from sim.experiment import estimate_workload
+from sim.experiment import check_uncertain_inputs, estimate_workload
 from sim.report.display import comparison_tables, summary_table, sweep_table
+from sim.report.formatting import in_currency
 from sim.report.saving import (
     check_results_root,
     save_comparison,
@@ -41,7 +44,6 @@ from sim.report.saving import (
     save_sweep,
     sweep_folder,
 )
-from sim.sensitivity import check_uncertain_inputs
 
 
 def cmd_check(args: argparse.Namespace) -> int:
@@ -56,6 +58,11 @@ def cmd_check(args: argparse.Namespace) -> int:
         f"{experiment.replications} replications\n"
         f"run: {workload.describe()}"
     )
+    if experiment.uncertain:
+        print(
+            f"uncertain: {len(experiment.uncertain)} input(s), each valid at both ends of its "
+            "distribution; run or compare with --uncertainty to draw plausible worlds"
+        )
     if workload.too_large:
         print("warning: beyond the size limit: run, compare and sweep need --yes", file=sys.stderr)
     return 0
@@ -64,16 +71,28 @@ def cmd_check(args: argparse.Namespace) -> int:
 def cmd_run(args: argparse.Namespace) -> int:
     experiment = load(args)
     n = experiment.replications
-    check_size(estimate_workload([experiment], n), args)
+    runs = runs_per_replication(args)
+    check_size(estimate_workload([experiment], n * runs), args)
     check_results_root(args.out, experiment.name)
     where = workers(args)
     started = time.perf_counter()
-    with progress_bar(args, n, experiment.name) as bar:
-        result = run(experiment, jobs=where, progress=bar.update)
+    with progress_bar(args, n * runs, experiment.name) as bar:
+        result = run(
+            experiment,
+            jobs=where,
+            progress=bar.update,
+            uncertainty=args.uncertainty,
+            source=source(args),
+        )
     wall = time.perf_counter() - started
     saved = save_run(result, args.out, jobs=args.jobs, wall_seconds=wall, report=not args.no_report)
-    title = f"{experiment.name}: {n} replications, seed {experiment.seed}, {wall:.1f} s"
-    print(summary_table(result.summary, title))
+    kind = "plausible worlds" if args.uncertainty else "replications"
+    title = f"{experiment.name}: {n} {kind}, seed {experiment.seed}, {wall:.1f} s"
+    with in_currency(experiment.scenario.economics):
+        print(summary_table(result.summary, title))
+        if result.uncertainty is not None:
+            print()
+            print(uncertainty_lines(result.uncertainty, "profit"))
     finish(saved.path, saved.warnings)
     return 0
 
@@ -86,14 +105,15 @@ def cmd_compare(args: argparse.Namespace) -> int:
         raise ConfigError("--max-replications: only used with --target-halfwidth")
     first = experiment.replications
     most = replication_limit(first, args.max_replications) if target else first
-    check_size(estimate_workload([arm for _, arm in labelled], most), args)
+    runs = runs_per_replication(args)
+    check_size(estimate_workload([arm for _, arm in labelled], most * runs), args)
     check_results_root(args.out, experiment.name)
     where = workers(args)
     started = time.perf_counter()
-    with progress_bar(args, first * len(labelled), experiment.name) as bar:
+    with progress_bar(args, first * len(labelled) * runs, experiment.name) as bar:
 
         def next_batch(done: int, widest: float) -> None:
-            bar.total = bar.n + first * len(labelled)
+            bar.total = bar.n + first * len(labelled) * runs
             bar.set_postfix_str(f"{done} reps, widest half-width {widest:,.4g}")
 
         result = compare(
@@ -104,28 +124,36 @@ def cmd_compare(args: argparse.Namespace) -> int:
             progress=bar.update,
             on_batch=next_batch,
             source=source(args),
+            uncertainty=args.uncertainty,
         )
     wall = time.perf_counter() - started
     saved = save_comparison(
         experiment, result, args.out, jobs=args.jobs, wall_seconds=wall, report=not args.no_report
     )
+    kind = "plausible worlds" if args.uncertainty else "replications"
     print(
-        f"{experiment.name}: {len(labelled)} policies x {result.replications} replications on the same seeds "
+        f"{experiment.name}: {len(labelled)} policies x {result.replications} {kind} on the same seeds "
         f"(seed {experiment.seed}), {wall:.1f} s"
     )
-    print(
-        comparison_tables(
-            {r.label: r.summary for r in result.results}, result.differences, result.kpi
+    with in_currency(experiment.scenario.economics):
+        print(
+            comparison_tables(
+                {r.label: r.summary for r in result.results}, result.differences, result.kpi
+            )
         )
-    )
     print(f"\nRanking by {KPIS[result.kpi].label.lower()}:")
     for _, row in result.ranking.iterrows():
         group = "best" if row["group"] == 1 else "below the best"
         print(f"  {row['rank']}. {row['policy']} ({group}): {row['verdict']}")
     print(
-        "(best: the top policy and those that cannot be told apart from it; paired t-tests, "
+        "(best: the top policy and those that cannot be told apart from it and are not worse "
+        "than the baseline; paired t-tests, "
         "Holm-adjusted for the number of policies)"
     )
+    for run_result in result.results:
+        line = uncertainty_lines(run_result.uncertainty, result.kpi, run_result.label)
+        if line:
+            print(line)
     print(f"Stopped: {result.stopped_because}")
     finish(saved.path, saved.warnings)
     return 0
@@ -164,21 +192,24 @@ def cmd_sweep(args: argparse.Namespace) -> int:
         )
     except KeyboardInterrupt:
         return interrupted(args, len(checkpoint.load()), size, partial)
-    print(
-        sweep_table(
-            result,
-            experiment.sweep.kpi,
-            title=f"{experiment.name}: {size} points x {n} replications",
+    with in_currency(experiment.scenario.economics):
+        print(
+            sweep_table(
+                result,
+                experiment.sweep.kpi,
+                title=f"{experiment.name}: {size} points x {n} replications",
+            )
         )
-    )
     finish(saved.path, saved.warnings)
     return 0
 
 
 def cmd_report(args: argparse.Namespace) -> int:
     from sim.report.report import write_report
+    from sim.sensitivity import is_sensitivity_folder, write_sensitivity_report
 
-    html, pdf = write_report(args.run_dir)
+    write = write_sensitivity_report if is_sensitivity_folder(args.run_dir) else write_report
+    html, pdf = write(args.run_dir)
     print(f"Report: {html}\n        {pdf}")
     return 0
 
@@ -258,6 +289,11 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
                 f"  {what} curve ({fit.family}): scale {fit.scale.text()} min, floor {fit.floor.text()}"
             )
     print(f"Scenario: {out}\nReport:   {report}\nRun it:   python -m sim run {out}")
+    if cal.experiment is not None and cal.experiment.uncertain:
+        print(
+            f"With the uncertainty of its {len(cal.experiment.uncertain)} fitted values: "
+            f"python -m sim run {out} --uncertainty"
+        )
     return 0
 
 

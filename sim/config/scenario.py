@@ -6,6 +6,7 @@ team does*. Both are validated when loaded. Every duration is in minutes.
 
 from __future__ import annotations
 
+import math
 from typing import Any, Literal
 
 from pydantic import Field, field_validator, model_validator
@@ -22,9 +23,9 @@ from sim.config.distributions import (
 from sim.config.response_curves import (
     ExponentialCurve,
     ResponseCurve,
-    SumOfExponentialsCurve,
     WeibullCurve,
 )
+from sim.config.units import MINUTES_PER_WEEK
 
 MAX_LEADS_PER_WEEK = 10_000_000
 """Most leads one source may send a week: beyond that it is not a flow a sales team works."""
@@ -55,6 +56,11 @@ class LeadTraits(ConfigModel):
     fit_rate: Probability = Field(
         0.85,
         description="share of leads that are realistic prospects at all (the rest can never buy)",
+    )
+    obviously_unfit_share: Probability = Field(
+        0.5,
+        description="share of the unrealistic leads that are obviously so (spam, fake numbers, "
+        "students): an instant check can catch them",
     )
     patience: OptionalDuration = Field(
         None,
@@ -100,7 +106,6 @@ class Actions(ConfigModel):
         LognormalDuration(dist="lognormal", mean=12.0, sd=8.0),
         description="talk time when a new lead answers",
     )
-    screening: Duration = Field(1.0, description="a quick check of whether a new lead is realistic")
     meeting: Duration = Field(
         LognormalDuration(dist="lognormal", mean=40.0, sd=15.0),
         description="the closer's first meeting with a qualified lead",
@@ -120,53 +125,116 @@ class Actions(ConfigModel):
 
 
 def _default_contact_curve() -> WeibullCurve:
-    # Calibrated to the published speed-to-lead ratios (design section 5); derivation:
-    # experiments/calibration/fit_response_curve.py and docs/response_curve.md.
-    # A fresh lead stays by the phone for a few minutes (0.97 at 1 min, 0.44 at
-    # 5 min, 0.05 at 10 min), then only the floor of 0.01 remains.
+    # One joint fit with the attempt decay and the qualification curve to the published
+    # speed-to-lead and follow-up figures (experiments/calibration/fit_contact_model.py,
+    # docs/response_curve.md): a fresh lead is by the phone for about ten minutes
+    # (x0.93 at 3 min, x0.56 at 9 min), then answers a fifth as often as a fresh one.
     return WeibullCurve.model_validate(
-        {"family": "weibull", "scale": 5.5, "shape": 2.0, "floor": 0.01}
+        {"family": "weibull", "scale": 10.0, "shape": 2.0, "floor": 0.2}
     )
+
+
+def _default_qualification_curve() -> ExponentialCurve:
+    # Same fit: interest fades over about an hour (x0.68 at 30 min, x0.47 at 1 h),
+    # and 8% of it lasts (what makes a follow-up days later worth a call).
+    return ExponentialCurve.model_validate({"family": "exponential", "scale": 70.0, "floor": 0.084})
 
 
 class ResponseModel(ConfigModel):
-    """How fast a new lead's interest fades after it arrives (see :mod:`sim.config.response_curves`)."""
+    """How a lead answers the phone, and how its interest fades.
+
+    Two things are separate, as the published studies separate contact from
+    qualification:
+
+    - *Is the lead at the phone right now?* An attempt reaches the lead with chance
+      ``reachability x contact(s) x attempt_decay ** (k - 1) x time_of_week[hour]``:
+      the lead's own baseline (a trait), a hot window after it last engaged (``s``
+      minutes ago: the form fill, or its last conversation), a decay with each
+      further attempt (people learn to ignore a number that keeps calling), and the
+      hour of the week. The hot window fades to a floor, not to zero: a lead who
+      missed the first call can still be reached by a follow-up.
+    - *Is it still interested?* A conversation qualifies a realistic lead with chance
+      ``intent x skill x qualification(s)``: interest fades over hours and days.
+
+    The defaults are one joint fit to every published figure (docs/response_curve.md).
+    """
 
     contact: ResponseCurve = Field(
         default_factory=_default_contact_curve,
-        description="multiplier on the chance an attempt reaches the lead",
+        description="hot window: multiplier on the chance an attempt reaches the lead, by "
+        "minutes since it last engaged",
     )
-    # Same calibration: a reached lead's interest fades over hours
-    # (0.87 at 30 min, 0.44 at 3 h, 0.026 after a day).
+    attempt_decay: Probability = Field(
+        0.91,
+        description="multiplier on the chance of reaching the lead for each further attempt "
+        "(attempt k: decay ** (k - 1))",
+    )
+    time_of_week: HourOfWeekProfile = Field(
+        "answer_hours",
+        description="multiplier on the chance of reaching the lead by hour of the week (1: the "
+        "reference hour of the fit)",
+    )
     qualification: ResponseCurve = Field(
-        default_factory=lambda: SumOfExponentialsCurve.model_validate(
-            {
-                "family": "sum_of_exponentials",
-                "components": [{"weight": 0.975, "scale": 210.0}],
-                "floor": 0.025,
-            }
-        ),
-        description="multiplier on the chance a conversation qualifies the lead",
+        default_factory=_default_qualification_curve,
+        description="multiplier on the chance a conversation qualifies the lead, by minutes "
+        "since it last engaged",
     )
 
 
-class Screening(ConfigModel):
-    """How good the quick fit check is, at the policy's standard strictness."""
+class InstantCheck(ConfigModel):
+    """A check that takes seconds: form validation, a phone and e-mail lookup, a spam filter."""
 
-    false_negative_rate: Probability = Field(
-        0.3, description="share of unrealistic leads the check lets through"
+    time: Duration = Field(
+        LognormalDuration(dist="lognormal", mean=0.25, sd=0.15),
+        description="rep time per lead checked (default: 15 s on average)",
+    )
+    catch_rate: Probability = Field(
+        0.9, description="share of the obviously unrealistic leads it drops"
     )
     false_positive_rate: Probability = Field(
-        0.05, description="share of realistic leads the check wrongly drops"
+        0.005, description="share of realistic leads it wrongly drops"
+    )
+
+
+class DeepCheck(ConfigModel):
+    """A rep looks the lead up (company site, LinkedIn, CRM history) before calling it.
+
+    It drops every obviously unrealistic lead that got past the instant check; its
+    error rates below are for the other unrealistic leads, at the policy's standard
+    strictness.
+    """
+
+    time: Duration = Field(
+        LognormalDuration(dist="lognormal", mean=4.0, sd=2.0),
+        description="rep time per lead checked",
+    )
+    false_negative_rate: Probability = Field(
+        0.5, description="share of the not-obviously unrealistic leads it lets through"
+    )
+    false_positive_rate: Probability = Field(
+        0.05, description="share of realistic leads it wrongly drops"
     )
 
     @model_validator(mode="after")
-    def _informative(self) -> Screening:
+    def _informative(self) -> DeepCheck:
         if self.false_negative_rate + self.false_positive_rate >= 1:
             raise ValueError(
                 "false_negative_rate + false_positive_rate must be below 1 (otherwise the check is no better than a coin)"
             )
         return self
+
+
+class Screening(ConfigModel):
+    """What the two kinds of fit check cost and catch (the policy picks which to run).
+
+    Every lead checked gets the instant check; a deep check follows for those
+    that pass it when the policy asks for one. Which leads are unrealistic, and
+    which of them obviously so, is set per source (``fit_rate``,
+    ``obviously_unfit_share``). See docs/screening_and_referrals.md.
+    """
+
+    instant: InstantCheck = InstantCheck()
+    deep: DeepCheck = DeepCheck()
 
 
 class DecisionStage(ConfigModel):
@@ -207,23 +275,83 @@ class Customers(ConfigModel):
     )
 
 
+MAX_DEPARTMENT_POOL = 100_000
+"""Most contacts a department may hold for the team: more is a lead source, not a referral."""
+
+MAX_CUSTOMER_POOL = 1_000
+"""Most contacts one customer may refer: more is a partner, not a customer."""
+
+
+class ContactPool(ConfigModel):
+    """Contacts someone could refer: asking takes a share of them, time refills them.
+
+    The pool refills towards ``pool_size`` exponentially: an empty pool is about
+    two thirds full again after ``refill_time``. Each request brings in on average
+    ``share_per_request`` of the contacts waiting, so asking often finds the pool
+    low (diminishing returns).
+    """
+
+    pool_size: float = Field(
+        gt=0,
+        le=MAX_DEPARTMENT_POOL,
+        description="contacts waiting when nobody has asked for a long time",
+    )
+    refill_time: PositiveMinutes = Field(
+        description="time for an empty pool to refill to about two thirds (time constant)"
+    )
+    share_per_request: Probability = Field(
+        0.5, description="share of the waiting contacts one request brings in"
+    )
+
+    @property
+    def contacts_per_week_at_most(self) -> float:
+        """The pool's refill rate when empty: what any asking rhythm can get, at most, per week."""
+        return self.pool_size * MINUTES_PER_WEEK / self.refill_time
+
+
+class Department(ContactPool):
+    """Another department the team asks for contacts (marketing events, partners, ...)."""
+
+    name: str = Field(min_length=1)
+
+
+class CustomerContacts(ContactPool):
+    """Each customer's contacts (colleagues, peers); a request's yield also scales with
+    the relationship strength (``customers.relationship``) when asked."""
+
+    pool_size: float = Field(
+        3.0,
+        gt=0,
+        le=MAX_CUSTOMER_POOL,
+        description="contacts a customer could introduce when nobody has asked for a long time",
+    )
+    refill_time: PositiveMinutes = Field(
+        "26w", description="time for an empty pool to refill to about two thirds (time constant)"
+    )
+    share_per_request: Probability = Field(
+        0.3, description="share of the waiting contacts one request brings in, at full relationship"
+    )
+
+
+def _default_departments() -> list[Department]:
+    # Stated assumptions (docs/screening_and_referrals.md): event leads pile up between
+    # events, customer success sees expansion and peer contacts steadily, partners hand
+    # over a part of what they see, slowly.
+    return [
+        Department(name="marketing_events", pool_size=30, refill_time="4w", share_per_request=0.5),
+        Department(name="customer_success", pool_size=12, refill_time="2w", share_per_request=0.6),
+        Department(name="partners", pool_size=25, refill_time="8w", share_per_request=0.3),
+    ]
+
+
 class Referrals(ConfigModel):
     """New contacts produced by asking other departments and customers."""
 
-    leads_per_department_request: float = Field(
-        4.0,
-        ge=0,
-        le=1000,
-        description="average new leads per request to a department (at most 1,000: more is a "
-        "lead source, not a referral)",
+    departments: list[Department] = Field(
+        default_factory=_default_departments,
+        description="the departments asked on the referral rhythm, each with its own pool",
     )
-    leads_per_customer_request: float = Field(
-        0.3,
-        ge=0,
-        le=10,
-        description="average new leads per request to a customer (at most 10: more is a lead "
-        "source, not a referral)",
-    )
+    customers: CustomerContacts = CustomerContacts()
     delay: Duration = Field(
         {"dist": "exponential", "mean": 2880.0},
         description="from the request to each referred lead's arrival",
@@ -234,9 +362,19 @@ class Referrals(ConfigModel):
             reachability={"mean": 0.75, "concentration": 6.0},
             deal_value={"mean": 10000.0, "sd": 7000.0},
             fit_rate=0.95,
+            obviously_unfit_share=0.2,
         ),
         description="attributes of referred leads",
     )
+
+    @field_validator("departments")
+    @classmethod
+    def _unique_departments(cls, departments: list[Department]) -> list[Department]:
+        names = [d.name for d in departments]
+        duplicated = sorted({n for n in names if names.count(n) > 1})
+        if duplicated:
+            raise ValueError(f"department names must be unique; repeated: {', '.join(duplicated)}")
+        return departments
 
 
 class Fatigue(ConfigModel):
@@ -257,11 +395,97 @@ class Fatigue(ConfigModel):
     exponent: float = Field(2.0, ge=0, description="how sharply fatigue grows beyond the tolerance")
 
 
+CURRENCY_SYMBOLS = {
+    "USD": "$",
+    "EUR": "€",
+    "GBP": "£",
+    "JPY": "¥",
+    "CNY": "¥",
+    "INR": "₹",
+    "RUB": "₽",
+    "KRW": "₩",
+    "BRL": "R$",
+    "CAD": "CA$",
+    "AUD": "A$",
+}
+"""Symbols people write before an amount; other ISO 4217 codes are written as the code."""
+
+
+def currency_symbol(code: str) -> str:
+    """``'$'`` for USD, ``'€'`` for EUR; ``'CHF '`` for a code without a common symbol."""
+    return CURRENCY_SYMBOLS.get(code, f"{code} ")
+
+
+class Adherence(ConfigModel):
+    """How a busy team keeps its cadence: due steps slip (put off or skipped) as the backlog grows.
+
+    When a cadence step (a follow-up, nurture or retention touch, a referral
+    request; never a first call) falls due, the team's load is the number of
+    tasks waiting in its role's queue per rep of that role on shift. Above
+    ``busy_backlog_per_rep`` the step slips with probability::
+
+        slip_share_when_swamped x (1 - exp(-excess / swamped_excess_per_rep))
+                                x exp(-planning_minutes / planning_effect_scale)
+
+    where *excess* is the load above the busy level and *planning_minutes* the
+    manager's daily planning time (policy family ``manager``). A slipped step is
+    put off by ``delay`` (share ``delayed_share``) or skipped: not done, the next
+    step of the cadence one gap later. ``slip_share_when_swamped: 0`` is a team
+    that never slips. Defaults and their sources: docs/adherence.md.
+    """
+
+    busy_backlog_per_rep: float = Field(
+        1.0, ge=0, description="tasks waiting per on-shift rep above which due cadence steps slip"
+    )
+    slip_share_when_swamped: Probability = Field(
+        0.5, description="share of due cadence steps that slip when the team is swamped (0: never)"
+    )
+    swamped_excess_per_rep: float = Field(
+        2.0,
+        gt=0,
+        description="backlog per rep above the busy level at which slipping reaches 63% of its most",
+    )
+    delayed_share: Probability = Field(
+        0.5, description="share of slipped steps put off by the delay (the rest are skipped)"
+    )
+    delay: PositiveMinutes = Field(
+        "1d", description="how long a put-off step waits (then the next working minute)"
+    )
+    planning_effect_scale: PositiveMinutes = Field(
+        "30m",
+        description="daily planning time that cuts slipping to 37% (x exp(-minutes / this))",
+    )
+
+    def slip_chance(self, backlog_per_rep: float, planning_minutes: float) -> float:
+        """Chance that a cadence step falling due at this load slips (is put off or skipped)."""
+        excess = backlog_per_rep - self.busy_backlog_per_rep
+        if excess <= 0 or not self.slip_share_when_swamped:
+            return 0.0
+        swamped = -math.expm1(-excess / self.swamped_excess_per_rep)
+        planned = math.exp(-planning_minutes / self.planning_effect_scale)
+        return self.slip_share_when_swamped * swamped * planned
+
+
 class Economics(ConfigModel):
-    """Money: what reps and touches cost."""
+    """Money: what reps and touches cost, and the currency every amount is in."""
 
     rep_cost_per_hour: float = Field(40.0, ge=0, description="fully loaded cost of one rep hour")
     cost_per_touch: float = Field(0.5, ge=0, description="cost of each touch (telephony, tools)")
+    currency: str = Field(
+        "USD", description="ISO 4217 code of every money amount (deal values, costs): USD, EUR, ..."
+    )
+
+    @field_validator("currency")
+    @classmethod
+    def _currency_code(cls, code: str) -> str:
+        if not (len(code) == 3 and code.isascii() and code.isalpha() and code.isupper()):
+            raise ValueError("expected a 3-letter ISO 4217 currency code such as USD, EUR or GBP")
+        return code
+
+    @property
+    def currency_symbol(self) -> str:
+        """What amounts are written with: ``'$'``, ``'€'``, ``'CHF '``."""
+        return currency_symbol(self.currency)
 
 
 class Scenario(ConfigModel):
@@ -276,6 +500,11 @@ class Scenario(ConfigModel):
         "4w",
         description="time after the window during which the cohort is followed to its outcome",
     )
+    drain_arrivals: bool = Field(
+        True,
+        description="whether leads keep arriving during the drain, competing with the cohort "
+        "for reps as in a real team (off only where nobody waits, to save time)",
+    )
     sources: list[LeadSource] = Field(min_length=1)
     reps: list[RepGroup] = Field(min_length=1)
     actions: Actions = Actions()
@@ -286,6 +515,7 @@ class Scenario(ConfigModel):
     referrals: Referrals = Referrals()
     fatigue: Fatigue = Fatigue()
     economics: Economics = Economics()
+    adherence: Adherence = Adherence()
 
     @model_validator(mode="after")
     def _unique_names(self) -> Scenario:

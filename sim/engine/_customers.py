@@ -3,17 +3,25 @@
 A won lead becomes a customer whose relationship fades without contact;
 retention touches on the cadence renew it, which keeps repeat purchases coming
 and churn away. Requests to other departments, and to customers reached by a
-retention touch, bring referred leads that join the lead flow.
+retention touch, bring referred leads that join the lead flow: each department
+and each customer has a pool of contacts that requests deplete and time refills
+(:mod:`sim.engine._referrals`); a customer hands over more the stronger the
+relationship.
 
 A part of the floor, split out to keep each module one stage of the sales rhythm.
 """
 
 from __future__ import annotations
 
+from collections import deque
 from typing import Any
 
 import numpy as np
 
+from sim.config.distributions import Draws
+from sim.config.scenario import REFERRAL_SOURCE
+from sim.engine._referrals import ReferralPool
+from sim.engine.arrivals import trait_streams
 from sim.engine.people import (
     ASKED,
     CLOSER_ON_TIME_MINUTES,
@@ -26,6 +34,7 @@ from sim.engine.people import (
     Rep,
     Task,
 )
+from sim.engine.streams import Streams
 
 
 class CustomerCare:
@@ -37,6 +46,8 @@ class CustomerCare:
     _due_task: Any
     _touch: Any
     clock: Any
+    cadence: Any
+    scenario: Any
 
     def _next_retention_touch(self, customer: Customer, now: float) -> None:
         gap = self._retention_gap(now - customer.won_at)
@@ -63,10 +74,10 @@ class CustomerCare:
         if outcome == OPTED_OUT:
             self._churn(customer, opted_out=True)
             return
+        if outcome == ASKED:
+            self._ask_customer(customer, now)
         if outcome in (REACHED, ASKED):
             customer.last_engaged_at = now
-        if outcome == ASKED:
-            self._referred_leads(self.scenario.referrals.leads_per_customer_request)
         self._next_retention_touch(customer, now)
 
     def _on_repeat_chance(self, customer: Customer) -> None:
@@ -96,7 +107,7 @@ class CustomerCare:
         customer.active = False
         task = self._cancel_pending(customer)
         if task is not None and task.queued:
-            self._stopped_waiting(self.clock.now)
+            self._stopped_waiting(task)
         del self._active[customer.id]
         if customer.cohort:
             self.meter.churned += 1
@@ -104,26 +115,52 @@ class CustomerCare:
 
     # -- database expansion ----------------------------------------------------------
 
-    def _schedule_department_request(self) -> None:
-        gap = self._department_gap(self._department_requests)
-        if gap is not None:
-            self._at(gap, self._on_department_request_due, None)
+    def _setup_referrals(self, streams: Streams) -> None:
+        referrals = self.scenario.referrals
+        self._referral_traits = trait_streams(REFERRAL_SOURCE, referrals.traits, streams)
+        self._referral_rng = streams.rng("referrals")
+        self._referral_delay = Draws(referrals.delay.sample, streams.rng("referrals:delay"))
+        self.department_pools = [ReferralPool(d, 0.0) for d in referrals.departments]
+        """Each department's contact pool (in ``scenario.referrals.departments`` order)."""
+        self._department_names = [d.name for d in referrals.departments]
+        self._department_requests = [0] * len(self.department_pools)
+        self._asked_departments: deque[ReferralPool] = deque()
+        self._department_gap = self.cadence.referral.department_gap
+        self._asks_customer = self.cadence.referral.asks_customer
 
-    def _on_department_request_due(self, _: None) -> None:
-        self._department_requests += 1
+    def _schedule_department_requests(self) -> None:
+        for index in range(len(self.department_pools)):
+            self._schedule_department_request(index)
+
+    def _schedule_department_request(self, index: int) -> None:
+        gap = self._department_gap(self._department_names[index], self._department_requests[index])
+        if gap is not None:
+            self._at(gap, self._on_department_request_due, index)
+
+    def _on_department_request_due(self, index: int) -> None:
+        self._department_requests[index] += 1
+        self._asked_departments.append(self.department_pools[index])
         self._due_task(DEPARTMENT_REFERRAL, None, self.clock.now, CLOSER_ON_TIME_MINUTES)
-        self._schedule_department_request()
+        self._schedule_department_request(index)
 
     def _begin_referral(self, rep: Rep, task: Task, now: float) -> tuple[float, int]:
         return self._referral_time(), REACHED
 
     def _end_referral(self, task: Task, outcome: int, now: float) -> None:
-        self._referred_leads(self.scenario.referrals.leads_per_department_request)
+        """A department request is done: the longest-waiting department asked hands over contacts."""
+        pool = self._asked_departments.popleft()
+        self._referred_leads(pool.ask(now, self._referral_rng))
 
-    def _referred_leads(self, mean: float) -> None:
-        """A request was made: its referred leads arrive over the following days."""
+    def _ask_customer(self, customer: Customer, now: float) -> None:
+        """A customer reached and asked: the stronger the relationship, the more they refer."""
+        if customer.contacts is None:
+            customer.contacts = ReferralPool(self.scenario.referrals.customers, customer.won_at)
+        strength = self._relationship(now - customer.last_engaged_at)
+        self._referred_leads(customer.contacts.ask(now, self._referral_rng, strength))
+
+    def _referred_leads(self, n: int) -> None:
+        """A request was made: its *n* referred leads arrive over the following days."""
         self.meter.referral_requests += 1
-        n = int(self._referral_rng.poisson(mean))
         if n == 0:
             return
         now = self.clock.now

@@ -1,26 +1,24 @@
 """The simulation engine: one replication of a scenario under a cadence.
 
 Design (for speed): the model schedules callbacks on a lean event list
-(:class:`~sim.engine.clock.Clock`: plain tuples on a heap, far-future events in
-hourly buckets, events ordered exactly as SimPy orders them) instead of running a
-SimPy process per lead or per rep. A process per lead waiting on
-``request | timeout`` conditions costs several events and generator switches
-per step; a callback costs one heap push and one call. Memory is bounded by the people still active:
-arrivals are generated a week at a time and closed leads are only counted.
+(:class:`~sim.engine.clock.Clock`: tuples on a heap, far-future events in hourly
+buckets, ordered exactly as SimPy orders them), not a SimPy process per lead or
+rep: a callback costs one heap push and one call. Memory is bounded by the people
+still active: arrivals come a week at a time and closed leads are only counted.
 
 The sales rhythm, in one paragraph. Leads arrive from each source (and from
 referral requests), each with latent intent, reachability, deal value and fit.
 A new lead is screened (if the cadence says so) and then called. A free
 on-shift rep takes the best task from the queue of its role, as ordered by the
-cadence. An attempt reaches the lead with probability ``reachability x
-contact_curve(minutes since arrival)``; a conversation with a realistic lead
-qualifies it with probability ``intent x skill x qualification_curve(...)``.
+cadence. An attempt reaches the lead when it is at the phone (its reachability x
+a hot window after it last engaged x a decay per attempt x the hour of week);
+a conversation with a realistic lead qualifies it with probability ``intent x
+skill x qualification_curve(...)`` (interest fading since it engaged).
 Unreached leads are followed up on the cadence's gaps until the attempts run
 out. A qualified lead meets a closer and is nurtured until it decides; its
 interest fades between touches, and a lead whose interest falls too low buys
-from a competitor. Won leads become customers, touched on the retention
-cadence; their relationship drives repeat purchases and churn. Every touch
-adds to the person's fatigue, which can make them opt out.
+from a competitor. Won leads become customers, touched on the retention cadence
+(relationship drives repeat purchases and churn). Touches add fatigue (opt-outs).
 """
 
 from __future__ import annotations
@@ -37,32 +35,30 @@ from policies.cadence import Cadence
 from sim.config.calendar import WeeklyCalendar
 from sim.config.distributions import Draws
 from sim.config.response_curves import minutes_until_below
-from sim.config.scenario import REFERRAL_SOURCE, Scenario
-from sim.config.units import MINUTES_PER_WEEK, MINUTES_PER_YEAR
+from sim.config.scenario import Scenario
+from sim.config.units import HOURS_PER_WEEK, MINUTES_PER_HOUR, MINUTES_PER_WEEK, MINUTES_PER_YEAR
+from sim.engine._adherence import CadenceKeeping
 from sim.engine._customers import CustomerCare
 from sim.engine._decision import DecisionStage
+from sim.engine._screening import LeadScreening
 from sim.engine.arrivals import (
     LUCK_ATTEMPTS,
     LUCK_HOLD,
     LUCK_QUALIFY,
-    LUCK_SCREEN,
     LeadDraw,
     lead_draws,
-    trait_streams,
 )
 from sim.engine.clock import Clock, fewer_garbage_collections
 from sim.engine.meter import Meter
 from sim.engine.people import (
     CLOSER_QUEUE,
     DEPARTMENT_REFERRAL,
-    DROPPED,
     FIRST_ATTEMPT,
     FOLLOW_UP,
     LOST_DISQUALIFIED,
     LOST_INTEREST_DECAYED,
     LOST_NEVER_REACHED,
     LOST_OPTED_OUT,
-    LOST_SCREENED_OUT,
     LOST_UNREALISTIC,
     MEETING,
     NOT_REACHED,
@@ -109,7 +105,7 @@ class Recorder(Protocol):
     def lead_closed(self, lead: Lead, outcome: str, now: float) -> None: ...
 
 
-class SalesFloor(DecisionStage, CustomerCare):
+class SalesFloor(DecisionStage, CustomerCare, LeadScreening, CadenceKeeping):
     """One replication: leads, customers, reps and work queues run under one cadence.
 
     >>> floor = SalesFloor(experiment.scenario, experiment.policy, seed)
@@ -131,18 +127,21 @@ class SalesFloor(DecisionStage, CustomerCare):
         self._at = self.clock.at
         self._trace = trace
         self._recorder = recorder
-        self._setup_randomness(Streams(seed))
+        streams = Streams(seed)
+        self._setup_randomness(streams)
         self._setup_rules()
         self._setup_reps()
         self._setup_measurement()
+        self._setup_adherence(streams)
 
     # -- set-up ------------------------------------------------------------------
 
     def _setup_randomness(self, streams: Streams) -> None:
         scenario, actions = self.scenario, self.scenario.actions
-        self._draws = lead_draws(scenario.sources, streams, scenario.end)
-        self._referral_traits = trait_streams(REFERRAL_SOURCE, scenario.referrals.traits, streams)
-        self._referral_rng = streams.rng("referrals")
+        last = scenario.end if scenario.drain_arrivals else scenario.window[1]  # arrivals stop
+        self._draws = lead_draws(scenario.sources, streams, last)
+        self._setup_screening(streams)
+        self._setup_referrals(streams)
 
         def draws(distribution: Any, purpose: str) -> Draws:
             return Draws(distribution.sample, streams.rng(purpose))
@@ -150,13 +149,11 @@ class SalesFloor(DecisionStage, CustomerCare):
         self._talk = draws(actions.conversation, "durations:conversation")
         self._no_answer = draws(actions.no_answer, "durations:no_answer")
         self._voicemail = draws(actions.voicemail, "durations:voicemail")
-        self._screening_time = draws(actions.screening, "durations:screening")
         self._meeting_time = draws(actions.meeting, "durations:meeting")
         self._nurture_time = draws(actions.nurture_touch, "durations:nurture")
         self._retention_time = draws(actions.retention_touch, "durations:retention")
         self._referral_time = draws(actions.referral_request, "durations:referral")
         self._time_to_decide = scenario.decision.time_to_decide.quantile
-        self._referral_delay = draws(scenario.referrals.delay, "referrals:delay")
         self._repeat_value = scenario.customers.repeat_value.quantile
         self._uniform = Draws(lambda rng, n: rng.random(n), streams.rng("outcomes"))
         self._routing_rng = streams.rng("routing")
@@ -164,8 +161,11 @@ class SalesFloor(DecisionStage, CustomerCare):
     def _setup_rules(self) -> None:
         scenario, cadence = self.scenario, self.cadence
         self._voicemail_share = scenario.actions.voicemail_share
-        self._contact = scenario.response.contact.compile()
-        self._qualify = scenario.response.qualification.compile()
+        response = scenario.response
+        self._contact = response.contact.compile()
+        self._qualify = response.qualification.compile()
+        self._attempt_decay = response.attempt_decay
+        self._answer_by_hour = response.time_of_week
         decision = scenario.decision
         self._interest = decision.interest.compile()
         self._interest_lasts = minutes_until_below(decision.interest, decision.lost_below)
@@ -181,10 +181,6 @@ class SalesFloor(DecisionStage, CustomerCare):
         self._fatigue_tolerance = fatigue.tolerance
         self._fatigue_exponent = fatigue.exponent
 
-        self._screen = cadence.screening.enabled
-        self._drop_unfit, self._drop_fit = cadence.screening.drop_chances(
-            scenario.screening.false_negative_rate, scenario.screening.false_positive_rate
-        )
         speed = cadence.speed_to_lead
         self._response_target = speed.response_target
         self._hold = speed.hold_minutes
@@ -204,9 +200,6 @@ class SalesFloor(DecisionStage, CustomerCare):
         self._on_time_window = cadence.followup.on_time_window
         self._nurture_gap = cadence.nurture.gap_after
         self._retention_gap = cadence.retention.gap_at
-        self._department_gap = cadence.referral.department_gap
-        self._asks_customer = cadence.referral.asks_customer
-        self._department_requests = 0
         self._source_value = [
             self._expected_value_per_minute(s)
             for s in [*scenario.sources, scenario.referrals.traits]
@@ -302,7 +295,8 @@ class SalesFloor(DecisionStage, CustomerCare):
             for start, end in windows:
                 self._at(start, self._on_shift_start, (index, end))
                 self._at(end, self._on_shift_end, index)
-        self._schedule_department_request()
+        self._schedule_department_requests()
+        self._schedule_planning(0.0)
         self._schedule_next_arrival()
         self._at(MINUTES_PER_WEEK, self._on_week_end, None)
         with fewer_garbage_collections():
@@ -318,16 +312,6 @@ class SalesFloor(DecisionStage, CustomerCare):
         """Once a simulated week, the meter folds its raw times into totals (bounded memory)."""
         self.meter.fold()
         self._at(MINUTES_PER_WEEK, self._on_week_end, None)
-
-    def _due_task(self, kind: str, subject: Person | None, earliest: float, window: float) -> Task:
-        """A task that falls due at the first working minute (for its role) from *earliest*."""
-        calendar = self._calendars[QUEUE_OF[kind]]
-        due = calendar.next_open(earliest) if calendar is not None else earliest
-        task = Task(kind, subject, due, due + window)
-        if subject is not None:
-            subject.task = task
-        self._at(due - self.clock.now, self._release, task)
-        return task
 
     @staticmethod
     def _cancel_pending(person: Person) -> Task | None:
@@ -371,7 +355,7 @@ class SalesFloor(DecisionStage, CustomerCare):
         lead.patience_ends = now + draw.patience
         if self._needs_value:
             lead.expected_value = self._source_value[draw.source]
-        kind = SCREEN if self._screen else FIRST_ATTEMPT
+        kind = SCREEN if self._screens_source[draw.source] else FIRST_ATTEMPT
         hold = self._hold(draw.luck[LUCK_HOLD])
         if hold > 0:
             task = Task(kind, lead, now + hold, now + hold + self._response_target)
@@ -403,7 +387,7 @@ class SalesFloor(DecisionStage, CustomerCare):
             self._recorder.lead_closed(lead, outcome, self.clock.now)
         task = self._cancel_pending(lead)
         if task is not None and task.queued:
-            self._stopped_waiting(self.clock.now)
+            self._stopped_waiting(task)
         del self._active[lead.id]
         if lead.cohort:
             self.meter.lead_closed(lead, outcome)
@@ -438,6 +422,7 @@ class SalesFloor(DecisionStage, CustomerCare):
                 since = self.clock.now - subject.last_engaged_at
                 task.value = subject.expected_value * self._contact(since) * self._qualify(since)
         heappush(self._queues[queue_index], (rank, self._priority(task), next(self._seq), task))
+        self._waiting[queue_index] += 1
         task.queued = True
         self._backlog_changed_at(self.clock.now)
         self._backlog_step(1)
@@ -445,26 +430,29 @@ class SalesFloor(DecisionStage, CustomerCare):
     def _dispatch(self, rep: Rep) -> None:
         """*rep* is free and on shift: start the best live task it can do, or wait idle."""
         best: list[tuple[int, float, int, Task]] | None = None
+        best_index = 0
         queues = self._queues
         for queue_index in rep.queues:
             queue = queues[queue_index]
             while queue and not queue[0][3].live:
                 heappop(queue)
             if queue and (best is None or queue[0] < best[0]):
-                best = queue
+                best, best_index = queue, queue_index
         if best is None:
             rep.busy = False
             self._idle.append(rep)
             return
         task = heappop(best)[3]
+        self._waiting[best_index] -= 1
         task.queued = False
         self._backlog_changed_at(self.clock.now)  # as _stopped_waiting, without the call
         self._backlog_step(-1)
         self._start(rep, task)
 
-    def _stopped_waiting(self, now: float) -> None:
-        """A queued task left the queue (started, or its subject closed)."""
-        self._backlog_changed_at(now)
+    def _stopped_waiting(self, task: Task) -> None:
+        """A queued *task* left its queue because its subject closed."""
+        self._waiting[self._queue_and_rank[task.kind][0]] -= 1
+        self._backlog_changed_at(self.clock.now)
         self._backlog_step(-1)
 
     # -- doing the work ----------------------------------------------------------
@@ -511,22 +499,6 @@ class SalesFloor(DecisionStage, CustomerCare):
         rng = person.rng
         return (rng.random() if rng else self._uniform()) < chance
 
-    def _begin_screen(self, rep: Rep, task: Task, now: float) -> tuple[float, int]:
-        lead: Lead = task.subject  # type: ignore[assignment]
-        drop = self._drop_fit if lead.fit else self._drop_unfit
-        return self._screening_time(), DROPPED if lead.luck[LUCK_SCREEN] < drop else NOT_REACHED
-
-    def _end_screen(self, task: Task, outcome: int, now: float) -> None:
-        lead: Lead = task.subject  # type: ignore[assignment]
-        if lead.outcome is not None:
-            return
-        if outcome == DROPPED:
-            self._close(lead, LOST_SCREENED_OUT)
-            return
-        call = Task(FIRST_ATTEMPT, lead, now, task.deadline)
-        lead.task = call
-        self._release(call)
-
     def _begin_attempt(self, rep: Rep, task: Task, now: float) -> tuple[float, int]:
         lead: Lead = task.subject  # type: ignore[assignment]
         lead.attempts += 1
@@ -540,7 +512,9 @@ class SalesFloor(DecisionStage, CustomerCare):
         since = now - lead.last_engaged_at
         luck = lead.luck
         u = luck[attempt - 1] if attempt <= LUCK_ATTEMPTS else self._uniform()
-        if u >= lead.reachability * self._contact(since):
+        hour = int(now // MINUTES_PER_HOUR) % HOURS_PER_WEEK
+        at_phone = lead.reachability * self._contact(since) * self._attempt_decay ** (attempt - 1)
+        if u >= at_phone * self._answer_by_hour[hour]:
             duration = (
                 self._voicemail() if self._uniform() < self._voicemail_share else self._no_answer()
             )
@@ -584,11 +558,13 @@ class SalesFloor(DecisionStage, CustomerCare):
             rep.shift_ends = ends
             if not rep.busy:
                 self._dispatch(rep)
+        self._count_on_shift()
 
     def _on_shift_end(self, group: int) -> None:
         for rep in self._groups[group]:
             rep.on_shift = False
         self._idle = [rep for rep in self._idle if rep.on_shift]
+        self._count_on_shift()
 
     @property
     def events(self) -> int:

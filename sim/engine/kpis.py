@@ -65,6 +65,9 @@ KPIS: dict[str, Kpi] = {
     "max_backlog": Kpi("Largest backlog (tasks waiting)", "count", False),
     "mean_backlog": Kpi("Average backlog (tasks waiting)", "count", False),
     "waited_share": Kpi("New leads that found no rep free", "share", False),
+    "steps_skipped_share": Kpi("Cadence steps skipped (team busy)", "share", False),
+    "steps_delayed_share": Kpi("Cadence steps put off (team busy)", "share", False),
+    "planning_hours": Kpi("Manager planning time", "hours"),
     **{
         f"lost_{reason}": Kpi(f"Lost: {reason.replace('_', ' ')}", "count", False)
         for reason in LOST_REASONS
@@ -125,6 +128,9 @@ def replication_kpis(floor: SalesFloor) -> dict[str, float]:
         "max_backlog": float(meter.max_backlog),
         "mean_backlog": meter.mean_backlog,
         "waited_share": _share(meter.cohort_waited, leads),
+        "steps_skipped_share": _share(meter.steps_skipped, meter.steps_due),
+        "steps_delayed_share": _share(meter.steps_delayed, meter.steps_due),
+        "planning_hours": meter.planning_minutes / MINUTES_PER_HOUR,
     }
     kpis.update({f"lost_{reason}": float(meter.outcomes[reason]) for reason in LOST_REASONS})
     kpis["open_at_end"] = float(meter.outcomes[OPEN])

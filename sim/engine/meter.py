@@ -72,6 +72,12 @@ class Meter:
         self.churned = 0
         self.customer_opt_outs = 0
         self.referral_requests = 0
+        self.steps_due = 0
+        """Cadence steps (follow-ups, touches, requests) judged as they fell due in the window."""
+        self.steps_delayed = 0
+        self.steps_skipped = 0
+        self.planning_minutes = 0.0
+        """Rep minutes of the manager's daily planning started in the window."""
         self.outcomes = dict.fromkeys((WON, *LOST_REASONS, OPEN), 0)
         self.first_attempts = FirstAttemptTally()
         self.attempts = AttemptTally()

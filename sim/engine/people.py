@@ -5,10 +5,14 @@ from __future__ import annotations
 import math
 import random
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 from sim.config.calendar import WeeklyCalendar
 from sim.config.scenario import RepGroup
 from sim.config.units import MINUTES_PER_DAY, MINUTES_PER_WEEK
+
+if TYPE_CHECKING:
+    from sim.engine._referrals import ReferralPool
 
 # Kinds of task. Responders do the new-lead work, closers the rest; generalists both.
 SCREEN = "screen"
@@ -18,8 +22,10 @@ MEETING = "meeting"
 NURTURE = "nurture"
 RETENTION = "retention"
 DEPARTMENT_REFERRAL = "department_referral"
+PLANNING = "planning"
+"""The manager's daily planning and review, done by a closer before other work."""
 RESPONDER_WORK = (SCREEN, FIRST_ATTEMPT, FOLLOW_UP)
-CLOSER_WORK = (MEETING, NURTURE, RETENTION, DEPARTMENT_REFERRAL)
+CLOSER_WORK = (MEETING, NURTURE, RETENTION, DEPARTMENT_REFERRAL, PLANNING)
 RESPONDER_QUEUE, CLOSER_QUEUE = 0, 1
 QUEUE_OF = {
     **dict.fromkeys(RESPONDER_WORK, RESPONDER_QUEUE),
@@ -169,13 +175,15 @@ class Lead(Person):
 class Customer(Person):
     """A won lead: buys again while the relationship holds, churns when it fades."""
 
-    __slots__ = ("active", "asked_at", "won_at")
+    __slots__ = ("active", "asked_at", "contacts", "won_at")
 
     def __init__(self, customer_id: int, cohort: bool, reachability: float, now: float) -> None:
         super().__init__(customer_id, cohort, reachability, now)
         self.won_at = now
         self.active = True
         self.asked_at = now
+        self.contacts: ReferralPool | None = None
+        """The contacts they could refer (set when first asked)."""
 
 
 class Task:

@@ -19,6 +19,13 @@ from sim.experiment._loading import (
 from sim.experiment._yaml import RefusedYAML, parse_yaml, read_yaml
 from sim.experiment.designs import Comparison, Constraint, Objective, Sweep, Tuning, Variant
 from sim.experiment.model import DEFAULT_EXPERIMENT, Experiment
+from sim.experiment.uncertain_fields import (
+    InputSetter,
+    check_uncertain_inputs,
+    read_path,
+    uncertain_inputs,
+    values_at,
+)
 from sim.experiment.uncertainty import Lognormal, UncertainInput, UncertainSection
 from sim.experiment.workload import WORKLOAD_LIMIT, Workload, estimate_workload
 
@@ -28,6 +35,7 @@ __all__ = [
     "Comparison",
     "Constraint",
     "Experiment",
+    "InputSetter",
     "Lognormal",
     "Objective",
     "RefusedYAML",
@@ -38,13 +46,17 @@ __all__ = [
     "Variant",
     "Workload",
     "apply_override",
+    "check_uncertain_inputs",
     "estimate_workload",
     "extends_target",
     "load_experiment",
     "merge_config",
     "parse_yaml",
     "read_experiment_data",
+    "read_path",
     "read_yaml",
     "set_field",
+    "uncertain_inputs",
     "validate_experiment",
+    "values_at",
 ]

@@ -173,7 +173,9 @@ class Tuning(ConfigModel):
     ``families`` tunes every tunable parameter of those policies (their
     ``search_space()``); ``parameters`` adds, narrows, widens or fixes single
     fields by path: ``{low: 1m, high: 1h, log: true}``, ``{choices: [...]}``, or
-    a plain value to fix it.
+    a plain value to fix it. ``objective: quantile`` or ``cvar`` (with ``level``)
+    evaluates each trial on the same plausible worlds (the ``uncertain:`` section) and
+    optimises the bad tail of each objective's KPI rather than its mean.
     """
 
     objectives: list[Objective] = Field(
@@ -185,7 +187,26 @@ class Tuning(ConfigModel):
         default_factory=dict, description="field path -> range, choices or value"
     )
     replications: int = Field(
-        8, ge=2, description="replications per trial (the same seeds for every trial)"
+        8,
+        ge=2,
+        description="replications per trial (the same seeds, and with --uncertainty the same "
+        "plausible worlds, for every trial)",
     )
     confirm_top: int = Field(3, ge=1, description="best trials re-run on fresh seeds at the end")
     confirm_replications: int = Field(20, ge=2, description="replications of the confirmation run")
+    objective: Literal["mean", "quantile", "cvar"] = Field(
+        "mean",
+        description="what each objective optimises over the replications: their mean, or over "
+        "plausible worlds a low quantile or the mean of the worst share (CVaR)",
+    )
+    level: float = Field(
+        0.1,
+        gt=0,
+        lt=1,
+        description="quantile and cvar: the worst share of worlds judged (0.1: 10%)",
+    )
+
+    @property
+    def robust(self) -> bool:
+        """Whether the objective looks at the bad tail over plausible worlds (quantile or CVaR)."""
+        return self.objective != "mean"

@@ -89,8 +89,11 @@ def estimate_workload(experiments: Iterable[Experiment], replications: int) -> W
         minutes = scenario.end
         source_leads = sum(s.leads_per_week for s in scenario.sources) * minutes / MINUTES_PER_WEEK
         interval = experiment.policy.referral.department_interval
-        requests = minutes / interval if interval else 0.0
-        referred = requests * scenario.referrals.leads_per_department_request
+        departments = scenario.referrals.departments if interval else []
+        requests = len(departments) * minutes / interval if interval else 0.0
+        # A pool hands over at most what it holds at the start plus what refills.
+        weeks = minutes / MINUTES_PER_WEEK
+        referred = sum(d.pool_size + d.contacts_per_week_at_most * weeks for d in departments)
         leads += replications * (source_leads + requests + referred)
         reps = experiment.policy.rep_count(scenario)
         rep_days += replications * reps * max(minutes / MINUTES_PER_DAY, 1.0)

@@ -10,15 +10,19 @@ Jinja2 template you can copy and change, see :mod:`~sim.report.html`) and
 Modules, in the order data flows: ``run_folder`` and ``saving`` (writing), ``run_data``
 (reading), ``formatting`` (numbers for people), ``style`` (how figures look),
 ``figures/`` (one module per theme, plus ``catalogue``: which figures and their
-captions), ``summary``, ``tables`` and ``assumptions`` (the words), ``content``
-(what the layouts read), ``html`` and ``pdf`` (the layouts), ``report`` (all of it).
+captions), ``evidence`` and ``recommendation`` (the opening recommendation: facts, then
+sentences), ``summary``, ``tables`` and ``assumptions`` (the words), ``content`` (what the
+layouts read), ``html`` and ``pdf`` (the layouts), ``report`` (all of it). How the report
+decides is in ``docs/report.md``.
 """
 
 from sim.report.content import Block, Report, SavedFigure, Summary, Table
 from sim.report.display import comparison_tables, summary_table, sweep_table
+from sim.report.evidence import build_recommendation
 from sim.report.figures import draw_figures, figures_for, render_figures
-from sim.report.formatting import format_minutes, format_value
+from sim.report.formatting import format_minutes, format_value, in_currency
 from sim.report.html import DEFAULT_TEMPLATE, TEMPLATE_VARIABLE, load_template
+from sim.report.recommendation import recommendation
 from sim.report.report import build_report, write_report
 from sim.report.run_data import Manifest, RunData, load_run
 from sim.report.run_folder import DEFAULT_RESULTS, fill_run_folder, run_folder
@@ -46,6 +50,7 @@ __all__ = [
     "SavedFolder",
     "Summary",
     "Table",
+    "build_recommendation",
     "build_report",
     "build_summary",
     "build_tables",
@@ -56,8 +61,10 @@ __all__ = [
     "fill_run_folder",
     "format_minutes",
     "format_value",
+    "in_currency",
     "load_run",
     "load_template",
+    "recommendation",
     "render_figures",
     "run_folder",
     "save_comparison",

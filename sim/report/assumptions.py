@@ -8,6 +8,7 @@ defaults included. Configured durations are written exactly as YAML spells them
 
 from __future__ import annotations
 
+from dataclasses import asdict
 from typing import Any
 
 import yaml
@@ -15,7 +16,7 @@ import yaml
 from sim.config import LeadSource, format_duration
 from sim.config.calendar import DAY_GROUPS, PROFILE_PRESETS, clock_text
 from sim.report.content import Block, Table
-from sim.report.formatting import kpi_of, value_text
+from sim.report.formatting import currency_symbol, kpi_of, value_text
 from sim.report.run_data import RunData
 
 _DAY_SETS = {
@@ -52,14 +53,14 @@ def build_assumptions(run: RunData) -> list[Table | Block]:
         )
     )
     config = run.config
-    sections.append(Block("Cadence (policy) of the base experiment", _yaml(config["policy"])))
+    sections.append(Block("Cadence (policy) of the base experiment", yaml_text(config["policy"])))
     if "compare" in config:
         sections.append(
-            Block("Compared variants (overrides of the base)", _yaml(config["compare"]))
+            Block("Compared variants (overrides of the base)", yaml_text(config["compare"]))
         )
     if "sweep" in config:
-        sections.append(Block("Sweep design", _yaml(config["sweep"])))
-    sections.append(_provenance_table(run))
+        sections.append(Block("Sweep design", yaml_text(config["sweep"])))
+    sections.append(provenance_table(asdict(run.manifest), run.run_id))
     return sections
 
 
@@ -71,8 +72,9 @@ def _experiment_table(run: RunData) -> Table:
         ["Measured window (horizon)", format_duration(scenario.horizon)],
         ["Warm-up (simulated before measuring)", format_duration(scenario.warmup)],
         ["Drain (cohort followed after the window)", format_duration(scenario.drain)],
-        ["Rep cost per hour", value_text(scenario.economics.rep_cost_per_hour)],
-        ["Cost per touch", value_text(scenario.economics.cost_per_touch)],
+        ["Currency", scenario.economics.currency],
+        ["Rep cost per hour", _amount(scenario.economics.rep_cost_per_hour)],
+        ["Cost per touch", _amount(scenario.economics.cost_per_touch)],
         ["Seed", value_text(manifest.seed)],
         ["Replications", value_text(manifest.replications)],
     ]
@@ -91,6 +93,11 @@ def _number(value: float) -> str:
     return f"{value:,.0f}" if abs(value) >= 1000 else value_text(value)
 
 
+def _amount(value: float) -> str:
+    """``40.0`` -> ``'$40'``, ``0.5`` -> ``'$0.5'``: a configured amount in the report's currency."""
+    return f"{currency_symbol()}{_number(value)}"
+
+
 def _profile_name(weights: tuple[float, ...]) -> str:
     """The preset's name when the weights are a preset's, else ``'custom ...'``."""
     names = [name for name, preset in PROFILE_PRESETS.items() if preset == weights]
@@ -104,7 +111,7 @@ def _source_row(source: LeadSource) -> list[str]:
         _profile_name(source.profile),
         _number(source.intent.mean),
         _number(source.reachability.mean),
-        _number(source.deal_value.mean),
+        _amount(source.deal_value.mean),
         _number(source.fit_rate),
     ]
 
@@ -134,21 +141,22 @@ def _rep_rows(run: RunData) -> list[list[str]]:
     return rows
 
 
-def _provenance_table(run: RunData) -> Table:
-    manifest = run.manifest
-    wall = manifest.wall_seconds
+def provenance_table(manifest: dict[str, Any], run_id: str) -> Table:
+    """How to reproduce the folder, from its ``manifest.json`` fields."""
+    wall = manifest.get("wall_seconds")
+    versions = manifest.get("versions") or {}
     rows = [
-        ["Command", manifest.command or "n/a"],
-        ["Git commit", manifest.git_commit or "n/a"],
-        ["Finished at", manifest.finished_at or "n/a"],
+        ["Command", manifest.get("command") or "n/a"],
+        ["Git commit", manifest.get("git_commit") or "n/a"],
+        ["Finished at", manifest.get("finished_at") or "n/a"],
         ["Wall time", f"{wall:.1f} s" if wall is not None else "n/a"],
-        ["Versions", ", ".join(f"{k} {v}" for k, v in manifest.versions.items()) or "n/a"],
-        ["Run folder", run.run_id],
+        ["Versions", ", ".join(f"{k} {v}" for k, v in versions.items()) or "n/a"],
+        ["Run folder", run_id],
     ]
     return Table("Provenance", ["item", "value"], rows)
 
 
-def _yaml(data: Any) -> str:
+def yaml_text(data: Any) -> str:
     return yaml.safe_dump(
         data, sort_keys=False, default_flow_style=None, width=100, allow_unicode=True
     )

@@ -50,6 +50,8 @@ class SavedFigure:
     caption: str
     png: Path
     svg: Path
+    appendix: bool = False
+    """Model checking rather than a finding: shown in the appendix at the end."""
 
 
 @dataclass(frozen=True)
@@ -59,9 +61,21 @@ class Report:
     title: str
     meta: str
     """One line under the title: when it finished, the seed, the replications."""
+    recommendation: list[str]
+    """What to change, its effect, robustness, assumptions and rep hours (run, compare)."""
     summary: Summary
     ranking: Table | None
     """The ranking of policies (compare, tune), shown right after the summary."""
     figures: list[SavedFigure]
     tables: list[Table]
     assumptions: list[Table | Block]
+
+    @property
+    def main_figures(self) -> list[SavedFigure]:
+        """The figures a reader needs, in order (after the ranking)."""
+        return [f for f in self.figures if not f.appendix]
+
+    @property
+    def appendix_figures(self) -> list[SavedFigure]:
+        """The model-checking figures, shown in the appendix at the end."""
+        return [f for f in self.figures if f.appendix]

@@ -13,21 +13,32 @@ differences, intervals, percentages and axis words.
 from __future__ import annotations
 
 import math
+import re
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from contextvars import ContextVar
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from sim.engine.kpis import KPIS, Kpi, format_value
+from sim.config.scenario import Economics
+from sim.config.scenario import currency_symbol as scenario_currency_symbol
+from sim.engine.kpis import KPIS, Kpi
+from sim.engine.kpis import format_value as _plain_value
 
 __all__ = [
     "clip_interval",
+    "currency_symbol",
     "format_kpi",
     "format_minutes",
     "format_value",
     "higher_is_better",
+    "in_currency",
+    "join_words",
     "kpi_of",
     "mean_with_ci",
+    "money",
     "p_value_text",
     "percent",
     "signed_interval",
@@ -37,9 +48,11 @@ __all__ = [
     "weeks_text",
 ]
 
+_CURRENCY: ContextVar[str] = ContextVar("currency", default=Economics().currency)
+"""The ISO 4217 code money is written in (see :func:`in_currency`)."""
+
 UNIT_WORDS = {
     "share": "%",
-    "money": "currency units",
     "minutes": "minutes",
     "hours": "hours",
     "count": "count",
@@ -60,8 +73,43 @@ def higher_is_better(name: str) -> bool:
     return kpi_of(name).higher_is_better is not False
 
 
+@contextmanager
+def in_currency(economics: Economics) -> Iterator[None]:
+    """Within the block, money reads in *economics*' currency: ``$1,234`` in text, ``USD`` on axes.
+
+    Outside any block money is in the default currency (:class:`Economics`' ``USD``).
+    """
+    token = _CURRENCY.set(economics.currency)
+    try:
+        yield
+    finally:
+        _CURRENCY.reset(token)
+
+
+def format_value(kpi: Kpi | None, value: float) -> str:
+    """The engine's :func:`~sim.engine.kpis.format_value`, with money in the current currency
+    (``-$1,235``, ``€2,000``, ``CHF 300``)."""
+    text = _plain_value(kpi, value)
+    if kpi is None or kpi.unit != "money" or not math.isfinite(value):
+        return text
+    return money(value)
+
+
+def currency_symbol() -> str:
+    """The current currency's symbol (``'$'``; see :func:`in_currency`)."""
+    return scenario_currency_symbol(_CURRENCY.get())
+
+
+def money(amount: float) -> str:
+    """``1234.5`` -> ``'$1,235'`` in the current currency (see :func:`in_currency`)."""
+    sign = "-" if round(amount) < 0 else ""
+    return f"{sign}{currency_symbol()}{abs(amount):,.0f}"
+
+
 def unit_words(kpi: Kpi) -> str:
-    """``'%'``, ``'currency units'``, ``'minutes'``, ...: the unit as an axis label says it."""
+    """``'%'``, ``'USD'``, ``'minutes'``, ...: the unit as an axis label says it."""
+    if kpi.unit == "money":
+        return _CURRENCY.get()
     return UNIT_WORDS.get(kpi.unit, kpi.unit)
 
 
@@ -112,7 +160,8 @@ def signed_value(kpi: Kpi, value: float) -> str:
     if not math.isfinite(value):
         return "n/a"
     text = f"{100 * abs(value):.1f} pts" if kpi.unit == "share" else format_value(kpi, abs(value))
-    if not any(c in "123456789" for c in text.split(" ")[0]):
+    number = re.search(r"[\d.,]+", text)
+    if number is None or not any(c in "123456789" for c in number.group()):
         return text
     return ("+" if value > 0 else "-") + text
 
@@ -137,6 +186,14 @@ def p_value_text(p: float) -> str:
     if not math.isfinite(p):
         return "n/a"
     return "<0.001" if p < 0.001 else f"{p:.3f}"
+
+
+def join_words(names: Sequence[str]) -> str:
+    """``['a', 'b', 'c']`` -> ``'a, b and c'``."""
+    names = list(names)
+    if len(names) <= 1:
+        return "".join(names)
+    return ", ".join(names[:-1]) + " and " + names[-1]
 
 
 def weeks_text(weeks: float | None) -> str:

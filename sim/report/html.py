@@ -65,8 +65,11 @@ def load_template(path: str | Path | None = None) -> jinja2.Template:
         raise ConfigError(f"{template_path}: cannot read the template ({exc})") from None
 
 
-def render_html(report: Report, run: RunData, template: jinja2.Template | None = None) -> str:
-    """The HTML page for *report* (the default template unless one is given)."""
+def render_html(
+    report: Report, run: RunData | None, template: jinja2.Template | None = None
+) -> str:
+    """The HTML page for *report* (the default template unless one is given); *run* is
+    ``None`` for a folder that is not a run folder (a sensitivity analysis)."""
     template = template or load_template()
     try:
         return template.render(report=report, run=run)

@@ -142,12 +142,14 @@ def _pdf_table(pages: _TextPages, table: Table) -> None:
     pages.line("", 6)
 
 
-def _figure_page(pdf: PdfPages, saved: SavedFigure) -> None:
+def _figure_page(pdf: PdfPages, saved: SavedFigure, section: str = "") -> None:
+    """A page with one figure; *section* heads it when it opens a section (the appendix)."""
     fig = _page()
+    title = f"{section}\n{saved.title}" if section else saved.title
     fig.text(
         MARGIN / PAGE[0],
         1 - MARGIN / PAGE[1],
-        saved.title,
+        title,
         fontsize=14,
         fontweight="bold",
         va="top",
@@ -156,7 +158,7 @@ def _figure_page(pdf: PdfPages, saved: SavedFigure) -> None:
     caption_height = 0.2 + 0.16 * len(caption)
     with PIL.Image.open(saved.png) as png:
         image = np.asarray(png.convert("RGB"))  # 8-bit: embedded without float conversion
-    top = PAGE[1] - MARGIN - 0.45
+    top = PAGE[1] - MARGIN - (0.75 if section else 0.45)
     bottom = MARGIN + caption_height
     box_w, box_h = PAGE[0] - 2 * MARGIN, top - bottom
     h, w = image.shape[:2]
@@ -179,7 +181,8 @@ def _figure_page(pdf: PdfPages, saved: SavedFigure) -> None:
 
 
 def render_pdf(path: Path, report: Report) -> None:
-    """Title page with the summary and the ranking, a page per figure, then tables and assumptions."""
+    """The HTML page's content in its order: recommendation, ranking and summary on the first
+    page(s), a page per figure, the tables, the appendix's figures, then the assumptions."""
     metadata = {"Title": report.title, "Creator": "salespulse", "CreationDate": None}
     with style(), PdfPages(path, metadata=metadata) as pdf:
         pages = _TextPages(pdf)
@@ -187,17 +190,21 @@ def render_pdf(path: Path, report: Report) -> None:
         pages.line(report.title, 20, "bold", gap=0.1)
         pages.line(report.meta, 10, gap=0.05)
         pages.line("", 8)
+        if report.recommendation:
+            pages.line("Recommendation", 14, "bold", gap=0.1)
+            pages.paragraph(" ".join(report.recommendation), 11.5, width=110)
+            pages.line("", 8)
+        if report.ranking is not None:
+            _pdf_table(pages, report.ranking)
+            pages.line("", 8)
         pages.line("Summary", 14, "bold", gap=0.1)
         for paragraph in report.summary.paragraphs:
             pages.paragraph(paragraph, 11.5, width=110)
             pages.line("", 5)
         for point in report.summary.points:
             pages.paragraph(point, 10.5, width=120, first="•  ", indent="   ")
-        if report.ranking is not None:
-            pages.line("", 8)
-            _pdf_table(pages, report.ranking)
         pages.flush()
-        for saved in report.figures:
+        for saved in report.main_figures:
             _figure_page(pdf, saved)
         if report.tables:
             pages.new_page()
@@ -205,6 +212,8 @@ def render_pdf(path: Path, report: Report) -> None:
             for table in report.tables:
                 _pdf_table(pages, table)
             pages.flush()
+        for number, saved in enumerate(report.appendix_figures):
+            _figure_page(pdf, saved, "Appendix: checking the model" if number == 0 else "")
         pages.new_page()
         pages.line("Assumptions and provenance", 14, "bold", gap=0.1)
         for section in report.assumptions:

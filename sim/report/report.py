@@ -12,7 +12,9 @@ from pathlib import Path
 
 from sim.report.assumptions import build_assumptions
 from sim.report.content import Report, SavedFigure
+from sim.report.evidence import build_recommendation
 from sim.report.figures import render_figures
+from sim.report.formatting import in_currency
 from sim.report.html import load_template, render_html
 from sim.report.pdf import render_pdf
 from sim.report.run_data import RunData, load_run
@@ -43,6 +45,7 @@ def build_report(run: RunData, figures: list[SavedFigure]) -> Report:
     return Report(
         title=report_title(run),
         meta=meta_line(run),
+        recommendation=build_recommendation(run),
         summary=build_summary(run),
         ranking=build_ranking(run),
         figures=figures,
@@ -54,15 +57,18 @@ def build_report(run: RunData, figures: list[SavedFigure]) -> Report:
 def write_report(run_dir: str | Path, template: str | Path | None = None) -> tuple[Path, Path]:
     """Draw the figures and write ``report.html`` and ``report.pdf`` into *run_dir*.
 
+    Money is written in the scenario's currency (``scenario.economics.currency``).
+
     *template*: an HTML template file (default: ``$SALESPULSE_REPORT_TEMPLATE``, else
     the one shipped in ``sim/report/templates``). A folder or template that cannot be
     read raises :class:`~sim.config.ConfigError` before anything is drawn.
     """
     run = load_run(run_dir)
     page = load_template(template)
-    report = build_report(run, render_figures(run))
-    html_path = run.folder / "report.html"
-    pdf_path = run.folder / "report.pdf"
-    html_path.write_text(render_html(report, run, page), encoding="utf-8")
-    render_pdf(pdf_path, report)
+    with in_currency(run.experiment.scenario.economics):
+        report = build_report(run, render_figures(run))
+        html_path = run.folder / "report.html"
+        pdf_path = run.folder / "report.pdf"
+        html_path.write_text(render_html(report, run, page), encoding="utf-8")
+        render_pdf(pdf_path, report)
     return html_path, pdf_path

@@ -75,6 +75,7 @@ STYLE: dict[str, Any] = {
     "figure.facecolor": "white",
     "savefig.facecolor": "white",
     "savefig.dpi": 150,
+    "text.parse_math": False,  # text is text: the $ of an amount does not start a formula
     "svg.hashsalt": "salespulse",  # stable element ids: the same figure gives the same SVG
 }
 """rcParams of every salespulse figure."""

@@ -12,7 +12,6 @@ something else.
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
 
 import pandas as pd
 
@@ -23,6 +22,7 @@ from sim.report.formatting import (
     format_kpi,
     format_minutes,
     higher_is_better,
+    join_words,
     kpi_of,
     mean_with_ci,
     percent,
@@ -44,15 +44,17 @@ from sim.report.sweep_points import (
 RUN_HEADLINE = (
     "profit",
     "revenue",
-    "won",
     "won_share",
+    "reached_share",
     "first_attempt_within_target_share",
     "first_attempt_within_5m_share",
     "speed_to_lead_median_minutes",
     "utilisation",
     "overtime_hours",
 )
-"""KPIs listed under a run's summary sentence."""
+"""KPIs listed under a run's summary sentence (one that is the same in every replication,
+or repeats another, is left out)."""
+FIVE_MINUTES = 5.0
 SUMMARY_LABELS = {
     "won_share": "Share of leads won",
     "qualified_share": "Share of leads qualified",
@@ -61,15 +63,10 @@ SUMMARY_LABELS = {
     "first_attempt_within_target_share": "Leads called within the response target",
 }
 """Plainer words than the KPI labels for the summary's sentences."""
-COMPARE_POINTS = ("first_attempt_within_5m_share", "speed_to_lead_median_minutes", "utilisation")
-"""KPIs a comparison's summary gives for the baseline and the best variant."""
-
-
-def _join(names: Sequence[str]) -> str:
-    names = list(names)
-    if len(names) <= 1:
-        return "".join(names)
-    return ", ".join(names[:-1]) + " and " + names[-1]
+CALLOUTS = 4
+"""Most KPIs a comparison's summary calls out beside the primary one."""
+DERIVED = frozenset({"revenue", "deal_revenue", "customers", "won", "lost_screened_out"})
+"""KPIs that restate another (revenue is deals plus repeats, customers are wins): not called out."""
 
 
 def _reps_text(counts: dict[str, int]) -> str:
@@ -82,7 +79,7 @@ def _reps_text(counts: dict[str, int]) -> str:
     return f"{total} {word} (" + ", ".join(f"{n} {g}" for g, n in counts.items()) + ")"
 
 
-def _difference_row(run: RunData, policy: str, kpi: str) -> pd.Series | None:
+def difference_row(run: RunData, policy: str, kpi: str) -> pd.Series | None:
     if run.differences is None:
         return None
     rows = run.differences[(run.differences["policy"] == policy) & (run.differences["kpi"] == kpi)]
@@ -95,7 +92,7 @@ def _clear(d: pd.Series) -> bool:
     return math.isfinite(low) and math.isfinite(high) and (low > 0 or high < 0)
 
 
-def _called(run: RunData, policy: str, kpi: str, d: pd.Series) -> bool:
+def differs(run: RunData, policy: str, kpi: str, d: pd.Series) -> bool:
     """Whether *policy* differs from the baseline on *kpi*: by the ranking's Holm-adjusted
     test when the folder has it (several variants tested at once), else by the 95% CI."""
     if run.ranking is not None and "p_holm" in run.ranking.columns:
@@ -151,7 +148,7 @@ def _from_to(run: RunData, kpi: str, a: str, b: str) -> str:
     if ra is None or rb is None:
         return ""
     text = f"{format_kpi(kpi, float(ra['mean']))} with {a}, {format_kpi(kpi, float(rb['mean']))} with {b}"
-    d = _difference_row(run, b, kpi)
+    d = difference_row(run, b, kpi)
     if d is not None and math.isfinite(float(d["ci_low"])):
         text += (
             f" ({signed_value(kpi_of(kpi), float(d['mean_difference']))}, 95% CI "
@@ -182,6 +179,37 @@ def _indistinguishable(run: RunData, kpi: str, leader: str) -> list[str] | None:
     return None
 
 
+def _callouts(run: RunData, base: str, best: str) -> list[str]:
+    """The KPIs that moved most (largest relative change with a 95% CI that excludes zero)
+    between *base* and *best*, beside the primary KPI: what the data show."""
+    if run.differences is None:
+        return []
+    rows = run.differences[run.differences["policy"] == best]
+    moved = []
+    for _, d in rows.iterrows():
+        kpi = str(d["kpi"])
+        if kpi == run.primary_kpi or kpi in DERIVED or kpi not in KPIS or not _clear(d):
+            continue
+        if kpi == "first_attempt_within_target_share" and run.response_target_minutes(
+            base
+        ) != run.response_target_minutes(best):
+            continue  # each against its own target: not comparable
+        size = abs(float(d["relative_difference"]))
+        moved.append((size if math.isfinite(size) else math.inf, kpi))
+    moved.sort(key=lambda pair: -pair[0])
+    points = []
+    for _, kpi in moved[:CALLOUTS]:
+        text = _from_to(run, kpi, base, best)
+        if text:
+            points.append(f"{SUMMARY_LABELS.get(kpi, KPIS[kpi].label)}: {text}.")
+    if not points:
+        points.append(
+            f"No other KPI differs clearly between {best} and {base} (every paired 95% CI "
+            "includes zero)."
+        )
+    return points
+
+
 def _compare_summary(run: RunData) -> Summary:
     kpi = run.primary_kpi
     label = kpi_of(kpi).label.lower()
@@ -191,14 +219,14 @@ def _compare_summary(run: RunData) -> Summary:
     best = run.best_policy(exclude_reference=True)
     paragraphs: list[str] = []
     points: list[str] = []
-    d = _difference_row(run, best, kpi) if best else None
+    d = difference_row(run, best, kpi) if best else None
     base_row = summary_value(run.summary, base, kpi) if run.summary is not None else None
     best_row_ = summary_value(run.summary, best, kpi) if run.summary is not None and best else None
     if best is None or d is None:
         paragraphs.append(f"The comparison has no paired differences on {label} to report.")
         return Summary(paragraphs)
     improves = (float(d["mean_difference"]) > 0) == higher_is_better(kpi)
-    clear = _called(run, best, kpi, d)
+    clear = differs(run, best, kpi, d)
     levels = ""
     if base_row is not None and best_row_ is not None:
         levels = (
@@ -231,7 +259,7 @@ def _compare_summary(run: RunData) -> Summary:
         ties = _indistinguishable(run, kpi, leader)
         if ties:
             paragraphs.append(
-                f"On {label}, {leader} cannot be told apart from {_join(ties)} (paired tests, "
+                f"On {label}, {leader} cannot be told apart from {join_words(ties)} (paired tests, "
                 "Holm-adjusted for the number of policies compared)."
             )
         elif ties is not None:
@@ -239,10 +267,7 @@ def _compare_summary(run: RunData) -> Summary:
                 f"{leader} is ahead of every other policy on {label} (paired tests, "
                 "Holm-adjusted for the number of policies compared)."
             )
-    for name in COMPARE_POINTS:
-        text = _from_to(run, name, base, best)
-        if text:
-            points.append(f"{SUMMARY_LABELS.get(name, KPIS[name].label)}: {text}.")
+    points.extend(_callouts(run, base, best))
     base_reps, best_reps = run.reps_per_group(base), run.reps_per_group(best)
     if base_reps != best_reps:
         points.append(
@@ -275,18 +300,25 @@ def _run_summary(run: RunData) -> Summary:
         lead = f"Over the {window} window, {who} averages {k.label.lower()} of "
     paragraphs = [lead + mean_with_ci(kpi, row) + basis + "."]
     points = []
-    target = format_minutes(run.response_target_minutes(policy))
+    target_minutes = run.response_target_minutes(policy)
     for name in RUN_HEADLINE:
-        if name == kpi:
-            continue
         r = summary_value(run.summary, policy, name)
-        if r is None:
+        if name == kpi or r is None or _constant(r):
             continue
+        if name == "first_attempt_within_5m_share" and target_minutes == FIVE_MINUTES:
+            continue  # the same number as the share within the target
         label = SUMMARY_LABELS.get(name, KPIS[name].label)
         if name == "first_attempt_within_target_share":
-            label += f" ({target})"
+            label += f" ({format_minutes(target_minutes)})"
         points.append(f"{label}: {mean_with_ci(name, r)}")
     return Summary(paragraphs, points)
+
+
+def _constant(row: pd.Series) -> bool:
+    """Whether a KPI took the same value in every replication (a floor or a fixed clock time,
+    such as a median first call stuck at the screening time): nothing to report."""
+    sd = float(row.get("sd", math.nan))
+    return int(row.get("n", 0)) > 1 and sd == 0
 
 
 def paired(run: RunData, kpi: str, a: object, b: object, key: str = "point") -> pd.Series | None:
@@ -336,7 +368,7 @@ def _sweep_summary(run: RunData) -> Summary:
         return Summary([f"The sweep has no results for {label}."])
     best = best_row(rows, kpi)
     worst = worst_row(rows, kpi)
-    names = _join([parameter_label(p, run.config) for p in run.parameters])
+    names = join_words([parameter_label(p, run.config) for p in run.parameters])
     paragraphs = [
         f"Of the {len(rows)} settings of {names} tried, the best {label} comes from "
         f"{settings_text(run, best)}: {mean_with_ci(kpi, best)} over the {window} window."

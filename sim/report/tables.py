@@ -10,10 +10,13 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 
+import pandas as pd
+
 from sim.engine.kpis import KPIS
 from sim.report.content import Table
 from sim.report.formatting import (
     format_kpi,
+    join_words,
     kpi_of,
     mean_with_ci,
     p_value_text,
@@ -40,6 +43,63 @@ TABLE_FIRST = (
     "utilisation",
 )
 """KPIs that open the summary and differences tables (after the primary KPI)."""
+
+
+KPI_GROUPS = {
+    "money": ("profit", "revenue", "deal_revenue", "repeat_revenue", "rep_cost", "touch_cost"),
+    "outcome": (
+        "won_share",
+        "qualified_share",
+        "reached_share",
+        "won",
+        "customers",
+        "repeat_purchases",
+        "churned",
+        "customer_opt_outs",
+    ),
+    "speed": (
+        "first_attempt_within_target_share",
+        "first_attempt_within_5m_share",
+        "first_attempt_within_15m_share",
+        "first_attempt_within_1h_share",
+        "speed_to_lead_median_minutes",
+        "speed_to_lead_p90_minutes",
+        "mean_minutes_to_first_attempt",
+    ),
+    "workload": (
+        "utilisation",
+        "overtime_hours",
+        "waited_share",
+        "mean_backlog",
+        "max_backlog",
+        "attempts_per_lead",
+        "touches_per_lead",
+        "referral_requests",
+    ),
+    "losses": (
+        "lost_never_reached",
+        "lost_disqualified",
+        "lost_not_won",
+        "lost_screened_out",
+        "lost_unrealistic",
+        "lost_interest_decayed",
+        "lost_opted_out",
+        "open_at_end",
+    ),
+    "cohort": ("leads", "referral_leads", "screened_out", "screened_out_realistic"),
+}
+"""The KPI summary's sections, in order (a KPI in none goes under 'other')."""
+
+
+def kpi_group(name: str) -> str:
+    """``'money'``, ``'outcome'``, ``'speed'``, ``'workload'``, ``'losses'``, ``'cohort'`` or ``'other'``."""
+    return next((group for group, names in KPI_GROUPS.items() if name in names), "other")
+
+
+def _grouped(names: list[str], primary: str) -> list[str]:
+    """*names* section by section (the primary KPI's section first), in their order within each."""
+    sections = [kpi_group(primary), *KPI_GROUPS, "other"]
+    return sorted(names, key=lambda n: sections.index(kpi_group(n)))
 
 
 def _kpi_order(names: Sequence[str], primary: str = "profit") -> list[str]:
@@ -71,27 +131,41 @@ def build_ranking(run: RunData) -> Table | None:
 
 def _summary_table(run: RunData) -> Table:
     assert run.summary is not None
-    rows = [
-        [kpi_of(name).label]
-        + [
-            mean_with_ci(name, summary_value(run.summary, p, name), short=True)
-            for p in run.policies
-        ]
-        for name in _kpi_order(run.summary["kpi"], run.primary_kpi)
-    ]
+    rows = []
+    previous = ""
+    for name in _grouped(_kpi_order(run.summary["kpi"], run.primary_kpi), run.primary_kpi):
+        group = kpi_group(name)
+        rows.append(
+            [group if group != previous else "", kpi_of(name).label]
+            + [
+                mean_with_ci(name, summary_value(run.summary, p, name), short=True)
+                for p in run.policies
+            ]
+        )
+        previous = group
     return Table(
         "KPI summary: mean over replications (95% confidence interval in brackets)",
-        ["KPI", *run.policies],
+        ["", "KPI", *run.policies],
         rows,
         f"Over the {weeks_text(run.window_weeks)} window; {run.manifest.replications} "
         "replications per policy.",
     )
 
 
+def _all_equal(differences: pd.DataFrame) -> bool:
+    """Whether every variant equals the baseline exactly, replication by replication."""
+    columns = differences[["mean_difference", "ci_low", "ci_high"]].to_numpy(dtype=float)
+    return bool((columns == 0).all())
+
+
 def _differences_table(run: RunData) -> Table:
+    """Paired differences, leaving out KPIs on which every variant equals the baseline
+    (inputs such as the cohort's size); ``differences.csv`` keeps every row."""
     assert run.differences is not None
     rows = []
-    for name in _kpi_order(run.differences["kpi"], run.primary_kpi):
+    names = _kpi_order(run.differences["kpi"], run.primary_kpi)
+    equal = [n for n in names if _all_equal(kpi_rows(run.differences, n))]
+    for name in (n for n in names if n not in equal):
         for _, d in kpi_rows(run.differences, name).iterrows():
             rows.append(
                 [
@@ -112,7 +186,13 @@ def _differences_table(run: RunData) -> Table:
         ["KPI", "policy", "baseline mean", "difference", "relative", "p-value"],
         rows,
         "Same replication seeds for every policy: replication i of each policy meets the "
-        "same leads with the same luck.",
+        "same leads with the same luck."
+        + (
+            f" Left out, equal for every variant: {join_words([kpi_of(n).label for n in equal])}"
+            " (differences.csv has every row)."
+            if equal
+            else ""
+        ),
     )
 
 
@@ -121,7 +201,7 @@ def _ranking_table(run: RunData) -> Table:
     rows = [
         [
             str(r["rank"]),
-            str(r["policy"]) + (f": {r['description']}" if _text(r.get("description")) else ""),
+            str(r["policy"]) + (f": {r['description']}" if _described(run, r) else ""),
             mean_with_ci(str(r["kpi"]), r, short=True),
             "best" if r["group"] == 1 else "below the best",
             str(r["verdict"]),
@@ -132,16 +212,20 @@ def _ranking_table(run: RunData) -> Table:
         f"Ranking by {kpi_of(run.primary_kpi).label.lower()}",
         ["rank", "policy", "mean (95% CI)", "group", "verdict"],
         rows,
-        "Group 'best': the top policy and every policy that cannot be told apart from it. Each "
+        "Group 'best': the top policy and every policy that cannot be told apart from it and "
+        "is not worse than the baseline. Each "
         "verdict is a paired t-test on the same replications; p-values are Holm-adjusted for "
         "the number of policies tested, so testing many variants does not call differences "
         "by chance.",
     )
 
 
-def _text(value: object) -> bool:
-    """Whether a table cell holds text (an empty CSV cell reads back as NaN)."""
-    return isinstance(value, str) and bool(value.strip())
+def _described(run: RunData, row: pd.Series) -> bool:
+    """Whether the ranking row has a description of its own (the baseline's is the whole
+    experiment's description, which is about the comparison, not about the baseline)."""
+    value = row.get("description")
+    own = row["policy"] != run.baseline or value != run.experiment.description
+    return isinstance(value, str) and bool(value.strip()) and own
 
 
 def _sweep_table(run: RunData) -> Table:

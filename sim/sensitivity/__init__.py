@@ -4,9 +4,11 @@ The experiment file's ``uncertain:`` section (:mod:`sim.experiment.uncertainty`)
 names the inputs; :func:`sensitivity` screens them (Morris) or quantifies them
 (Sobol indices with CIs) by simulating a SALib design on common random numbers;
 :func:`analyse` is the same analysis over any evaluation function;
-:func:`save_sensitivity` writes the tables and the tornado and Sobol charts to a run folder.
+:func:`save_sensitivity` writes the tables and the tornado and Sobol charts to a run folder;
+:func:`write_sensitivity_report` adds a report naming the inputs that matter most.
 """
 
+from sim.experiment import InputSetter, check_uncertain_inputs, uncertain_inputs, values_at
 from sim.sensitivity.analysis import (
     METHODS,
     RANKED_BY,
@@ -18,7 +20,13 @@ from sim.sensitivity.analysis import (
     unit_design,
 )
 from sim.sensitivity.figures import sobol_figure, swings, tornado_figure
-from sim.sensitivity.inputs import InputSetter, check_uncertain_inputs, uncertain_inputs, values_at
+from sim.sensitivity.report import (
+    SensitivityFolder,
+    is_sensitivity_folder,
+    load_sensitivity,
+    sensitivity_report,
+    write_sensitivity_report,
+)
 from sim.sensitivity.saving import save_sensitivity, sensitivity_folder
 from sim.sensitivity.study import (
     DEFAULT_SAMPLES,
@@ -37,17 +45,21 @@ __all__ = [
     "Evaluate",
     "InputSetter",
     "Method",
+    "SensitivityFolder",
     "SensitivityResult",
     "analyse",
     "check_request",
     "check_uncertain_inputs",
     "design_size",
     "difference",
+    "is_sensitivity_folder",
+    "load_sensitivity",
     "measures",
     "paired_variant",
     "save_sensitivity",
     "sensitivity",
     "sensitivity_folder",
+    "sensitivity_report",
     "simulated",
     "sobol_figure",
     "swings",
@@ -55,4 +67,5 @@ __all__ = [
     "uncertain_inputs",
     "unit_design",
     "values_at",
+    "write_sensitivity_report",
 ]

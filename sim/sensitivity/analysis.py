@@ -20,8 +20,7 @@ from SALib.analyze import sobol as sobol_analysis
 from SALib.sample import morris as morris_design
 from SALib.sample import sobol as sobol_design
 
-from sim.experiment import UncertainInput
-from sim.sensitivity.inputs import values_at
+from sim.experiment import UncertainInput, values_at
 
 Method = Literal["sobol", "morris"]
 METHODS: tuple[Method, ...] = ("sobol", "morris")

@@ -8,14 +8,21 @@ input's first-order and total index with 95% CIs.
 
 from __future__ import annotations
 
+from textwrap import fill
+
 import numpy as np
 from matplotlib.figure import Figure
 from matplotlib.patches import Patch
+from matplotlib.ticker import StrMethodFormatter
 
+from sim.report.formatting import kpi_of, unit_words
 from sim.report.style import PALETTE, new_figure, style
 from sim.sensitivity.analysis import SensitivityResult
+from sim.sensitivity.study import difference
 
 THIRD = 1 / 3
+WRAP = 60
+"""Characters per line of a title or axis label (longer ones wrap instead of leaving the figure)."""
 _OUTLINE = {"edgecolor": "#222222", "linewidth": 0.6}
 SIDES = {
     "input in its lowest third": {"facecolor": PALETTE[0], **_OUTLINE},
@@ -36,6 +43,11 @@ def swings(result: SensitivityResult, kpi: str) -> list[tuple[str, float, float]
     return sorted(rows, key=lambda row: -abs(row[2] - row[1]))
 
 
+def _unit(measure: str) -> str:
+    """The unit of a KPI or of its paired difference (``'USD'``, ``'%'``, ...)."""
+    return unit_words(kpi_of(measure.removesuffix(difference(""))))
+
+
 def tornado_figure(result: SensitivityResult, kpi: str) -> Figure:
     """Horizontal bars from the overall mean to the mean with each input low and high."""
     rows = swings(result, kpi)
@@ -51,8 +63,13 @@ def tornado_figure(result: SensitivityResult, kpi: str) -> Figure:
         ax.set_yticks(positions, [row[0] for row in rows])
         handles = [Patch(label=label, **look) for label, look in SIDES.items()]
         fig.legend(handles=handles, loc="outside lower center", ncols=2, fontsize="small")
-        ax.set_xlabel(f"{result.labels[kpi]} (mean over the design's points)")
-        fig.suptitle(f"What moves {result.labels[kpi].lower()}: each input low versus high")
+        ax.set_xlabel(
+            fill(f"{result.labels[kpi]} ({_unit(kpi)}), mean over the design's points", WRAP)
+        )
+        ax.xaxis.set_major_formatter(StrMethodFormatter("{x:,.4g}"))
+        fig.suptitle(
+            fill(f"What moves {result.labels[kpi].lower()}: each input low versus high", WRAP)
+        )
     return fig
 
 
@@ -84,8 +101,11 @@ def sobol_figure(result: SensitivityResult, kpi: str) -> Figure:
         ax.axvline(0, color="#222222", linewidth=0.8)
         ax.set_yticks(positions, ranked)
         fig.legend(loc="outside lower center", ncols=2, fontsize="small")
-        ax.set_xlabel(f"share of the variance of {result.labels[kpi].lower()} (95% CI)")
+        ax.set_xlabel(fill(f"share of the variance of {result.labels[kpi].lower()} (95% CI)", WRAP))
         fig.suptitle(
-            f"How much of the uncertainty in {result.labels[kpi].lower()} each input explains"
+            fill(
+                f"How much of the uncertainty in {result.labels[kpi].lower()} each input explains",
+                WRAP,
+            )
         )
     return fig

@@ -1,7 +1,7 @@
 """``sensitivity``: which uncertain inputs a simulated KPI depends on, point by simulated point.
 
 Every point of the design is the experiment with its uncertain fields set
-(:class:`~sim.sensitivity.inputs.InputSetter`) and runs the same replication
+(:class:`~sim.experiment.InputSetter`) and runs the same replication
 seeds (common random numbers across points, as in a sweep), so differences
 between points come from the inputs, not from new leads. The points' replications
 go to :func:`sim.analysis.run_jobs` as one flat list (``jobs`` is local processes
@@ -20,9 +20,8 @@ from sim.analysis.replications import Progress
 from sim.config import ConfigError
 from sim.engine.kpis import KPIS
 from sim.engine.streams import replication_seeds
-from sim.experiment import Experiment
+from sim.experiment import Experiment, InputSetter
 from sim.sensitivity.analysis import METHODS, Evaluate, Method, SensitivityResult, analyse
-from sim.sensitivity.inputs import InputSetter
 
 DEFAULT_SAMPLES = {"sobol": 16, "morris": 8}
 """Base samples (Sobol) or trajectories (Morris) when none are given: enough to rank a few

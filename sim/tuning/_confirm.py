@@ -16,12 +16,13 @@ import pandas as pd
 from optuna.trial import FrozenTrial, TrialState
 
 from sim.analysis.comparison import ComparisonResult
+from sim.analysis.stats import risk_adjusted
 from sim.config.durations import format_duration
 from sim.config.units import MINUTES_PER_DAY, MINUTES_PER_HOUR
 from sim.engine.kpis import KPIS
-from sim.experiment import Experiment, validate_experiment
+from sim.experiment import Experiment, read_path, validate_experiment
 from sim.experiment.designs import Tuning
-from sim.tuning._space import experiment_with, read_path, search_space, tuning_section
+from sim.tuning._space import experiment_with, search_space, tuning_section
 from sim.tuning._study import BASELINE_ATTR, REPEAT_ATTR
 
 
@@ -47,10 +48,17 @@ def trial_experiment(experiment: Experiment, trial: FrozenTrial) -> Experiment:
     return tuned.model_copy(update={"name": f"{experiment.name}-trial-{trial.number}"})
 
 
-def confirmation_experiment(experiment: Experiment, trials: list[FrozenTrial]) -> Experiment:
-    """A comparison of the baseline with each chosen trial, on the confirmation's replications."""
+def confirmation_experiment(
+    experiment: Experiment, trials: list[FrozenTrial], uncertainty: bool = False
+) -> Experiment:
+    """A comparison of the baseline with each chosen trial, on the confirmation's replications.
+
+    With *uncertainty* it keeps the ``uncertain:`` section, to compare on plausible worlds.
+    """
     tuning = tuning_section(experiment)
     data = experiment.to_config(designs=False)
+    if uncertainty:
+        data["uncertain"] = experiment.to_config()["uncertain"]
     variants = []
     for trial in trials:
         tuned = trial_experiment(experiment, trial).to_config(designs=False)
@@ -70,10 +78,25 @@ def confirmation_experiment(experiment: Experiment, trials: list[FrozenTrial]) -
     return validate_experiment(data, "confirmation run")
 
 
-def confirmed_order(trials: list[FrozenTrial], confirmation: ComparisonResult) -> list[FrozenTrial]:
-    """The confirmed trials, best confirmed mean first (the search's order is flattered by luck)."""
-    rank = {row["policy"]: row["rank"] for _, row in confirmation.ranking.iterrows()}
-    return sorted(trials, key=lambda t: rank[f"trial_{t.number}"])
+def confirmed_order(
+    trials: list[FrozenTrial], confirmation: ComparisonResult, tuning: Tuning
+) -> list[FrozenTrial]:
+    """The confirmed trials, best confirmed first (the search's order is flattered by luck).
+
+    Best means the best confirmed mean, or for a quantile or CVaR objective the best
+    value of that statistic over the confirmation's plausible worlds.
+    """
+    if not tuning.robust:
+        rank = {row["policy"]: row["rank"] for _, row in confirmation.ranking.iterrows()}
+        return sorted(trials, key=lambda t: rank[f"trial_{t.number}"])
+    objective = tuning.objectives[0]
+    higher = objective.resolved_direction == "maximize"
+    results = {r.label: r.replications[objective.kpi].to_numpy() for r in confirmation.results}
+    value = {
+        label: risk_adjusted(values, tuning.objective, tuning.level, higher)
+        for label, values in results.items()
+    }
+    return sorted(trials, key=lambda t: value[f"trial_{t.number}"], reverse=higher)
 
 
 def trials_table(study: optuna.Study) -> pd.DataFrame:
@@ -159,9 +182,22 @@ def tuning_sentence(
         p for p in trial.params if p.startswith("scenario.reps") or p.startswith("policy.staffing")
     ]
     team = "with the same team" if not staffing else "with the team size the trial chose"
-    return (
-        f"The tuned cadence (trial {trial.number}): {describe_settings(experiment, trial)}. "
-        f"Confirmed on {confirmation.replications} fresh replications: {label} "
+    tuning = tuning_section(experiment)
+    aim = {
+        "mean": "",
+        "quantile": f", tuned for the {tuning.level:.0%} quantile of {label} over plausible worlds",
+        "cvar": f", tuned for the mean {label} of the worst {tuning.level:.0%} of plausible worlds (CVaR)",
+    }[tuning.objective]
+    fresh = "plausible worlds" if "p_beats_baseline" in row else "replications"
+    sentence = (
+        f"The tuned cadence (trial {trial.number}){aim}: {describe_settings(experiment, trial)}. "
+        f"Confirmed on {confirmation.replications} fresh {fresh}: {label} "
         f"{row['relative_difference']:+.1%} (95% CI {row['relative_ci_low']:+.1%} to {row['relative_ci_high']:+.1%}) "
         f"against the current cadence, {team}."
     )
+    if "p_beats_baseline" in row:
+        sentence += (
+            f" It beats the current cadence in {row['p_beats_baseline']:.0%} of plausible worlds "
+            f"(95% CI {row['p_beats_ci_low']:.0%} to {row['p_beats_ci_high']:.0%})."
+        )
+    return sentence

@@ -25,7 +25,7 @@ from optuna.distributions import (
 from policies.base import REGISTRY
 from sim.config import ConfigError
 from sim.config.durations import parse_duration
-from sim.experiment import Experiment, set_field, validate_experiment
+from sim.experiment import Experiment, read_path, set_field, validate_experiment
 from sim.experiment.designs import Tuning
 
 _RANGE_KEYS = {"low", "high", "log", "step", "choices"}
@@ -68,14 +68,6 @@ def tuning_section(experiment: Experiment) -> Tuning:
     if experiment.tune is None:
         raise ConfigError("no tune: section; expected objectives and the parameters to search")
     return experiment.tune
-
-
-def read_path(data: dict[str, Any], path: str) -> Any:
-    """The value at a ``--set``-style path such as ``policy.followup.steps[0]``."""
-    node: Any = data
-    for part in path.replace("[", ".").replace("]", "").split("."):
-        node = node[int(part)] if part.isdigit() else node[part]
-    return node
 
 
 def _number(value: Any, where: str) -> float:

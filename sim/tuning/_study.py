@@ -116,8 +116,12 @@ def _sampler(tuning: Tuning, seed: int) -> TrialSeededSampler:
 
 
 def _pruner(tuning: Tuning) -> optuna.pruners.BasePruner:
-    """Wilcoxon pruning on paired replications for one objective; none for several."""
-    if len(tuning.objectives) > 1:
+    """Wilcoxon pruning on paired replications for one objective; none for several.
+
+    Nor for a quantile or CVaR objective: a trial worse on most worlds may still have
+    the better tail, and Wilcoxon's test of the typical paired difference cannot say.
+    """
+    if len(tuning.objectives) > 1 or tuning.robust:
         return optuna.pruners.NopPruner()
     # WilcoxonPruner is marked experimental; we rely on it knowingly.
     with warnings.catch_warnings():
@@ -125,13 +129,18 @@ def _pruner(tuning: Tuning) -> optuna.pruners.BasePruner:
         return optuna.pruners.WilcoxonPruner(p_threshold=0.1)
 
 
-def _identity(experiment: Experiment, space: SearchSpace) -> dict[str, str]:
+def _identity(experiment: Experiment, space: SearchSpace, uncertainty: bool) -> dict[str, str]:
     tuning = tuning_section(experiment)
+    statistic = [[tuning.objective, tuning.level]] if tuning.robust else []
+    worlds = experiment.to_config().get("uncertain") if uncertainty else None
     return {
         "experiment": experiment.name,
         "space": space.fingerprint(),
-        "objectives": json.dumps([[o.kpi, o.resolved_direction] for o in tuning.objectives]),
+        "objectives": json.dumps(
+            [[o.kpi, o.resolved_direction] for o in tuning.objectives] + statistic
+        ),
         "constraints": json.dumps([c.describe() for c in tuning.constraints]),
+        "worlds": json.dumps(worlds, sort_keys=True),
     }
 
 
@@ -146,12 +155,17 @@ def load_study(experiment: Experiment, storage: BaseStorage, name: str) -> Study
     )
 
 
-def open_study(experiment: Experiment, storage: StorageSpec, name: str) -> Study:
-    """Create the study (baseline enqueued once, then its identity) or load it, checking it matches."""
+def open_study(
+    experiment: Experiment, storage: StorageSpec, name: str, uncertainty: bool = False
+) -> Study:
+    """Create the study (baseline enqueued once, then its identity) or load it, checking it matches.
+
+    The identity includes the plausible worlds the trials are evaluated on (*uncertainty*).
+    """
     tuning = tuning_section(experiment)
     space = search_space(experiment)
     optuna.logging.set_verbosity(optuna.logging.WARNING)  # salespulse reports progress itself
-    identity = _identity(experiment, space)
+    identity = _identity(experiment, space, uncertainty)
     backend = storage.open()
     try:
         study = optuna.create_study(
@@ -173,7 +187,8 @@ def open_study(experiment: Experiment, storage: StorageSpec, name: str) -> Study
     if changed:
         raise ConfigError(
             f"--study {name}: a study with this name exists in {storage.describe()} with different "
-            f"{', '.join(changed)}; expected the same experiment, search space, objectives and constraints "
+            f"{', '.join(changed)}; expected the same experiment, search space, objectives, constraints "
+            "and plausible worlds (--uncertainty) "
             "(choose another --study name to start afresh)"
         )
     return study

@@ -22,6 +22,7 @@ from optuna.trial import FrozenTrial
 from sim.analysis.comparison import ComparisonResult, compare
 from sim.analysis.executors import Workers
 from sim.analysis.outputs import tidy_tables
+from sim.analysis.worlds import RUNS_PER_WORLD, PlausibleWorlds
 from sim.config import ConfigError
 from sim.experiment import Experiment
 from sim.report.run_folder import (
@@ -92,6 +93,8 @@ class TuneResult:
     jobs: int
     wall_seconds: float
     warnings: list[str]
+    uncertainty: bool = False
+    """Whether trials and confirmation ran on plausible worlds drawn from ``uncertain:``."""
 
 
 @dataclass(frozen=True)
@@ -140,6 +143,8 @@ def tune(
     out: Path = DEFAULT_RESULTS,
     progress: Callable[[TuneStatus], None] | None = None,
     confirm_on: Workers | None = None,
+    uncertainty: bool = False,
+    source: str = "<experiment>",
 ) -> TuneResult:
     """Search the experiment's ``tune:`` section until the study has *trials* finished trials,
     then confirm the best on fresh seeds.
@@ -152,21 +157,29 @@ def tune(
     trials scale out through the storage instead. Every input is checked before any work or
     file: a bad one raises :class:`~sim.config.ConfigError`. Ctrl-C raises
     :class:`TuneStopped` once the trials in progress have finished.
+
+    With *uncertainty* (implied by ``tune.objective: quantile`` or ``cvar``) every trial
+    runs on the same plausible worlds drawn from the ``uncertain:`` section, and the
+    confirmation compares on fresh worlds: its differences say in what share of
+    plausible worlds each chosen cadence beats the baseline.
     """
     tuning = tuning_section(experiment)
     _check_budget(experiment, trials, timeout)
+    uncertainty = uncertainty or tuning.robust
+    if uncertainty:
+        PlausibleWorlds(experiment, source)  # no uncertain: section, or a bad field: fails now
     name = study or experiment.name
     spec = storage_spec(storage, out, experiment.name, name)
     _check_out_folder(out)
     started = time.perf_counter()
-    opened = open_study(experiment, spec, name)
+    opened = open_study(experiment, spec, name, uncertainty)
 
     def report(stage: Literal["trials", "confirmation"], done: int, total: int) -> None:
         if progress:
             progress(TuneStatus(stage, done, total, name, spec.describe()))
 
     report("trials", finished_trials(opened), trials)
-    plan = WorkerPlan(experiment, spec, name, trials, timeout)
+    plan = WorkerPlan(experiment, spec, name, trials, timeout, uncertainty)
     try:
         run_workers(plan, jobs, progress=lambda done: report("trials", done, trials))
     except KeyboardInterrupt:
@@ -184,8 +197,8 @@ def tune(
     chosen = best_trials(final, tuning)
     confirmation = None
     if chosen:
-        confirm = confirmation_experiment(experiment, chosen)
-        total = confirm.replications * (len(chosen) + 1)
+        confirm = confirmation_experiment(experiment, chosen, uncertainty)
+        total = confirm.replications * (len(chosen) + 1) * (RUNS_PER_WORLD if uncertainty else 1)
         done = 0
 
         def count(advance: int) -> None:
@@ -199,8 +212,9 @@ def tune(
             jobs=jobs if confirm_on is None else confirm_on,
             progress=count,
             first_replication=tuning.replications,
+            uncertainty=uncertainty,
         )
-        chosen = confirmed_order(chosen, confirmation)
+        chosen = confirmed_order(chosen, confirmation, tuning)
     return TuneResult(
         experiment=experiment,
         study=final,
@@ -215,6 +229,7 @@ def tune(
         jobs=jobs,
         wall_seconds=time.perf_counter() - started,
         warnings=warnings,
+        uncertainty=uncertainty,
     )
 
 
@@ -247,7 +262,7 @@ def write_tune_run(
             for trial, tuned in pairs if multi else list(pairs)[:1]:
                 name = f"pareto/trial-{trial.number}.yaml" if multi else "best.yaml"
                 folder.write_yaml(name, tuned.to_config(designs=False))
-            confirmed = confirmation_experiment(experiment, result.chosen)
+            confirmed = confirmation_experiment(experiment, result.chosen, result.uncertainty)
             folder.write_yaml(CONFIRMATION_FILE, confirmed.to_config())  # what the report reads
         warnings = (
             tuning_figures(result.study, experiment, folder.path / "figures") if report else []

@@ -1,7 +1,10 @@
 """Workers: ask for a trial, refuse repeats, evaluate it on common seeds, tell the study.
 
 Every trial evaluates the *same* replication seeds (common random numbers across
-trials), so two trials differ by their parameters, not by their luck. A single
+trials), so two trials differ by their parameters, not by their luck. With plausible
+worlds (``--uncertainty``, or ``tune.objective: quantile | cvar``) replication *k* is
+also the same world for every trial (:mod:`sim.analysis.worlds`), run once, and each
+objective is the mean, low quantile or CVaR of its KPI over the worlds. A single
 objective is pruned with Optuna's ``WilcoxonPruner``: each replication is reported
 with its index as the step, and a trial stops early only when the paired evidence says
 it is worse than the best so far.
@@ -36,6 +39,8 @@ from optuna.study import Study
 from optuna.trial import FrozenTrial, TrialState
 
 from sim.analysis.executors import Job, exit_with_parent, run_replication
+from sim.analysis.stats import risk_adjusted
+from sim.analysis.worlds import PlausibleWorlds, run_seeds
 from sim.config import ConfigError
 from sim.engine.streams import replication_seeds
 from sim.experiment import Experiment
@@ -59,6 +64,8 @@ class WorkerPlan:
     study: str
     trials: int
     timeout_seconds: float | None
+    uncertainty: bool = False
+    """Evaluate every trial on the same plausible worlds drawn from ``uncertain:``."""
 
 
 _stop_requested = False
@@ -88,23 +95,32 @@ def repeat_of(trial: optuna.Trial | FrozenTrial, trials: list[FrozenTrial]) -> i
     return None
 
 
-def _objective(experiment: Experiment, space: SearchSpace) -> Callable[[optuna.Trial], Any]:
-    """Evaluate a trial's settings on the tuning replications: the mean objective(s)."""
+def _objective(
+    experiment: Experiment, space: SearchSpace, uncertainty: bool = False
+) -> Callable[[optuna.Trial], Any]:
+    """Evaluate a trial's settings on the tuning replications: the objective(s) over them."""
     tuning = tuning_section(experiment)
     seeds = replication_seeds(experiment.seed, tuning.replications)
     single = len(tuning.objectives) == 1
+    if uncertainty:
+        worlds = PlausibleWorlds(experiment)
+        bases = [worlds.experiment(seed) for seed in seeds]
+        seeds = [run_seeds(seed, 1)[0] for seed in seeds]  # a world's first run, as in compare
+    else:
+        bases = [experiment] * len(seeds)
 
     def evaluate(trial: optuna.Trial) -> float | list[float]:
+        settings = {**space.fixed, **trial.params}
         try:
-            candidate = experiment_with(
-                experiment, {**space.fixed, **trial.params}, f"trial {trial.number}"
-            )
+            candidates = [
+                experiment_with(base, settings, f"trial {trial.number}") for base in bases
+            ]
         except ConfigError as exc:
             trial.set_user_attr("invalid", str(exc))
             trial.set_constraint("valid settings", 1.0)
             raise optuna.TrialPruned(f"invalid combination: {exc}") from None
         rows = []
-        for step, seed in enumerate(seeds):
+        for step, (candidate, seed) in enumerate(zip(candidates, seeds, strict=True)):
             kpis = run_replication(Job(candidate.scenario, candidate.policy, seed))
             rows.append(kpis)
             trial.set_user_attr("replications_run", step + 1)
@@ -119,7 +135,17 @@ def _objective(experiment: Experiment, space: SearchSpace) -> Callable[[optuna.T
             trial.set_constraint(constraint.describe(), violation)
         trial.set_user_attr("constraints", violations or [0.0])
         trial.set_user_attr("feasible", all(v <= 0 for v in violations))
-        objective = [means[o.kpi] for o in tuning.objectives]
+        objective = [
+            risk_adjusted(
+                [row[o.kpi] for row in rows],
+                tuning.objective,
+                tuning.level,
+                o.resolved_direction == "maximize",
+            )
+            if tuning.robust
+            else means[o.kpi]
+            for o in tuning.objectives
+        ]
         return objective[0] if single else objective
 
     return evaluate
@@ -159,7 +185,7 @@ def work(plan: WorkerPlan, on_trial: Callable[[int], None] | None = None) -> Non
     study = load_study(plan.experiment, backend, plan.study)
     study_id = backend.get_study_id_from_name(plan.study)
     space = search_space(plan.experiment)
-    evaluate = _objective(plan.experiment, space)
+    evaluate = _objective(plan.experiment, space, plan.uncertainty)
     deadline = None if plan.timeout_seconds is None else time.monotonic() + plan.timeout_seconds
     repeats = 0
     while not _stop_requested and (deadline is None or time.monotonic() < deadline):

@@ -20,13 +20,6 @@ import math
 from dataclasses import dataclass
 from typing import Literal
 
-import numpy as np
-
-from sim.analysis.executors import Measure, Workers
-from sim.analysis.replications import Progress, run_many
-from sim.engine.streams import replication_seeds
-from sim.experiment import Experiment
-
 Kind = Literal["about", "at least", "at most"]
 
 DETECTABLE_ERROR = 0.2
@@ -47,6 +40,8 @@ class Judged:
     ci_high: float
     misfit_reason: str
     """Why the model does not meet the figure, shown when it does not."""
+    note: str = ""
+    """One line shown whatever the result (what the figure means for the model)."""
 
     @property
     def agrees(self) -> bool:
@@ -94,23 +89,3 @@ def ratio_interval(x1: int, n1: int, x2: int, n2: int, z: float) -> tuple[float,
     ratio = (x1 / n1) / (x2 / n2)
     se = math.sqrt(1 / x1 - 1 / n1 + 1 / x2 - 1 / n2)
     return ratio, ratio * math.exp(-z * se), ratio * math.exp(z * se)
-
-
-def pooled_counts(
-    experiment: Experiment,
-    seed: int,
-    replications: int,
-    measure: Measure,
-    jobs: Workers = 1,
-    progress: Progress | None = None,
-) -> np.ndarray:
-    """*measure* (a tally's counts) of each of *replications* replications, summed."""
-    counts = run_many(
-        experiment.scenario,
-        experiment.policy,
-        replication_seeds(seed, replications),
-        jobs,
-        progress,
-        measure=measure,
-    )
-    return np.sum(counts, axis=0)

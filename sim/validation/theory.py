@@ -63,6 +63,7 @@ def queueing_experiment(
                 "fatigue": {"opt_out_per_touch": 0.0},
                 "response": {
                     "contact": {"family": "table", "points": [[0, 1.0]]},
+                    "time_of_week": "flat",
                     "qualification": {"family": "table", "points": [[0, 1.0]]},
                 },
             },

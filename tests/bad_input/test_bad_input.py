@@ -397,18 +397,76 @@ FIELD_CASES = [
         id="fit-rate-above-1",
     ),
     pytest.param(
-        lambda d: _scenario(d, "screening").__setitem__("false_negative_rate", -0.1),
-        "scenario.screening.false_negative_rate",
+        lambda d: (
+            _scenario(d, "screening")
+            .setdefault("deep", {})
+            .__setitem__("false_negative_rate", -0.1)
+        ),
+        "scenario.screening.deep.false_negative_rate",
         ["greater than or equal to 0", "-0.1"],
         id="false-negative-rate-below-0",
     ),
     pytest.param(
-        lambda d: _scenario(d, "screening").update(
+        lambda d: _scenario(d, "screening")["deep"].update(
             false_negative_rate=0.6, false_positive_rate=0.5
         ),
-        "scenario.screening",
+        "scenario.screening.deep",
         ["must be below 1", "no better than a coin"],
         id="screening-no-better-than-a-coin",
+    ),
+    pytest.param(
+        lambda d: _scenario(d, "screening")["instant"].__setitem__("catch_rate", 1.2),
+        "scenario.screening.instant.catch_rate",
+        ["less than or equal to 1", "1.2"],
+        id="instant-catch-rate-above-1",
+    ),
+    pytest.param(
+        lambda d: _scenario(d, "screening")["instant"].__setitem__("time", "-5s"),
+        "scenario.screening.instant.time",
+        ["expected a non-negative duration", "-5s"],
+        id="instant-check-negative-time",
+    ),
+    pytest.param(
+        _set(_source, "obviously_unfit_share", 1.5),
+        "scenario.sources[0].obviously_unfit_share",
+        ["less than or equal to 1", "1.5"],
+        id="obviously-unfit-share-above-1",
+    ),
+    pytest.param(
+        lambda d: _policy(d, "screening").__setitem__("check", "thorough"),
+        "policy.screening.check",
+        ["'instant' or 'deep'", "thorough"],
+        id="screening-check-unknown",
+    ),
+    pytest.param(
+        lambda d: _policy(d, "screening").__setitem__("by_source", {"webform": "deep"}),
+        "policy.screening.by_source.webform",
+        ["no lead source named 'webform'", "expected one of: web_form"],
+        id="screening-by-unknown-source",
+    ),
+    pytest.param(
+        lambda d: _scenario(d, "referrals").__setitem__(
+            "departments",
+            [
+                {"name": "events", "pool_size": 10, "refill_time": "2w"},
+                {"name": "events", "pool_size": 5, "refill_time": "4w"},
+            ],
+        ),
+        "scenario.referrals.departments",
+        ["department names must be unique", "events"],
+        id="department-named-twice",
+    ),
+    pytest.param(
+        lambda d: _scenario(d, "referrals")["departments"][0].__setitem__("refill_time", "0m"),
+        "scenario.referrals.departments[0].refill_time",
+        ["greater than 0"],
+        id="department-refill-time-zero",
+    ),
+    pytest.param(
+        lambda d: _scenario(d, "referrals")["departments"][0].__setitem__("share_per_request", 1.5),
+        "scenario.referrals.departments[0].share_per_request",
+        ["less than or equal to 1", "1.5"],
+        id="department-share-above-1",
     ),
     pytest.param(
         lambda d: _scenario(d, "decision").__setitem__("win_rate", 2),
@@ -514,16 +572,18 @@ FIELD_CASES = [
         id="reps-count-1e9",
     ),
     pytest.param(
-        lambda d: _scenario(d, "referrals").__setitem__("leads_per_department_request", 1e9),
-        "scenario.referrals.leads_per_department_request",
-        ["less than or equal to 1000"],
-        id="huge-department-referral-yield",
+        lambda d: _scenario(d, "referrals")["departments"][0].__setitem__("pool_size", 1e9),
+        "scenario.referrals.departments[0].pool_size",
+        ["less than or equal to 100000"],
+        id="huge-department-referral-pool",
     ),
     pytest.param(
-        lambda d: _scenario(d, "referrals").__setitem__("leads_per_customer_request", 1e6),
-        "scenario.referrals.leads_per_customer_request",
-        ["less than or equal to 10"],
-        id="huge-customer-referral-yield",
+        lambda d: (
+            _scenario(d, "referrals").setdefault("customers", {}).__setitem__("pool_size", 1e6)
+        ),
+        "scenario.referrals.customers.pool_size",
+        ["less than or equal to 1000"],
+        id="huge-customer-referral-pool",
     ),
 ]
 
@@ -735,14 +795,14 @@ SET_CASES = [
     pytest.param("scenario.reps=[]", ["scenario.reps: ", "at least 1 item"], id="no-reps"),
     pytest.param("name=bad name!", ["name: ", "should match pattern"], id="name-with-spaces"),
     pytest.param(
-        "scenario.referrals.leads_per_department_request=1e9",
-        ["scenario.referrals.leads_per_department_request: ", "less than or equal to 1000"],
-        id="department-yield-1e9",
+        "scenario.referrals.departments[0].pool_size=1e9",
+        ["scenario.referrals.departments[0].pool_size: ", "less than or equal to 100000"],
+        id="department-pool-1e9",
     ),
     pytest.param(
-        "scenario.referrals.leads_per_customer_request=1000",
-        ["scenario.referrals.leads_per_customer_request: ", "less than or equal to 10"],
-        id="customer-yield-1000",
+        "scenario.referrals.customers.pool_size=1e6",
+        ["scenario.referrals.customers.pool_size: ", "less than or equal to 1000"],
+        id="customer-pool-1e6",
     ),
     pytest.param(
         "description=[&a [1, 1, 1], *a, *a]",
@@ -1225,9 +1285,11 @@ SIZE_CASES = [
             "--set",
             "policy.referral.department_interval=1s",
             "--set",
-            "scenario.referrals.leads_per_department_request=1000",
+            "scenario.referrals.departments[0].pool_size=100000",
+            # The pools bound the referred leads, so the requests themselves (three
+            # departments asked every second) must pass the limit.
             "-n",
-            "20",
+            "30",
         ],
         ["simulated leads"],
         id="referrals-every-second",

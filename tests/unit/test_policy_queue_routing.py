@@ -105,8 +105,8 @@ def test_nurture_touches_every_interval() -> None:
 
 def test_referral_rhythm() -> None:
     policy = ReferralPolicy(department_interval="1w", customer_interval="30d")
-    assert policy.department_gap(0) == policy.department_gap(12) == 10080.0
+    assert policy.department_gap("partners", 0) == policy.department_gap("events", 12) == 10080.0
     assert not policy.asks_customer(29 * 1440.0)
     assert policy.asks_customer(30 * 1440.0)
     never = ReferralPolicy(department_interval=None, customer_interval=None)
-    assert never.department_gap(0) is None and not never.asks_customer(1e9)
+    assert never.department_gap("partners", 0) is None and not never.asks_customer(1e9)

@@ -38,20 +38,10 @@ from sim.report.figures.sweeps import (
     sweep_lines_figure,
     sweep_ranking_figure,
 )
-from sim.report.formatting import kpi_of, weeks_text
+from sim.report.formatting import in_currency, kpi_of, weeks_text
 from sim.report.run_data import RunData, kpi_rows, load_run
 from sim.report.style import save_figure
 from sim.report.sweep_points import parameter_label, sweep_rows
-
-
-@dataclass(frozen=True)
-class PlannedFigure:
-    """A figure that applies to the run, not drawn yet: its files' name, its words, how to draw it."""
-
-    stem: str
-    title: str
-    caption: str
-    draw: Callable[[], Figure]
 
 
 @dataclass(frozen=True)
@@ -62,6 +52,19 @@ class DrawnFigure:
     title: str
     caption: str
     figure: Figure
+    appendix: bool = False
+    """Model checking rather than a finding: shown at the end of the report."""
+
+
+@dataclass(frozen=True)
+class PlannedFigure:
+    """A figure that applies to the run, not drawn yet: as :class:`DrawnFigure`, with how to draw it."""
+
+    stem: str
+    title: str
+    caption: str
+    draw: Callable[[], Figure]
+    appendix: bool = False
 
 
 MAX_HEATMAP_POLICIES = 2
@@ -73,50 +76,25 @@ def _slug(text: str) -> str:
 
 
 def planned_figures(run: RunData) -> list[PlannedFigure]:
-    """Every figure that applies to the run folder, in report order, not drawn yet."""
-    return list(_sweep_figures(run) if run.verb == "sweep" else _run_figures(run))
+    """Every figure that applies to the run folder, in report order, not drawn yet.
+
+    First what a sales leader reads in a minute (the differences against the
+    baseline, where leads go, why they are lost, coverage by hour of the week), then
+    the model-checking figures marked ``appendix``.
+    """
+    if run.verb == "sweep":
+        return list(_sweep_figures(run))
+    return [*_finding_figures(run), *_appendix_figures(run)]
 
 
 def draw_figures(run: RunData) -> Iterator[DrawnFigure]:
     """Every figure that applies to the run folder, drawn one at a time (in report order)."""
     for plan in planned_figures(run):
-        yield PlannedFigure(plan.stem, plan.title, plan.caption, plan.draw())
+        yield DrawnFigure(plan.stem, plan.title, plan.caption, plan.draw(), plan.appendix)
 
 
-def _run_figures(run: RunData) -> Iterator[PlannedFigure]:
+def _finding_figures(run: RunData) -> Iterator[PlannedFigure]:
     policies = run.policies
-    window = weeks_text(run.window_weeks)
-    reference = run.reference
-    if run.first_attempts is not None and not run.first_attempts.empty:
-        yield PlannedFigure(
-            "speed_to_lead",
-            "Speed to lead",
-            "Share of leads reached on the first call, qualified and won, by how long the first "
-            "call attempt took (leads summed over replications; buckets with fewer than "
-            f"{MIN_BUCKET_LEADS} leads left out). Open markers: the published lead-response "
-            f"ratios (HBR 2011, MIT/InsideSales 2007) applied to {reference}'s rate in the faster "
-            "bucket (the dashed line over that bucket), e.g. '÷7': a first call in the second "
-            "hour qualifies 7 times less often than one in the first hour. A triangle means 'at "
-            "most' (the study says 'more than' that ratio). Selection matters: in a busy team "
-            "the leads called late differ from those called early, so the simulated curve need "
-            "not match the published points (validate checks the ratios on equal leads).",
-            partial(speed_to_lead_figure, run.first_attempts, reference, policies),
-        )
-    if run.summary is not None:
-        yield PlannedFigure(
-            "kpis",
-            "Key results",
-            f"Mean over replications with 95% confidence intervals, over the {window} window."
-            + (f" Dotted line: {reference}." if len(policies) > 1 else ""),
-            partial(
-                kpi_comparison_figure,
-                run.summary,
-                DEFAULT_KPIS,
-                reference,
-                policies,
-                run.window_weeks,
-            ),
-        )
     if run.differences is not None and not run.differences.empty and run.baseline:
         yield PlannedFigure(
             "differences",
@@ -130,12 +108,58 @@ def _run_figures(run: RunData) -> Iterator[PlannedFigure]:
     if run.summary is not None and not kpi_rows(run.summary, "won_share").empty:
         yield PlannedFigure(
             "funnel",
-            "Lead funnel",
+            "Where leads go",
             "Share of the cohort's leads that were reached, qualified and won (mean over "
             "replications, 95% CI).",
             partial(funnel_figure, run.summary, policies),
         )
+    if run.summary is not None and run.summary["kpi"].astype(str).str.startswith("lost_").any():
+        yield PlannedFigure(
+            "lost_reasons",
+            "Why leads were lost",
+            "Leads of the cohort lost for each reason, mean over replications with 95% CI.",
+            partial(lost_reasons_figure, run.summary, policies, run.window_weeks),
+        )
+    yield from _heatmaps(run, appendix=False)
+
+
+def _appendix_figures(run: RunData) -> Iterator[PlannedFigure]:
+    """Model checking: KPI levels, speed-to-lead buckets against published ratios, delays."""
+    policies = run.policies
+    window = weeks_text(run.window_weeks)
+    reference = run.reference
+    if run.summary is not None and len(policies) > 1:  # one policy: the summary says it all
+        yield PlannedFigure(
+            "kpis",
+            "Key results",
+            f"Mean over replications with 95% confidence intervals, over the {window} window."
+            f" Dotted line: {reference}.",
+            partial(
+                kpi_comparison_figure,
+                run.summary,
+                DEFAULT_KPIS,
+                reference,
+                policies,
+                run.window_weeks,
+            ),
+            appendix=True,
+        )
     if run.first_attempts is not None and not run.first_attempts.empty:
+        yield PlannedFigure(
+            "speed_to_lead",
+            "Speed to lead against published lead-response studies",
+            "Share of leads reached on the first call, qualified and won, by how long the first "
+            "call attempt took (leads summed over replications; buckets with fewer than "
+            f"{MIN_BUCKET_LEADS} leads left out). Open markers: the published lead-response "
+            f"ratios (HBR 2011, MIT/InsideSales 2007) applied to {reference}'s rate in the faster "
+            "bucket (the dashed line over that bucket), e.g. '÷7': a first call in the second "
+            "hour qualifies 7 times less often than one in the first hour. A triangle means 'at "
+            "most' (the study says 'more than' that ratio). Selection matters: in a busy team "
+            "the leads called late differ from those called early, so the simulated curve need "
+            "not match the published points (validate checks the ratios on equal leads).",
+            partial(speed_to_lead_figure, run.first_attempts, reference, policies),
+            appendix=True,
+        )
         yield PlannedFigure(
             "first_attempt_cdf",
             "Time to first call attempt",
@@ -148,43 +172,53 @@ def _run_figures(run: RunData) -> Iterator[PlannedFigure]:
                 {p: run.response_target_minutes(p) for p in policies},
                 policies,
             ),
+            appendix=True,
         )
-    if run.hourly is not None and not run.hourly.empty:
-        chosen = policies
-        if len(policies) > MAX_HEATMAP_POLICIES:
-            best = run.best_policy(exclude_reference=True)
-            chosen = [p for p in policies if p in (reference, best)]
-        grids = {
-            p: hour_of_week_grids(run.hourly[run.hourly["policy"] == p], run.window_weeks)
-            for p in chosen
-        }
-        backlog_max = max((float(np.nanmax(g[1])) for g in grids.values()), default=0.0) or None
-        for policy in chosen:
-            role = ""
-            if policy == run.baseline and len(policies) > 1 and policy != "baseline":
-                role = " (baseline)"
-            elif policy != run.baseline and len(chosen) < len(policies):
-                role = " (best)"
-            yield PlannedFigure(
-                f"heatmap_{_slug(policy)}",
-                f"Workload by hour of the week: {policy}{role}",
-                "Top: share of on-shift rep time spent working, per hour of the week. Bottom: "
-                "tasks waiting for a rep on average in that hour (same colour scale for every "
-                f"policy). Averaged over the {window} window and the replications.",
-                partial(
-                    heatmap_figure,
-                    run.hourly[run.hourly["policy"] == policy],
-                    policy,
-                    run.window_weeks,
-                    backlog_max,
-                ),
-            )
-    if run.summary is not None and run.summary["kpi"].astype(str).str.startswith("lost_").any():
+    yield from _heatmaps(run, appendix=True)
+
+
+def _heatmap_policies(run: RunData) -> list[str]:
+    """The reference first, then the best other policy (or every other, when few)."""
+    policies = run.policies
+    if len(policies) <= MAX_HEATMAP_POLICIES:
+        return policies
+    best = run.best_policy(exclude_reference=True)
+    return [p for p in policies if p in (run.reference, best)]
+
+
+def _heatmaps(run: RunData, appendix: bool) -> Iterator[PlannedFigure]:
+    """Coverage by hour of the week: the reference's among the findings, the others' in the appendix."""
+    if run.hourly is None or run.hourly.empty:
+        return
+    chosen = _heatmap_policies(run)
+    grids = {
+        p: hour_of_week_grids(run.hourly[run.hourly["policy"] == p], run.window_weeks)
+        for p in chosen
+    }
+    backlog_max = max((float(np.nanmax(g[1])) for g in grids.values()), default=0.0) or None
+    for policy in chosen:
+        if (policy != run.reference) != appendix:
+            continue
+        role = ""
+        if policy == run.baseline and len(run.policies) > 1 and policy != "baseline":
+            role = " (baseline)"
+        elif policy != run.baseline and len(chosen) < len(run.policies):
+            role = " (best)"
         yield PlannedFigure(
-            "lost_reasons",
-            "Why leads were lost",
-            "Leads of the cohort lost for each reason, mean over replications with 95% CI.",
-            partial(lost_reasons_figure, run.summary, policies, run.window_weeks),
+            f"heatmap_{_slug(policy)}",
+            f"Coverage and workload by hour of the week: {policy}{role}",
+            "Top: share of on-shift rep time spent working, per hour of the week; hatched hours "
+            "have nobody on shift. Bottom: tasks waiting for a rep on average in that hour (same "
+            f"colour scale for every policy). Averaged over the {weeks_text(run.window_weeks)} "
+            "window and the replications.",
+            partial(
+                heatmap_figure,
+                run.hourly[run.hourly["policy"] == policy],
+                policy,
+                run.window_weeks,
+                backlog_max,
+            ),
+            appendix=appendix,
         )
 
 
@@ -244,6 +278,7 @@ def render_figures(run: RunData, folder: str | Path | None = None) -> list[Saved
             plan.caption,
             folder / f"{plan.stem}.png",
             folder / f"{plan.stem}.svg",
+            plan.appendix,
         )
         for plan in plans
     ]
@@ -351,4 +386,6 @@ def _save_all(plans: list[PlannedFigure], folder: Path) -> None:
 
 def figures_for(run_dir: str | Path) -> list[Path]:
     """Draw every figure that applies to the run folder into ``run_dir/figures/``; PNG paths."""
-    return [saved.png for saved in render_figures(load_run(run_dir))]
+    run = load_run(run_dir)
+    with in_currency(run.experiment.scenario.economics):
+        return [saved.png for saved in render_figures(run)]

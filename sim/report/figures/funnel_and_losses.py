@@ -19,12 +19,12 @@ from sim.report.run_data import summary_value
 from sim.report.style import new_figure, policy_styles, style
 
 FUNNEL_STAGES = (
-    ("Leads", None),
     ("Reached", "reached_share"),
     ("Qualified", "qualified_share"),
     ("Won", "won_share"),
 )
-"""Bars of the funnel: a label and the share KPI (``None``: every lead, 100%)."""
+"""Bars of the funnel: a label and the share KPI (of every lead in the cohort: 100% is all of
+them, so no bar is spent on it)."""
 
 
 def funnel_figure(summary: pd.DataFrame, policies: Sequence[str] | None = None) -> Figure:
@@ -34,16 +34,13 @@ def funnel_figure(summary: pd.DataFrame, policies: Sequence[str] | None = None) 
     n = len(policies)
     width = 0.8 / n
     with style():
-        fig = new_figure(max(7.0, 1.6 + 1.1 * len(FUNNEL_STAGES) * max(1, n / 2)), 4.8)
+        fig = new_figure(max(7.0, 1.6 + 1.1 * len(FUNNEL_STAGES) * max(1, n / 2)), 3.6)
         ax = fig.subplots()
+        tallest = 0.0
         for i, policy in enumerate(policies):
             xs, heights, lows, highs = [], [], [], []
             for j, (_, name) in enumerate(FUNNEL_STAGES):
-                bar = (
-                    (1.0, 0.0, 0.0)
-                    if name is None
-                    else ci_errors(KPIS[name], summary_value(summary, policy, name))
-                )
+                bar = ci_errors(KPIS[name], summary_value(summary, policy, name))
                 if bar is None:
                     continue
                 xs.append(j - 0.4 + width * (i + 0.5))
@@ -51,6 +48,7 @@ def funnel_figure(summary: pd.DataFrame, policies: Sequence[str] | None = None) 
                 lows.append(bar[1])
                 highs.append(bar[2])
             bars_with_ci(ax, xs, heights, lows, highs, styles[policy], width * 0.92, policy)
+            tallest = max([tallest, *(h + up for h, up in zip(heights, highs, strict=True))])
             for x, h, up in zip(xs, heights, highs, strict=True):
                 ax.annotate(
                     f"{100 * h:.1f}%",
@@ -63,9 +61,9 @@ def funnel_figure(summary: pd.DataFrame, policies: Sequence[str] | None = None) 
                     rotation=0 if n <= 3 else 90,
                 )
         ax.set_xticks(range(len(FUNNEL_STAGES)), [s for s, _ in FUNNEL_STAGES])
-        ax.set_ylim(0, 1.12 if n <= 3 else 1.25)
+        ax.set_ylim(0, min(1.0, tallest) * (1.2 if n <= 3 else 1.35) or 1.0)
         ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{100 * v:.0f}%"))
-        ax.set_ylabel("Share of cohort leads (%)")
+        ax.set_ylabel("Share of all cohort leads (%)")
         ax.grid(axis="x", visible=False)
         ax.legend(loc="upper right", title="policy")
         ax.set_title("Lead funnel: how many leads get reached, qualified and won (95% CI)")

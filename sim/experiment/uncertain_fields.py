@@ -1,20 +1,31 @@
 """Uncertain inputs as experiments: put sampled values into the fields the ``uncertain:`` section names.
 
-Every point of a sensitivity design is the file's experiment with its uncertain
-fields set (by :func:`sim.experiment.set_field`, as sweeps do) and validated
-again, so a value a field cannot take is a :class:`~sim.config.ConfigError`
-naming the field. :func:`check_uncertain_inputs` tries each field's extreme
-values before any work starts.
+Every point of a sensitivity design, and every plausible world of ``run`` and
+``compare --uncertainty``, is the file's experiment with its uncertain fields set
+(by :func:`set_field`, as sweeps do) and validated again, so a value a field
+cannot take is a :class:`~sim.config.ConfigError` naming the field.
+:func:`check_uncertain_inputs` tries each field's extreme values before any work starts.
 """
 
 from __future__ import annotations
 
 import copy
+from typing import Any
 
 import numpy as np
 
 from sim.config import ConfigError
-from sim.experiment import Experiment, UncertainInput, set_field, validate_experiment
+from sim.experiment._loading import set_field, validate_experiment
+from sim.experiment.model import Experiment
+from sim.experiment.uncertainty import UncertainInput
+
+
+def read_path(data: dict[str, Any], path: str) -> Any:
+    """The value at a ``--set``-style path such as ``policy.followup.steps[0]``."""
+    node: Any = data
+    for part in path.replace("[", ".").replace("]", "").split("."):
+        node = node[int(part)] if part.isdigit() else node[part]
+    return node
 
 
 def uncertain_inputs(
