@@ -62,16 +62,13 @@ CLOSER_ON_TIME_MINUTES = MINUTES_PER_DAY
 """A closer's task (meeting, touch, request) counts as on time within a day of falling due."""
 
 # Outcomes of an action, passed from its start to its end.
-NOT_REACHED, REACHED, QUALIFIED, UNREALISTIC_FOUND, OPTED_OUT, CLOSED_EARLY, DROPPED, ASKED = range(
-    8
-)
+NOT_REACHED, REACHED, QUALIFIED, UNREALISTIC_FOUND, OPTED_OUT, DROPPED, ASKED = range(7)
 OUTCOME_NAMES = (
     "not_reached",
     "reached",
     "qualified",
     "unrealistic",
     "opted_out",
-    "closed_won",
     "screened_out",
     "reached",
 )
@@ -111,6 +108,8 @@ class Lead(Person):
         "arrived_at",
         "attempts",
         "decide_at",
+        "earliest_decision_at",
+        "engagement",
         "engagements",
         "expected_value",
         "first_attempt_at",
@@ -160,6 +159,10 @@ class Lead(Person):
         self.patience_ends = math.inf
         self.patience_watched = False
         self.decide_at = math.inf
+        self.earliest_decision_at = math.inf
+        """Touches cannot pull the decision in before this (inf: not qualified)."""
+        self.engagement = 0.0
+        """Conversations the prospect remembers (from qualification on), as of ``last_engaged_at``."""
         self.engagements = 0
         self.stage_touches = 0
         """Decision-stage touches so far (the first meeting included)."""
