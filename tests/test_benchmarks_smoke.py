@@ -8,10 +8,11 @@ building blocks on tiny inputs.
 from __future__ import annotations
 
 import json
+import time
 
 import pytest
 
-from benchmarks import engine
+from benchmarks import cli_run, engine
 from benchmarks.common import (
     BENCHMARK_MODEL,
     Simulator,
@@ -116,3 +117,25 @@ def test_fresh_process_measures_its_own_memory() -> None:
     assert measurement.events > measurement.leads > 0
     assert measurement.rss_growth_bytes > 0
     assert measurement.active_leads >= 0
+
+
+def test_cli_run_estimates_the_idle_wall_time_from_cpu_time() -> None:
+    parts = [
+        cli_run.Part("start-up", wall=3.0, cpu=1.5, children_cpu=0.0, idle_estimate=1.5),
+        cli_run.Part("replications", wall=20.0, cpu=0.1, children_cpu=20.0, idle_estimate=10.1),
+    ]
+    text = cli_run.parts_report(parts)
+    assert "23.00" in text  # measured wall, summed
+    assert "Estimated wall time on an idle machine: 11.6 s, within" in text
+    slow = [*parts, cli_run.Part("report", wall=9.0, cpu=4.0, children_cpu=1.0, idle_estimate=4.0)]
+    assert "15.6 s, over" in cli_run.parts_report(slow)
+
+
+def test_cli_run_stopwatch_splits_cpu_between_parts() -> None:
+    watch = cli_run._Stopwatch(time.perf_counter())
+    watch.lap("everything so far")
+    sum(range(200_000))
+    watch.lap("a loop", workers=2)
+    first, loop = watch.parts
+    assert first.cpu > loop.cpu > 0  # the first part counts from the start of the process
+    assert loop.children_cpu == 0 and loop.idle_estimate == loop.cpu  # no children ran

@@ -189,6 +189,10 @@ def check_size(workload: Workload, args: argparse.Namespace) -> None:
         print(f"estimate: {workload.describe()}", file=sys.stderr)
 
 
+tqdm.monitor_interval = 0
+"""No tqdm monitor thread: with no other thread running the report may fork a figure helper."""
+
+
 def progress_bar(args: argparse.Namespace, total: int, label: str) -> tqdm:
     return tqdm(total=total, desc=label, unit="rep", disable=args.quiet or None, file=sys.stderr)
 

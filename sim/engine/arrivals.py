@@ -9,7 +9,8 @@ bounded by one week of arrivals whatever the horizon.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
+from itertools import repeat
 from typing import NamedTuple
 
 import numpy as np
@@ -38,7 +39,7 @@ class LeadDraw(NamedTuple):
     value: float
     fit: bool
     patience: float
-    luck: list[float]
+    luck: Sequence[float]
     """The lead's own uniform numbers: reach on attempts 1..8, qualify, win, screen, hold,
     and the seed of its own generator for the decision stage and life as a customer."""
 
@@ -62,20 +63,27 @@ class TraitStreams:
         value = traits.deal_value.sample(rng, n)
         fit = rng.random(n) < traits.fit_rate
         patience = traits.patience.sample(rng, n) if traits.patience else np.full(n, np.inf)
-        luck = self._luck.random((n, LUCK_SIZE)).tolist()
-        return [
-            LeadDraw(t, source, i, r, v, f, p, u)
-            for t, i, r, v, f, p, u in zip(
-                times.tolist(),
-                intent.tolist(),
-                reach.tolist(),
-                value.tolist(),
-                fit.tolist(),
-                patience.tolist(),
-                luck,
-                strict=True,
+        # Each lead's luck is a view of its row of one array (a list per lead would cost
+        # a float object per number): indexing it gives the same Python floats.
+        rows = memoryview(self._luck.random((n, LUCK_SIZE)).reshape(-1))
+        luck = [rows[i : i + LUCK_SIZE] for i in range(0, n * LUCK_SIZE, LUCK_SIZE)]
+        # _make builds each tuple in C, without a Python call per lead.
+        return list(
+            map(
+                LeadDraw._make,
+                zip(
+                    times.tolist(),
+                    repeat(source, n),
+                    intent.tolist(),
+                    reach.tolist(),
+                    value.tolist(),
+                    fit.tolist(),
+                    patience.tolist(),
+                    luck,
+                    strict=True,
+                ),
             )
-        ]
+        )
 
 
 def hourly_rates(source: LeadSource) -> np.ndarray:

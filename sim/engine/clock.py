@@ -67,20 +67,28 @@ class Clock:
         """Process every event before *until* in time order; then the time is *until*."""
         heap = self._heap
         while True:
-            if not heap:
-                if not self._days or self._days[0] * self._bucket_minutes >= until:
-                    break
-                day = heappop(self._days)
-                heap = self._buckets.pop(day)
-                heapify(heap)
-                self._heap = heap
-                self._frontier = (day + 1) * self._bucket_minutes
-                continue
-            if heap[0][0] >= until:
+            if heap:
+                if self._frontier <= until:
+                    # Every event on the heap is due before the frontier, so before *until*:
+                    # the common case needs no test of the time against *until*.
+                    while heap:
+                        time, _, callback, payload = heappop(heap)
+                        self.now = time
+                        callback(payload)
+                else:  # the last hour of the run: stop at *until*
+                    while heap and heap[0][0] < until:
+                        time, _, callback, payload = heappop(heap)
+                        self.now = time
+                        callback(payload)
+                    if heap:
+                        break
+            if not self._days or self._days[0] * self._bucket_minutes >= until:
                 break
-            time, _, callback, payload = heappop(heap)
-            self.now = time
-            callback(payload)
+            day = heappop(self._days)
+            heap = self._buckets.pop(day)
+            heapify(heap)
+            self._heap = heap
+            self._frontier = (day + 1) * self._bucket_minutes
         self.now = until
 
     @property

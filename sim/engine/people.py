@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 import random
+from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 from sim.config.calendar import WeeklyCalendar
@@ -136,7 +137,7 @@ class Lead(Person):
         reachability: float,
         value: float,
         fit: bool,
-        luck: list[float],
+        luck: Sequence[float],
         cohort: bool,
     ) -> None:
         super().__init__(lead_id, cohort, reachability, arrived_at)

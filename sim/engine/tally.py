@@ -113,21 +113,29 @@ class AttemptTally:
     ROWS = ("attempted", "reached", "won_reached")
 
     def __init__(self) -> None:
-        self._rows = [[0] * (TRACKED_ATTEMPTS + 1) for _ in self.ROWS]
-        """Column 0 counts leads never attempted (attempted), never reached (reached, won_reached)."""
+        self._last_attempt = [0] * (TRACKED_ATTEMPTS + 1)
+        """Leads by their number of attempts (later ones share the last column): a lead
+        with k attempts got attempts 1..k, so the 'attempted' row is a running total."""
+        self._reached = [0] * (TRACKED_ATTEMPTS + 1)
+        """Leads by the attempt that first reached them (column 0: never reached)."""
+        self._won_reached = [0] * (TRACKED_ATTEMPTS + 1)
+        """The same for the leads that were won."""
 
     def add(self, attempts: int, reached_attempt: int, won: bool) -> None:
-        attempted, reached, won_reached = self._rows
-        if attempts == 0:
-            attempted[0] += 1
-        for k in range(1, min(attempts, TRACKED_ATTEMPTS) + 1):
-            attempted[k] += 1
+        self._last_attempt[min(attempts, TRACKED_ATTEMPTS)] += 1
         column = min(reached_attempt, TRACKED_ATTEMPTS)
-        reached[column] += 1
+        self._reached[column] += 1
         if won:
-            won_reached[column] += 1
+            self._won_reached[column] += 1
 
     @property
     def counts(self) -> np.ndarray:
-        """Counts by row (as in :attr:`ROWS`) and attempt number (column 0: none)."""
-        return np.array(self._rows, dtype=np.int64)
+        """Counts by row (as in :attr:`ROWS`) and attempt number (column 0: none).
+
+        Row 'attempted': column 0 counts leads never attempted, column k the leads
+        that got a k-th attempt.
+        """
+        by_last = np.array(self._last_attempt, dtype=np.int64)
+        attempted = np.cumsum(by_last[::-1])[::-1]  # leads with at least k attempts
+        attempted[0] = by_last[0]
+        return np.array([attempted, self._reached, self._won_reached], dtype=np.int64)

@@ -160,6 +160,30 @@ def test_next_open_is_the_first_open_minute(windows: list[tuple[float, float]], 
 
 
 @UNIT
+@given(
+    _windows,
+    st.booleans(),
+    _times,
+    st.lists(st.floats(-2 * DAY, 2 * DAY, allow_nan=False), min_size=1, max_size=40),
+)
+def test_a_calendar_answers_as_a_fresh_one_whatever_it_was_asked_before(
+    windows: list[tuple[float, float]], shifted: bool, start: float, steps: list[float]
+) -> None:
+    """next_open remembers the last open window and closed gap; its answers stay exact.
+
+    Questions come close together (as the engine asks them), so most are answered from
+    memory; *shifted* windows (not whole minutes) are never remembered.
+    """
+    if shifted:
+        windows = [(s + 0.1, e + 0.1) for s, e in windows]
+    calendar = WeeklyCalendar(windows)
+    t = start
+    for step in steps:
+        t = max(0.0, t + step)
+        assert calendar.next_open(t) == WeeklyCalendar(windows).next_open(t)
+
+
+@UNIT
 @given(_windows, _times, _times, _times)
 def test_open_minutes_add_up(
     windows: list[tuple[float, float]], a: float, b: float, c: float

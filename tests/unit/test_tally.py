@@ -1,4 +1,4 @@
-"""The first-attempt tally: log-spaced delay bins, quantiles and shares in bounded memory."""
+"""The tallies: first-attempt delay bins, quantiles and shares; leads by attempt number."""
 
 from __future__ import annotations
 
@@ -15,6 +15,8 @@ from sim.engine.tally import (
     NEVER,
     OUTCOMES,
     SMALLEST_DELAY_MINUTES,
+    TRACKED_ATTEMPTS,
+    AttemptTally,
     FirstAttemptTally,
     bin_upper_edges,
     delay_bin,
@@ -92,3 +94,20 @@ def test_counts_by_outcome_and_the_delay_sum() -> None:
     assert counts[0, delay_bin(2.0)] == 2 and counts[0, NEVER] == 1
     assert tally.leads == 4
     assert tally.delay_sum == 94.0  # the never-attempted lead adds no delay
+
+
+@UNIT
+@given(st.lists(st.tuples(st.integers(0, 20), st.integers(0, 20), st.booleans()), max_size=60))
+def test_attempt_tally_counts_every_attempt_a_lead_got(leads: list[tuple[int, int, bool]]) -> None:
+    """Column k of 'attempted' counts leads with a k-th attempt (column 0: none at all)."""
+    leads = [(attempts, min(reached, attempts), won) for attempts, reached, won in leads]
+    tally = AttemptTally()
+    for attempts, reached, won in leads:
+        tally.add(attempts, reached, won)
+    attempted, reached_row, won_row = tally.counts.tolist()
+    assert attempted[0] == sum(attempts == 0 for attempts, _, _ in leads)
+    for k in range(1, TRACKED_ATTEMPTS + 1):
+        assert attempted[k] == sum(attempts >= k for attempts, _, _ in leads)
+    for column in range(TRACKED_ATTEMPTS + 1):
+        first = [won for _, reached, won in leads if min(reached, TRACKED_ATTEMPTS) == column]
+        assert (reached_row[column], won_row[column]) == (len(first), sum(first))

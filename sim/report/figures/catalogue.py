@@ -8,10 +8,16 @@ are written here.
 
 from __future__ import annotations
 
+import multiprocessing
+import os
 import re
-from collections.abc import Iterator
+import sys
+import threading
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 from matplotlib.figure import Figure
@@ -50,6 +56,17 @@ class DrawnFigure:
     """Model checking rather than a finding: shown at the end of the report."""
 
 
+@dataclass(frozen=True)
+class PlannedFigure:
+    """A figure that applies to the run, not drawn yet: as :class:`DrawnFigure`, with how to draw it."""
+
+    stem: str
+    title: str
+    caption: str
+    draw: Callable[[], Figure]
+    appendix: bool = False
+
+
 MAX_HEATMAP_POLICIES = 2
 """Up to this many policies get a heatmap each; more: the baseline and the best other one."""
 
@@ -58,66 +75,77 @@ def _slug(text: str) -> str:
     return re.sub(r"[^A-Za-z0-9_.-]+", "_", text).strip("_") or "policy"
 
 
-def draw_figures(run: RunData) -> Iterator[DrawnFigure]:
-    """Every figure that applies to the run folder, drawn one at a time (in report order).
+def planned_figures(run: RunData) -> list[PlannedFigure]:
+    """Every figure that applies to the run folder, in report order, not drawn yet.
 
     First what a sales leader reads in a minute (the differences against the
     baseline, where leads go, why they are lost, coverage by hour of the week), then
     the model-checking figures marked ``appendix``.
     """
     if run.verb == "sweep":
-        yield from _sweep_figures(run)
-        return
-    yield from _finding_figures(run)
-    yield from _appendix_figures(run)
+        return list(_sweep_figures(run))
+    return [*_finding_figures(run), *_appendix_figures(run)]
 
 
-def _finding_figures(run: RunData) -> Iterator[DrawnFigure]:
+def draw_figures(run: RunData) -> Iterator[DrawnFigure]:
+    """Every figure that applies to the run folder, drawn one at a time (in report order)."""
+    for plan in planned_figures(run):
+        yield DrawnFigure(plan.stem, plan.title, plan.caption, plan.draw(), plan.appendix)
+
+
+def _finding_figures(run: RunData) -> Iterator[PlannedFigure]:
     policies = run.policies
     if run.differences is not None and not run.differences.empty and run.baseline:
-        yield DrawnFigure(
+        yield PlannedFigure(
             "differences",
             f"Differences against {run.baseline}",
             f"Each variant minus {run.baseline}, replication by replication on the same seeds "
             "(the same leads with the same luck), relative to the baseline mean; bars show the "
             "mean change, whiskers its 95% confidence interval. An interval that crosses zero "
             "means no clear difference.",
-            differences_figure(run.differences, DEFAULT_KPIS, run.baseline, policies),
+            partial(differences_figure, run.differences, DEFAULT_KPIS, run.baseline, policies),
         )
     if run.summary is not None and not kpi_rows(run.summary, "won_share").empty:
-        yield DrawnFigure(
+        yield PlannedFigure(
             "funnel",
             "Where leads go",
             "Share of the cohort's leads that were reached, qualified and won (mean over "
             "replications, 95% CI).",
-            funnel_figure(run.summary, policies),
+            partial(funnel_figure, run.summary, policies),
         )
     if run.summary is not None and run.summary["kpi"].astype(str).str.startswith("lost_").any():
-        yield DrawnFigure(
+        yield PlannedFigure(
             "lost_reasons",
             "Why leads were lost",
             "Leads of the cohort lost for each reason, mean over replications with 95% CI.",
-            lost_reasons_figure(run.summary, policies, run.window_weeks),
+            partial(lost_reasons_figure, run.summary, policies, run.window_weeks),
         )
     yield from _heatmaps(run, appendix=False)
 
 
-def _appendix_figures(run: RunData) -> Iterator[DrawnFigure]:
+def _appendix_figures(run: RunData) -> Iterator[PlannedFigure]:
     """Model checking: KPI levels, speed-to-lead buckets against published ratios, delays."""
     policies = run.policies
     window = weeks_text(run.window_weeks)
     reference = run.reference
     if run.summary is not None and len(policies) > 1:  # one policy: the summary says it all
-        yield DrawnFigure(
+        yield PlannedFigure(
             "kpis",
             "Key results",
             f"Mean over replications with 95% confidence intervals, over the {window} window."
             f" Dotted line: {reference}.",
-            kpi_comparison_figure(run.summary, DEFAULT_KPIS, reference, policies, run.window_weeks),
+            partial(
+                kpi_comparison_figure,
+                run.summary,
+                DEFAULT_KPIS,
+                reference,
+                policies,
+                run.window_weeks,
+            ),
             appendix=True,
         )
     if run.first_attempts is not None and not run.first_attempts.empty:
-        yield DrawnFigure(
+        yield PlannedFigure(
             "speed_to_lead",
             "Speed to lead against published lead-response studies",
             "Share of leads reached on the first call, qualified and won, by how long the first "
@@ -129,16 +157,17 @@ def _appendix_figures(run: RunData) -> Iterator[DrawnFigure]:
             "most' (the study says 'more than' that ratio). Selection matters: in a busy team "
             "the leads called late differ from those called early, so the simulated curve need "
             "not match the published points (validate checks the ratios on equal leads).",
-            speed_to_lead_figure(run.first_attempts, reference, policies),
+            partial(speed_to_lead_figure, run.first_attempts, reference, policies),
             appendix=True,
         )
-        yield DrawnFigure(
+        yield PlannedFigure(
             "first_attempt_cdf",
             "Time to first call attempt",
             "Share of leads (screened-out leads excluded) whose first call attempt came within "
             "each delay, leads summed over replications; each policy's response-time target is "
             "marked with the share that met it.",
-            first_attempt_cdf_figure(
+            partial(
+                first_attempt_cdf_figure,
                 run.first_attempts,
                 {p: run.response_target_minutes(p) for p in policies},
                 policies,
@@ -157,7 +186,7 @@ def _heatmap_policies(run: RunData) -> list[str]:
     return [p for p in policies if p in (run.reference, best)]
 
 
-def _heatmaps(run: RunData, appendix: bool) -> Iterator[DrawnFigure]:
+def _heatmaps(run: RunData, appendix: bool) -> Iterator[PlannedFigure]:
     """Coverage by hour of the week: the reference's among the findings, the others' in the appendix."""
     if run.hourly is None or run.hourly.empty:
         return
@@ -175,14 +204,15 @@ def _heatmaps(run: RunData, appendix: bool) -> Iterator[DrawnFigure]:
             role = " (baseline)"
         elif policy != run.baseline and len(chosen) < len(run.policies):
             role = " (best)"
-        yield DrawnFigure(
+        yield PlannedFigure(
             f"heatmap_{_slug(policy)}",
             f"Coverage and workload by hour of the week: {policy}{role}",
             "Top: share of on-shift rep time spent working, per hour of the week; hatched hours "
             "have nobody on shift. Bottom: tasks waiting for a rep on average in that hour (same "
             f"colour scale for every policy). Averaged over the {weeks_text(run.window_weeks)} "
             "window and the replications.",
-            heatmap_figure(
+            partial(
+                heatmap_figure,
                 run.hourly[run.hourly["policy"] == policy],
                 policy,
                 run.window_weeks,
@@ -192,7 +222,7 @@ def _heatmaps(run: RunData, appendix: bool) -> Iterator[DrawnFigure]:
         )
 
 
-def _sweep_figures(run: RunData) -> Iterator[DrawnFigure]:
+def _sweep_figures(run: RunData) -> Iterator[PlannedFigure]:
     if run.summary is None or not run.parameters:
         return
     kpi = run.primary_kpi
@@ -202,15 +232,15 @@ def _sweep_figures(run: RunData) -> Iterator[DrawnFigure]:
     label = kpi_of(kpi).label.lower()
     params = run.parameters
     if len(params) == 2:
-        yield DrawnFigure(
+        yield PlannedFigure(
             "sweep_heatmap",
             f"Sweep: {label} for each combination",
             "Each cell is one point of the sweep: mean over replications and the half-width of "
             "its 95% confidence interval. The best point is outlined.",
-            sweep_heatmap_figure(run.summary, params, kpi, run.config),
+            partial(sweep_heatmap_figure, run.summary, params, kpi, run.config),
         )
     if len(params) == 1 or (len(params) == 2 and len(set(rows[params[1]])) <= MAX_SWEEP_LINES):
-        yield DrawnFigure(
+        yield PlannedFigure(
             "sweep_lines",
             f"Sweep: {label} against {parameter_label(params[0], run.config)}",
             "Mean over replications with its 95% confidence band"
@@ -220,34 +250,138 @@ def _sweep_figures(run: RunData) -> Iterator[DrawnFigure]:
                 else ""
             )
             + ". The star marks the best point.",
-            sweep_lines_figure(run.summary, params, kpi, run.config),
+            partial(sweep_lines_figure, run.summary, params, kpi, run.config),
         )
     if len(params) > 2:
-        yield DrawnFigure(
+        yield PlannedFigure(
             "sweep_ranking",
             f"Sweep: best points by {label}",
             f"The best points (up to {MAX_RANKED_POINTS}) with 95% confidence intervals.",
-            sweep_ranking_figure(run.summary, params, kpi, run.config),
+            partial(sweep_ranking_figure, run.summary, params, kpi, run.config),
         )
 
 
 def render_figures(run: RunData, folder: str | Path | None = None) -> list[SavedFigure]:
-    """Draw and save every figure of *run* (default folder: ``<run_dir>/figures``)."""
+    """Draw and save every figure of *run* (default folder: ``<run_dir>/figures``).
+
+    Drawing is most of a report's time (each figure is rasterised for the PNG and
+    laid out again as SVG paths), so where it is safe a second process draws some of
+    the figures at the same time (:func:`_save_all`); the files are the same.
+    """
     folder = Path(folder) if folder is not None else run.folder / "figures"
-    saved = []
-    for drawn in draw_figures(run):
-        png = save_figure(drawn.figure, folder, drawn.stem)
-        saved.append(
-            SavedFigure(
-                drawn.stem,
-                drawn.title,
-                drawn.caption,
-                png,
-                png.with_suffix(".svg"),
-                drawn.appendix,
-            )
+    plans = planned_figures(run)
+    _save_all(plans, folder)
+    return [
+        SavedFigure(
+            plan.stem,
+            plan.title,
+            plan.caption,
+            folder / f"{plan.stem}.png",
+            folder / f"{plan.stem}.svg",
+            plan.appendix,
         )
-    return saved
+        for plan in plans
+    ]
+
+
+_FREE, _MINE, _HELPERS = 0, 1, 2
+"""Who draws a figure when two processes share the drawing: nobody yet, this process, the helper."""
+
+
+def _save(plan: PlannedFigure, folder: Path) -> None:
+    save_figure(plan.draw(), folder, plan.stem)
+
+
+def _claim(owners: Any, index: int, who: int) -> bool:
+    """Take figure *index* for *who* unless the other process has taken it."""
+    with owners.get_lock():
+        if owners[index] != _FREE:
+            return False
+        owners[index] = who
+        return True
+
+
+def _help(plans: list[PlannedFigure], folder: Path, owners: Any, finished: Any) -> None:
+    """The helper process: draw every figure not yet taken, marking each one finished.
+
+    Any failure just ends the helper quietly: the parent draws what it left
+    unfinished and reports the error itself, with its usual message.
+    """
+    try:
+        for index, plan in enumerate(plans):
+            if _claim(owners, index, _HELPERS):
+                _save(plan, folder)
+                finished[index] = 1
+    except BaseException:  # the parent draws what is left and raises the error itself
+        return
+
+
+@dataclass(frozen=True)
+class _Helper:
+    """A forked process drawing figures next to this one, and who took / finished which."""
+
+    process: Any
+    owners: Any
+    finished: Any
+
+    def unfinished(self) -> list[int]:
+        """Figures the helper took but did not finish (it failed or was stopped)."""
+        return [
+            i
+            for i in range(len(self.owners))
+            if self.owners[i] == _HELPERS and not self.finished[i]
+        ]
+
+
+def _start_helper(plans: list[PlannedFigure], folder: Path) -> _Helper | None:
+    """A forked helper process drawing *plans* too, or None where that is not safe or useful.
+
+    Only on Linux (forking is the default there and Agg needs no window system),
+    with a second core, with no other thread running (a thread holding a lock at
+    the fork would leave the helper waiting forever), not inside a daemon process
+    (a pool's worker may not start processes) and with shared memory.
+    """
+    if (
+        len(plans) < 2
+        or sys.platform != "linux"
+        or len(os.sched_getaffinity(0)) < 2
+        or threading.active_count() > 1
+        or multiprocessing.current_process().daemon
+    ):
+        return None
+    context = multiprocessing.get_context("fork")
+    try:
+        owners = context.Array("b", len(plans))
+        finished = context.Array("b", len(plans), lock=False)
+        process = context.Process(
+            target=_help, args=(plans, folder, owners, finished), name="draw-figures", daemon=True
+        )
+        process.start()
+    except OSError:
+        return None
+    return _Helper(process, owners, finished)
+
+
+def _save_all(plans: list[PlannedFigure], folder: Path) -> None:
+    """Save every planned figure, sharing the work with a helper process when possible.
+
+    Both processes walk the list in order and take the next figure nobody has
+    taken, so the work balances itself whatever each figure costs.
+    """
+    helper = _start_helper(plans, folder)
+    try:
+        for index, plan in enumerate(plans):
+            if helper is None or _claim(helper.owners, index, _MINE):
+                _save(plan, folder)
+    except BaseException:
+        if helper is not None:
+            helper.process.terminate()
+        raise
+    finally:
+        if helper is not None:
+            helper.process.join()
+    for index in helper.unfinished() if helper is not None else []:
+        _save(plans[index], folder)
 
 
 def figures_for(run_dir: str | Path) -> list[Path]:
