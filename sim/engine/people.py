@@ -109,6 +109,7 @@ class Lead(Person):
     __slots__ = (
         "arrived_at",
         "attempts",
+        "channel_touches",
         "decide_at",
         "engagements",
         "expected_value",
@@ -123,6 +124,8 @@ class Lead(Person):
         "qualified",
         "reached_at",
         "reached_attempt",
+        "replied",
+        "sequence_step",
         "source",
         "stage_touches",
         "value",
@@ -152,6 +155,13 @@ class Lead(Person):
         self.reached_at = math.inf
         self.reached_attempt = 0
         """The attempt that first reached the lead (0: not reached)."""
+        self.sequence_step = 0
+        """The step of a sequence cadence scheduled last (0: the first call)."""
+        self.replied = False
+        """Whether the lead replied to a touch that ends a sequence's automated touches."""
+        self.channel_touches = 0
+        """Touches on other channels than the phone so far (emails, texts)."""
+        """Whether the lead replied to a touch that ends a sequence's automated touches."""
         self.qualified = False
         self.outcome: str | None = None
         self.owner = -1
