@@ -3,8 +3,8 @@
 Paired end-to-end runs (the same seeds) show what a touch on another channel does:
 it costs its channel's money instead of a call's, adds fatigue (opt-outs), and a
 reply renews the lead's hot window, so calls get through more often; with the exit
-rule ``replied`` a reply ends the automated touches. A calls-only cadence ignores the
-scenario's channels. On the study population of ``validate`` an email between calls
+rule ``replied`` a reply ends the automated touches; a rep sends no more than a channel's
+daily cap. A calls-only cadence ignores the scenario's channels. On the study population of ``validate`` an email between calls
 raises contact, and leads that had more than five emails before contact convert less
 (the directions of Velocify's two figures).
 """
@@ -19,6 +19,7 @@ from typing import Any
 import numpy as np
 import pytest
 
+from sim.config.units import MINUTES_PER_DAY
 from sim.engine.floor import SalesFloor
 from sim.engine.kpis import replication_kpis
 from sim.experiment import validate_experiment
@@ -66,7 +67,9 @@ def _channels(data: dict[str, Any], **fields: Any) -> dict[str, Any]:
 
 
 def test_a_calls_only_cadence_ignores_the_channels(tiny: dict[str, Any]) -> None:
-    changed = _channels(tiny, reply_chance=0.9, cost_per_touch=100, fatigue_weight=5, time=30)
+    changed = _channels(
+        tiny, reply_chance=0.9, cost_per_touch=100, fatigue_weight=5, time=30, daily_cap_per_rep=0
+    )
     assert _kpis(changed, None) == _kpis(tiny, None)
 
 
@@ -156,3 +159,37 @@ def test_emails_raise_contact_and_many_emails_mark_leads_that_convert_less() -> 
     contact, conversion = check_email_figures(leads=10_000, replications=2, seed=7)
     assert contact.ci_low > 1.0  # Velocify 2012: about +16%
     assert conversion.ci_high < 1.0  # Velocify 2012: about -36% after more than five emails
+
+
+class _Sent:
+    """A recorder keeping the emails each rep sent each day (deferred ones apart)."""
+
+    def __init__(self) -> None:
+        self.per_rep_day: dict[tuple[int, int], int] = defaultdict(int)
+        self.deferred = 0
+
+    def action(self, task: Any, rep_id: int, started: float, ended: float, outcome: str) -> None:
+        if task.kind != "email":
+            return
+        if outcome == "deferred":
+            self.deferred += 1
+        else:
+            self.per_rep_day[rep_id, int(started // MINUTES_PER_DAY)] += 1
+
+    def lead_closed(self, lead: Any, outcome: str, now: float) -> None:
+        pass
+
+
+def test_a_rep_sends_no_more_than_the_daily_cap_and_puts_the_rest_off(
+    tiny: dict[str, Any],
+) -> None:
+    capped = copy.deepcopy(tiny)
+    capped["scenario"]["channels"] = {"email": {"daily_cap_per_rep": 2}}
+    runs = {}
+    for name, data in (("free", tiny), ("capped", capped)):
+        experiment = _experiment(data, MIXED)
+        sent = _Sent()
+        SalesFloor(experiment.scenario, experiment.policy, SEEDS[0], recorder=sent).simulate()
+        runs[name] = sent
+    assert runs["free"].deferred == 0 and max(runs["free"].per_rep_day.values()) > 2
+    assert runs["capped"].deferred > 0 and max(runs["capped"].per_rep_day.values()) == 2

@@ -21,7 +21,7 @@ CALL = "call"
 
 
 class Channel(ConfigModel):
-    """One non-call channel: rep time, money, reply chance and fatigue of a touch."""
+    """One non-call channel: rep time, money, reply chance and fatigue of a touch, and its cap."""
 
     time: Duration = Field(1.0, description="rep time to send one touch (minutes)")
     cost_per_touch: float = Field(
@@ -32,6 +32,12 @@ class Channel(ConfigModel):
     )
     fatigue_weight: float = Field(
         0.5, ge=0, description="how much one touch adds to touch fatigue (a call adds 1)"
+    )
+    daily_cap_per_rep: int | None = Field(
+        None,
+        ge=0,
+        description="most touches one rep sends on this channel a day (none: no cap); "
+        "a touch over the cap waits for the next working day",
     )
 
 

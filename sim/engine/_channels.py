@@ -14,7 +14,8 @@ in a calls-only cadence.
 Each step falls due at its offset after the first call (or at once if the previous
 step ended later), never sooner than the policy's ``min_gap`` after the previous
 touch; steps that fall outside working hours wait for the next window, and a busy
-team may put off or skip them like any cadence step. Other cadences leave the floor
+team may put off or skip them like any cadence step. A rep who has sent a channel's
+``daily_cap_per_rep`` today puts a further touch on it back to the next working day. Other cadences leave the floor
 as it was: an unanswered call is followed up after the policy's gap.
 
 This is a part of the floor, split out to keep each module one stage of the sales
@@ -31,7 +32,9 @@ import numpy as np
 from policies.sequence import SequenceCadence
 from sim.config.channels import CALL
 from sim.config.distributions import Draws
+from sim.config.units import MINUTES_PER_DAY
 from sim.engine.people import (
+    DEFERRED,
     FIRST_ATTEMPT,
     FOLLOW_UP,
     LOST_NEVER_REACHED,
@@ -95,6 +98,9 @@ class ChannelTouches:
             name: Draws(channel.time.sample, streams.rng(f"durations:{name}"))
             for name, channel in self._channels.items()
         }
+        self._caps = {name: channel.daily_cap_per_rep for name, channel in self._channels.items()}
+        self._sent_today: dict[tuple[str, int], list[int]] = {}
+        """``(channel, rep id) -> [day, touches sent that day]`` for capped channels."""
         self._next_gap[FOLLOW_UP] = self._skip_to_next_step
         self._end[FIRST_ATTEMPT] = self._end[FOLLOW_UP] = self._end_sequence_call
         for name in self._channels:
@@ -139,8 +145,24 @@ class ChannelTouches:
         """
         self._next_sequence_step(lead, now)
 
+    def _over_cap(self, channel: str, rep: Rep, now: float) -> bool:
+        """Whether *rep* already sent its daily cap on *channel* today; counts this touch if not."""
+        cap = self._caps[channel]
+        if cap is None:
+            return False
+        day = int(now // MINUTES_PER_DAY)
+        sent = self._sent_today.setdefault((channel, rep.id), [day, 0])
+        if sent[0] != day:
+            sent[0], sent[1] = day, 0
+        if sent[1] >= cap:
+            return True
+        sent[1] += 1
+        return False
+
     def _begin_channel_touch(self, rep: Rep, task: Task, now: float) -> tuple[float, int]:
         lead: Lead = task.subject  # type: ignore[assignment]
+        if self._over_cap(task.kind, rep, now):
+            return 0.0, DEFERRED
         channel = self._channels[task.kind]
         lead.channel_touches += 1
         if lead.cohort:
@@ -154,6 +176,10 @@ class ChannelTouches:
     def _end_channel_touch(self, task: Task, outcome: int, now: float) -> None:
         lead: Lead = task.subject  # type: ignore[assignment]
         if lead.outcome is not None:
+            return
+        if outcome == DEFERRED:  # the rep's cap is reached: the touch waits for tomorrow
+            tomorrow = (now // MINUTES_PER_DAY + 1) * MINUTES_PER_DAY
+            self._due_task(task.kind, lead, tomorrow, self._on_time_window)
             return
         if outcome == OPTED_OUT:
             self._close(lead, LOST_OPTED_OUT)

@@ -61,9 +61,17 @@ CLOSER_ON_TIME_MINUTES = MINUTES_PER_DAY
 """A closer's task (meeting, touch, request) counts as on time within a day of falling due."""
 
 # Outcomes of an action, passed from its start to its end.
-NOT_REACHED, REACHED, QUALIFIED, UNREALISTIC_FOUND, OPTED_OUT, CLOSED_EARLY, DROPPED, ASKED = range(
-    8
-)
+(
+    NOT_REACHED,
+    REACHED,
+    QUALIFIED,
+    UNREALISTIC_FOUND,
+    OPTED_OUT,
+    CLOSED_EARLY,
+    DROPPED,
+    ASKED,
+    DEFERRED,
+) = range(9)
 OUTCOME_NAMES = (
     "not_reached",
     "reached",
@@ -73,6 +81,7 @@ OUTCOME_NAMES = (
     "closed_won",
     "screened_out",
     "reached",
+    "deferred",
 )
 """Readable name of each action outcome, for recorders."""
 
