@@ -1,9 +1,10 @@
 """Nurture: the rhythm of touches on a qualified lead until it decides.
 
-A qualified prospect's interest fades with time since the last touch that
-reached them; a touch renews it and may close the deal early. Touch too
-rarely and the prospect drifts to a competitor; too often and touch fatigue
-makes them opt out.
+A qualified prospect decides on its own clock. A touch that reaches them
+renews their interest, brings the decision a little closer and builds
+engagement, each with diminishing returns; every touch costs rep time and adds
+to their fatigue. Touch too rarely and the prospect drifts to a competitor; too
+often and they opt out or, annoyed, buy less (docs/decision_stage.md).
 
 A new nurture policy subclasses :class:`NurturePolicy`, gives itself a ``name``
 and overrides :meth:`~NurturePolicy.gap_after`.

@@ -64,7 +64,10 @@ def roundtrip_experiment(baseline: dict[str, Any]) -> dict[str, Any]:
         "qualification": {"family": "exponential", "scale": "2h", "floor": QUALIFICATION["floor"]},
     }
     scenario["decision"].update(
-        interest={"family": "table", "points": [[0, 1.0]]}, close_per_touch=0.0, win_rate=WIN_RATE
+        interest={"family": "table", "points": [[0, 1.0]]},
+        win_rate=WIN_RATE,
+        engagement_per_touch=1.0,  # no touch effects: every decision wins with chance WIN_RATE
+        annoyance_per_extra_touch=0.0,
     )
     scenario["fatigue"]["opt_out_per_touch"] = 0.0
     data["policy"]["screening"] = {"enabled": False}
@@ -267,9 +270,14 @@ def test_table_family_writes_a_piecewise_curve(export: dict[str, Path], tmp_path
     assert math.isclose(contact.value(10080.0), CONTACT["floor"], abs_tol=0.15)
 
 
-def test_a_base_without_step_follow_ups_gets_the_step_cadence_defaults() -> None:
+def test_a_base_without_step_follow_ups_gets_the_step_cadence_defaults(tmp_path: Path) -> None:
     """max_attempts is fitted but the leads file alone has no gaps: the steps are StepCadence's."""
-    geometric = Path("experiments/followup.yaml")
+    geometric = tmp_path / "geometric.yaml"
+    geometric.write_text(
+        "extends: baseline.yaml\nname: geometric\npolicy:\n"
+        "  followup: {name: geometric, first_gap: 10m, growth: 3, max_attempts: 8}\n",
+        encoding="utf-8",
+    )
     base = load_experiment(geometric)
     assert base.policy.followup.name != StepCadence.name
     cal = calibrate(CalibrationOptions(Path("experiments/data/leads.csv"), base=geometric))

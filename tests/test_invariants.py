@@ -220,7 +220,10 @@ def experiments(draw: st.DrawFn) -> Experiment:
             # that short runs reach the customer stage (retention, repeat purchases, churn).
             "decision": {
                 "time_to_decide": draw(_minutes(HOUR, 2 * WEEK)),
-                "close_per_touch": draw(st.floats(0.0, 0.5)),
+                "pull_in_per_touch": draw(st.floats(0.0, 1.0)),
+                "max_pull_in": draw(st.floats(0.0, 1.0)),
+                "engagement_per_touch": draw(st.floats(0.05, 1.0)),
+                "annoyance_per_extra_touch": draw(st.floats(0.0, 1.0)),
                 "win_rate": draw(st.floats(0.0, 1.0)),
                 "lost_below": draw(st.floats(0.0, 0.5)),
             },

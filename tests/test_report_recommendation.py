@@ -60,15 +60,21 @@ def test_robustness_gives_the_share_of_worlds_won_and_the_inputs_that_matter() -
         "the sensitivity analysis results/s/1",
         96,
         0.875,
-        ("scenario.decision.close_per_touch", "scenario.referrals.leads_per_department_request"),
+        (
+            "scenario.decision.engagement_per_touch",
+            "scenario.referrals.leads_per_department_request",
+        ),
     )
     text = " ".join(recommendation(_compare(_effect(0.043, 0.024, 0.063, True), robust)))
     assert "(the sensitivity analysis results/s/1, 96 plausible worlds): it wins in 87.5%" in text
-    assert "a touch's chance to close a deal (scenario.decision.close_per_touch)" in text
+    assert (
+        "how much each conversation engages a prospect (scenario.decision.engagement_per_touch)"
+        in text
+    )
     assert "not assessed" not in text and "ties" not in text
     # the inputs the analysis found replace the generic guess, and are named once
     assert "scenario.response.contact" not in text
-    assert text.count("scenario.decision.close_per_touch") == 1
+    assert text.count("scenario.decision.engagement_per_touch") == 1
 
 
 def test_ties_across_worlds_are_said() -> None:
@@ -119,7 +125,7 @@ def _run(**extra) -> RunEvidence:
         "ci_low": 1_700_000.0,
         "ci_high": 1_770_000.0,
         "window": "13-week",
-        "assumptions": ("scenario.decision.close_per_touch",),
+        "assumptions": ("scenario.decision.engagement_per_touch",),
         "off_shift_arrivals": 0.22,
         "utilisation": 0.671,
         "losses": (Loss("never reached", 0.5), Loss("disqualified", 0.2)),
@@ -138,7 +144,7 @@ def test_a_run_says_what_the_data_show_and_what_to_try() -> None:
     assert "cover those hours" in text[1] and "staffing.yaml" in text[1]
     assert "$1,736,970 (95% CI $1,700,000 to $1,770,000)" in text[2]
     assert "Robustness was not assessed" in text[3]
-    assert "scenario.decision.close_per_touch" in text[4]
+    assert "scenario.decision.engagement_per_touch" in text[4]
 
 
 @pytest.mark.parametrize(

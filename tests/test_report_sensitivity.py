@@ -20,7 +20,7 @@ FASTER = {"name": "faster", "policy": {"nurture": {"interval": "1d"}}}  # daily 
 UNCERTAIN = {
     "scenario.sources[0].leads_per_week": {"uniform": [5, 200]},
     "scenario.economics.cost_per_touch": {"uniform": [0.5, 0.51]},
-    "scenario.decision.close_per_touch": {"uniform": [0.02, 0.08]},
+    "scenario.decision.pull_in_per_touch": {"uniform": [0.02, 0.08]},
 }
 
 

@@ -158,30 +158,30 @@ def test_cli_writes_tables_and_figures_and_names_the_top_inputs(
     ("section", "expected"),
     [
         (
-            {"scenario.decision.close_per_tuoch": {"uniform": [0.02, 0.08]}},
-            "did you mean 'close_per_touch'",
+            {"scenario.decision.pull_in_per_tuoch": {"uniform": [0.02, 0.08]}},
+            "did you mean 'pull_in_per_touch'",
         ),
         (
-            {"scenario.decision.close_per_touch": {"uniform": [0.08, 0.02]}},
-            "uncertain.scenario.decision.close_per_touch: uniform: low",
+            {"scenario.decision.pull_in_per_touch": {"uniform": [0.08, 0.02]}},
+            "uncertain.scenario.decision.pull_in_per_touch: uniform: low",
         ),
         (
-            {"scenario.decision.close_per_touch": {"uniform": [0.02, 1.5]}},
-            "scenario.decision.close_per_touch: Input should be less than or equal to 1",
+            {"scenario.decision.pull_in_per_touch": {"uniform": [0.02, 1.5]}},
+            "scenario.decision.pull_in_per_touch: Input should be less than or equal to 1",
         ),
         (
-            {"scenario.decision.close_per_touch": {"triangular": [0.1, 0.5, 0.3]}},
+            {"scenario.decision.pull_in_per_touch": {"triangular": [0.1, 0.5, 0.3]}},
             "low <= mode <= high",
         ),
         (
-            {"scenario.decision.close_per_touch": {"lognormal": {"median": 0.05}}},
+            {"scenario.decision.pull_in_per_touch": {"lognormal": {"median": 0.05}}},
             "expected {median, sd_log} or {mean, sd}",
         ),
         (
-            {"scenario.decision.close_per_touch": {"uniform": [0, 1], "triangular": [0, 0.5, 1]}},
+            {"scenario.decision.pull_in_per_touch": {"uniform": [0, 1], "triangular": [0, 0.5, 1]}},
             "exactly one distribution",
         ),
-        ({"scenario.decision.close_per_touch": {"beta": [1, 2]}}, "beta"),
+        ({"scenario.decision.pull_in_per_touch": {"beta": [1, 2]}}, "beta"),
         ({"seed": {"uniform": [1, 2]}}, "not a scenario or policy field"),
         ({}, "no uncertain: section"),
     ],
@@ -238,11 +238,11 @@ def test_a_paired_variant_adds_its_difference_on_the_same_seeds(tiny: dict[str, 
 def test_a_whole_number_field_gets_rounded_values(tiny: dict[str, Any]) -> None:
     tiny["uncertain"] = {
         "scenario.reps[0].count": {"uniform": [1, 3]},
-        "scenario.decision.close_per_touch": {"uniform": [0.02, 0.08]},
+        "scenario.decision.pull_in_per_touch": {"uniform": [0.02, 0.08]},
     }
     setter = InputSetter(validate_experiment(tiny))
     point = setter.experiment_at(
-        {"scenario.reps[0].count": 1.6, "scenario.decision.close_per_touch": 0.031}
+        {"scenario.reps[0].count": 1.6, "scenario.decision.pull_in_per_touch": 0.031}
     )
     assert point.scenario.reps[0].count == 2
-    assert point.scenario.decision.close_per_touch == 0.031
+    assert point.scenario.decision.pull_in_per_touch == 0.031

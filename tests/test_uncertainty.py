@@ -25,7 +25,7 @@ from tests.conftest import only_run_folder
 UNCERTAIN = {  # wide ranges of lead volume and rep cost: they matter far more than noise
     "scenario.sources[0].leads_per_week": {"uniform": [20, 120]},
     "scenario.economics.rep_cost_per_hour": {"uniform": [10, 500]},
-    "scenario.decision.close_per_touch": {"ci95": [0.03, 0.07], "scale": "logit"},
+    "scenario.decision.pull_in_per_touch": {"ci95": [0.03, 0.07], "scale": "logit"},
 }
 
 
@@ -218,9 +218,9 @@ def test_a_field_that_cannot_take_a_drawn_value_is_exit_2_before_any_work(
     tmp_path: Path,
     capsys: pytest.CaptureFixture[str],
 ) -> None:
-    uncertain["uncertain"] = {"scenario.decision.close_per_touch": {"uniform": [0.5, 1.5]}}
+    uncertain["uncertain"] = {"scenario.decision.pull_in_per_touch": {"uniform": [0.5, 1.5]}}
     assert _cli("compare", write_yaml(uncertain), tmp_path / "out") == 2
-    assert "scenario.decision.close_per_touch" in capsys.readouterr().err
+    assert "scenario.decision.pull_in_per_touch" in capsys.readouterr().err
     assert not (tmp_path / "out").exists()
 
 

@@ -132,6 +132,8 @@ def test_quick_validation_passes_theory_and_explains_every_misfit(
     assert "Lead response (HBR 2011)" in printed and "M/M/10+M" in printed
     assert "Follow-up attempts (Velocify 2012)" in printed
     assert "Emails between calls (Velocify 2012)" in printed
+    # The seed article's own claim is always explained beside the model's figure.
+    assert re.search(r"won: 0-5 min vs 2-3 h .*: simulated [\d.]+; the seed article", printed)
     assert status == 0, printed
     misfits = [line for line in printed.splitlines() if line.rstrip().endswith("MISFIT")]
     explained = printed.split("Why the model misses the MISFIT figures:")[-1]

@@ -108,7 +108,8 @@ def _ranking(
     Both judgements are paired t-tests on the same replications, Holm-adjusted for the
     number of policies tested, so a comparison of many variants does not call
     differences by chance. ``group`` 1 holds the best policy and every policy that
-    cannot be told apart from it; group 2 the policies worse than the best. The verdict
+    neither the best nor the baseline beats (so a variant worse than the baseline is
+    never among the best); group 2 the others. The verdict
     says whether each variant is better or worse than the baseline, or cannot be told
     apart from it; ``p_holm`` is that test's adjusted p-value.
     """
@@ -137,6 +138,12 @@ def _ranking(
             strict=True,
         )
     )
+    worse_than_baseline = {
+        label
+        for label, p in against_baseline.items()
+        if p < ALPHA and (rows_of_kpi.loc[label, "mean_difference"] > 0) != better_high
+    }
+    best_group = tied_with_best - worse_than_baseline
     rows = []
     for rank, result in enumerate(order, start=1):
         summary = result.summary.loc[kpi]
@@ -167,7 +174,7 @@ def _ranking(
                 "mean": summary["mean"],
                 "ci_low": summary["ci_low"],
                 "ci_high": summary["ci_high"],
-                "group": 1 if result.label in tied_with_best else 2,
+                "group": 1 if result.label in best_group else 2,
                 "verdict": verdict,
                 "p_holm": p_holm,
                 "description": descriptions.get(result.label, ""),

@@ -62,7 +62,7 @@ class PlausibleWorlds:
             raise ConfigError(
                 f"{source}: --uncertainty needs an uncertain: section (field paths with a "
                 "distribution of plausible values, e.g. uncertain: "
-                "{scenario.decision.close_per_touch: {uniform: [0.02, 0.08]}}); this file has none"
+                "{scenario.decision.pull_in_per_touch: {uniform: [0.02, 0.2]}}); this file has none"
             )
         self.nominal = experiment
         """The experiment as the file states it (every uncertain field at its stated value)."""

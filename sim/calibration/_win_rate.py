@@ -19,8 +19,8 @@ MAX_LEADS_PER_WEEK = 1500.0
 def fit_win_rate(cal: Calibration) -> None:
     """Turn the observed won share of qualified leads into ``decision.win_rate``.
 
-    The engine wins a qualified lead early (touches) or at its decision with chance
-    ``win_rate x interest``, so the won share is linear in win_rate with everything
+    The engine wins a qualified lead at its decision with chance ``win_rate x interest
+    x engagement x annoyance``, so the won share is linear in win_rate with everything
     else fixed: simulate the calibrated scenario at win_rate 0 and 1 (same seed, same
     leads), and solve ``share(w) = observed`` on the line through the two points.
     """

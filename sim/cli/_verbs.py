@@ -146,7 +146,8 @@ def cmd_compare(args: argparse.Namespace) -> int:
         group = "best" if row["group"] == 1 else "below the best"
         print(f"  {row['rank']}. {row['policy']} ({group}): {row['verdict']}")
     print(
-        "(best: the top policy and those that cannot be told apart from it; paired t-tests, "
+        "(best: the top policy and those that cannot be told apart from it and are not worse "
+        "than the baseline; paired t-tests, "
         "Holm-adjusted for the number of policies)"
     )
     for run_result in result.results:

@@ -239,25 +239,60 @@ class Screening(ConfigModel):
 
 
 class DecisionStage(ConfigModel):
-    """What happens between qualification and a won or lost deal."""
+    """What happens between qualification and a won or lost deal (docs/decision_stage.md).
+
+    The prospect decides on its own clock. Touches that reach it renew its
+    interest, pull the decision in (up to ``max_pull_in``) and raise its
+    engagement, each with diminishing returns; at the decision it buys with
+    chance ``win_rate x interest x engagement x annoyance``.
+    """
 
     time_to_decide: Duration = Field(
         LognormalDuration(dist="lognormal", mean="2w", sd="1w"),
-        description="from qualification to the prospect's decision",
+        description="from qualification to the prospect's decision, if nobody pulls it in",
     )
     interest: ResponseCurve = Field(
-        ExponentialCurve(scale="7d"),
+        WeibullCurve(family="weibull", scale="14d", shape=2.0),
         description="interest since the last touch that reached the prospect",
     )
     lost_below: Probability = Field(
         0.2, description="interest below which the prospect buys from a competitor"
     )
-    close_per_touch: Probability = Field(
-        0.05, description="chance a touch closes early (times intent and current interest)"
-    )
     win_rate: Probability = Field(
-        0.45, description="chance of a win at the decision (times current interest)"
+        0.38,
+        description="chance of a win at the decision for a prospect at full interest and "
+        "engagement and not annoyed",
     )
+    pull_in_per_touch: Probability = Field(
+        0.1,
+        description="share of the time left to decide that a touch reaching the prospect removes",
+    )
+    max_pull_in: Probability = Field(
+        0.3, description="largest share of its own time to decide that touches can remove"
+    )
+    engagement_per_touch: Probability = Field(
+        0.75,
+        gt=0,
+        description="share of the gap to full engagement that each remembered conversation closes",
+    )
+    engagement_memory: PositiveMinutes = Field(
+        "14d", description="how long a conversation counts toward engagement (time constant)"
+    )
+    annoyance_per_extra_touch: Probability = Field(
+        0.14,
+        description="share of the win chance lost per remembered touch beyond the fatigue tolerance",
+    )
+
+    @model_validator(mode="before")
+    @classmethod
+    def _close_per_touch_retired(cls, data: Any) -> Any:
+        if isinstance(data, dict) and "close_per_touch" in data:
+            raise ValueError(
+                "close_per_touch was retired: touches no longer close deals by a fixed chance; "
+                "they pull the decision in (pull_in_per_touch, max_pull_in) and raise engagement "
+                "(engagement_per_touch); remove it (see docs/decision_stage.md)"
+            )
+        return data
 
 
 class Customers(ConfigModel):

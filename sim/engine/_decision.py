@@ -1,9 +1,22 @@
 """The decision stage of :class:`~sim.engine.floor.SalesFloor`: from qualified to won or lost.
 
-A qualified prospect meets a closer, then decides on its own clock. Until then
-the nurture policy's touches renew its interest (and may close the deal early);
-interest that fades below the scenario's threshold means it bought elsewhere.
-A won lead becomes a customer (see :mod:`sim.engine._customers`).
+A qualified prospect meets a closer, then decides on its own clock
+(``time_to_decide``). Nurture touches do three things, each with diminishing
+returns, and cost rep time and a touch fee whether they reach the prospect or not:
+
+- a touch that reaches the prospect renews its interest (interest that fades
+  below the scenario's threshold means it bought elsewhere);
+- it pulls the decision in by a share of the time still left, never earlier
+  than the prospect's own clock allows (``max_pull_in``);
+- it adds to the prospect's engagement, a remembered count of conversations
+  that fades over ``engagement_memory``; each one closes a share of the gap
+  to full engagement.
+
+At the decision the prospect buys with chance ``win_rate x interest x
+engagement x annoyance``, where annoyance shrinks the chance for every
+remembered touch beyond the fatigue tolerance. Every touch also adds to the
+fatigue that can make the prospect opt out (``SalesFloor._touch``). A won lead
+becomes a customer (see :mod:`sim.engine._customers`).
 
 This is a part of the floor, split out to keep each module one stage of the
 sales rhythm; it uses the floor's scheduling (``_at``, ``_due_task``,
@@ -15,9 +28,10 @@ from __future__ import annotations
 import math
 from typing import Any
 
+from sim.config.response_curves import minutes_until_below
+from sim.config.scenario import DecisionStage as DecisionRules
 from sim.engine.arrivals import LUCK_STAGE, LUCK_WIN
 from sim.engine.people import (
-    CLOSED_EARLY,
     CLOSER_ON_TIME_MINUTES,
     LOST_INTEREST_DECAYED,
     LOST_NOT_WON,
@@ -46,22 +60,45 @@ class DecisionStage:
     _touch: Any
     clock: Any
 
+    def _setup_decision_rules(self, rules: DecisionRules, fatigue_memory: float) -> None:
+        """Read the scenario's decision stage into plain numbers for the hot path."""
+        self._interest = rules.interest.compile()
+        self._interest_lasts = minutes_until_below(rules.interest, rules.lost_below)
+        self._win_rate = rules.win_rate
+        self._pull_in_per_touch = rules.pull_in_per_touch
+        self._own_clock_share = 1.0 - rules.max_pull_in
+        self._engagement_memory = rules.engagement_memory
+        self._engagement_gap_left = 1.0 - rules.engagement_per_touch
+        self._annoyance_keep = 1.0 - rules.annoyance_per_extra_touch
+        self._annoyance_memory = fatigue_memory
+
     def _qualified(self, lead: Lead, now: float) -> None:
         lead.qualified = True
         lead.rng = own_generator(lead.luck[LUCK_STAGE])
-        lead.decide_at = now + self._time_to_decide(lead.rng.random())
-        self._at(lead.decide_at - now, self._on_decision, lead)
+        time_to_decide = self._time_to_decide(lead.rng.random())
+        lead.earliest_decision_at = now + self._own_clock_share * time_to_decide
+        self._decide_at(lead, now + time_to_decide)
         self._engaged(lead, now)
         task = Task(MEETING, lead, now, now + CLOSER_ON_TIME_MINUTES)
         lead.task = task
         self._release(task)
 
+    def _decide_at(self, lead: Lead, when: float) -> None:
+        """(Re)schedule the prospect's decision; an earlier schedule is then ignored."""
+        lead.decide_at = when
+        self._at(when - self.clock.now, self._on_decision, (lead, when))
+
     def _engaged(self, lead: Lead, now: float) -> None:
-        """The prospect was reached: interest is renewed; watch for it fading away."""
+        """The prospect was reached: interest is renewed and engagement grows; watch for fading."""
+        lead.engagement = self._engagement(lead, now) + 1.0
         lead.last_engaged_at = now
         lead.engagements += 1
         if self._interest_lasts != math.inf:
             self._at(self._interest_lasts, self._on_interest_faded, (lead, lead.engagements))
+
+    def _engagement(self, lead: Lead, now: float) -> float:
+        """Conversations the prospect remembers at *now* (each fades over the engagement memory)."""
+        return lead.engagement * math.exp((lead.last_engaged_at - now) / self._engagement_memory)
 
     def _on_interest_faded(self, watch: tuple[Lead, int]) -> None:
         lead, engagements = watch
@@ -74,12 +111,8 @@ class DecisionStage:
         lead.stage_touches += 1
         if self._touch(lead, now):
             return duration, OPTED_OUT
-        luck = lead.rng
-        if task.kind == NURTURE and luck.random() >= lead.reachability:
+        if task.kind == NURTURE and lead.rng.random() >= lead.reachability:
             return duration, NOT_REACHED
-        interest = self._interest(now - lead.last_engaged_at)
-        if luck.random() < self._close_per_touch * lead.intent * interest:
-            return duration, CLOSED_EARLY
         return duration, REACHED
 
     def _end_nurture(self, task: Task, outcome: int, now: float) -> None:
@@ -89,23 +122,34 @@ class DecisionStage:
         if outcome == OPTED_OUT:
             self._close(lead, LOST_OPTED_OUT)
             return
-        if outcome == CLOSED_EARLY:
-            self._win(lead, now)
-            return
         if outcome == REACHED:
             self._engaged(lead, now)
+            if task.kind == NURTURE:
+                pulled_in = lead.decide_at - self._pull_in_per_touch * (lead.decide_at - now)
+                pulled_in = max(pulled_in, lead.earliest_decision_at)
+                if pulled_in < lead.decide_at:
+                    self._decide_at(lead, pulled_in)
         gap = self._nurture_gap(lead.stage_touches)
         if gap is not None and now + gap < lead.decide_at:
             self._due_task(NURTURE, lead, now + gap, CLOSER_ON_TIME_MINUTES)
 
-    def _on_decision(self, lead: Lead) -> None:
-        if lead.outcome is not None:
+    def _on_decision(self, decision: tuple[Lead, float]) -> None:
+        lead, when = decision
+        if lead.outcome is not None or lead.decide_at != when:
             return
-        interest = self._interest(self.clock.now - lead.last_engaged_at)
-        if lead.luck[LUCK_WIN] < self._win_rate * interest:
+        if lead.luck[LUCK_WIN] < self._win_chance(lead, self.clock.now):
             self._win(lead, self.clock.now)
         else:
             self._close(lead, LOST_NOT_WON)
+
+    def _win_chance(self, lead: Lead, now: float) -> float:
+        """``win_rate x interest x engagement x annoyance`` for the prospect deciding at *now*."""
+        interest = self._interest(now - lead.last_engaged_at)
+        engagement = 1.0 - self._engagement_gap_left ** self._engagement(lead, now)
+        remembered = lead.fatigue * math.exp((lead.fatigue_at - now) / self._annoyance_memory)
+        extra = remembered - self._fatigue_tolerance
+        annoyance = self._annoyance_keep**extra if extra > 0 else 1.0
+        return self._win_rate * interest * engagement * annoyance
 
     def _win(self, lead: Lead, now: float) -> None:
         self._close(lead, WON)

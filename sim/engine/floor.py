@@ -34,7 +34,6 @@ import numpy as np
 from policies.cadence import Cadence
 from sim.config.calendar import WeeklyCalendar
 from sim.config.distributions import Draws
-from sim.config.response_curves import minutes_until_below
 from sim.config.scenario import Scenario
 from sim.config.units import HOURS_PER_WEEK, MINUTES_PER_HOUR, MINUTES_PER_WEEK, MINUTES_PER_YEAR
 from sim.engine._adherence import CadenceKeeping
@@ -168,11 +167,7 @@ class SalesFloor(DecisionStage, CustomerCare, LeadScreening, CadenceKeeping, Cha
         self._qualify = response.qualification.compile()
         self._attempt_decay = response.attempt_decay
         self._answer_by_hour = response.time_of_week
-        decision = scenario.decision
-        self._interest = decision.interest.compile()
-        self._interest_lasts = minutes_until_below(decision.interest, decision.lost_below)
-        self._close_per_touch = decision.close_per_touch
-        self._win_rate = decision.win_rate
+        self._setup_decision_rules(scenario.decision, scenario.fatigue.memory)
         customers = scenario.customers
         self._relationship = customers.relationship.compile()
         self._repeat_rate = customers.repeat_purchases_per_year / MINUTES_PER_YEAR

@@ -67,18 +67,16 @@ CLOSER_ON_TIME_MINUTES = MINUTES_PER_DAY
     QUALIFIED,
     UNREALISTIC_FOUND,
     OPTED_OUT,
-    CLOSED_EARLY,
     DROPPED,
     ASKED,
     DEFERRED,
-) = range(9)
+) = range(8)
 OUTCOME_NAMES = (
     "not_reached",
     "reached",
     "qualified",
     "unrealistic",
     "opted_out",
-    "closed_won",
     "screened_out",
     "reached",
     "deferred",
@@ -120,6 +118,8 @@ class Lead(Person):
         "attempts",
         "channel_touches",
         "decide_at",
+        "earliest_decision_at",
+        "engagement",
         "engagements",
         "expected_value",
         "first_attempt_at",
@@ -178,6 +178,10 @@ class Lead(Person):
         self.patience_ends = math.inf
         self.patience_watched = False
         self.decide_at = math.inf
+        self.earliest_decision_at = math.inf
+        """Touches cannot pull the decision in before this (inf: not qualified)."""
+        self.engagement = 0.0
+        """Conversations the prospect remembers (from qualification on), as of ``last_engaged_at``."""
         self.engagements = 0
         self.stage_touches = 0
         """Decision-stage touches so far (the first meeting included)."""

@@ -35,7 +35,7 @@ def uncertain_inputs(
     if not experiment.uncertain:
         raise ConfigError(
             f"{source}: no uncertain: section; expected field paths with a distribution, e.g. "
-            "uncertain: {scenario.decision.close_per_touch: {uniform: [0.02, 0.08]}}"
+            "uncertain: {scenario.decision.pull_in_per_touch: {uniform: [0.02, 0.2]}}"
         )
     return dict(experiment.uncertain)
 

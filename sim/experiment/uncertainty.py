@@ -4,7 +4,7 @@ An experiment file's ``uncertain:`` section names scenario (or policy) fields by
 their path, as in ``--set``, each with a distribution of plausible values::
 
     uncertain:
-      scenario.decision.close_per_touch: {uniform: [0.02, 0.08]}
+      scenario.decision.pull_in_per_touch: {uniform: [0.02, 0.2]}
       scenario.screening.deep.false_negative_rate: {triangular: [0.3, 0.5, 0.7]}
       scenario.referrals.departments[0].pool_size: {lognormal: {median: 30, sd_log: 0.5}}
       scenario.response.contact.scale: {uniform: [3m, 10m]}     # durations take units
@@ -202,7 +202,7 @@ def _scenario_or_policy_paths(section: dict[str, Any]) -> dict[str, Any]:
     if wrong:
         raise ValueError(
             f"{wrong[0]!r} is not a scenario or policy field; expected a path such as "
-            "scenario.decision.close_per_touch or policy.speed_to_lead.response_target"
+            "scenario.decision.win_rate or policy.speed_to_lead.response_target"
         )
     return section
 

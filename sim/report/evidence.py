@@ -47,7 +47,7 @@ POLICY_ASSUMPTIONS = {
         "scenario.screening.deep.false_positive_rate",
         "scenario.screening.instant.catch_rate",
     ),
-    "nurture": ("scenario.decision.close_per_touch", "scenario.fatigue"),
+    "nurture": ("scenario.decision.engagement_per_touch", "scenario.fatigue"),
     "retention": ("scenario.customers", "scenario.fatigue"),
     "referral": ("scenario.referrals.departments", "scenario.referrals.customers"),
     "routing": ("scenario.response.contact",),
@@ -56,7 +56,7 @@ POLICY_ASSUMPTIONS = {
 """The guessed scenario settings each part of the cadence leans on most (field paths)."""
 RUN_ASSUMPTIONS = (
     "scenario.response.contact",
-    "scenario.decision.close_per_touch",
+    "scenario.decision.engagement_per_touch",
     "scenario.screening.deep.false_negative_rate",
 )
 """What a single run's numbers lean on most, when its file names no ``uncertain:`` inputs."""

@@ -35,7 +35,8 @@ ASSUMPTION_WORDS = {
     "scenario.response.contact.scale": "how quickly a new lead stops answering",
     "scenario.response.qualification": "how quickly a new lead's interest fades",
     "scenario.response.qualification.scale": "how quickly a new lead's interest fades",
-    "scenario.decision.close_per_touch": "a touch's chance to close a deal",
+    "scenario.decision.engagement_per_touch": "how much each conversation engages a prospect",
+    "scenario.decision.pull_in_per_touch": "how much a touch hastens a prospect's decision",
     "scenario.decision.win_rate": "the win rate of qualified leads",
     "scenario.screening.deep.false_negative_rate": "how many unrealistic leads a deep check lets through",
     "scenario.screening.deep.false_positive_rate": "how many realistic leads a deep check drops",
@@ -50,8 +51,8 @@ ASSUMPTION_WORDS = {
 
 
 def assumption_words(path: str, detail: str = "") -> str:
-    """``'a touch's chance to close a deal (scenario.decision.close_per_touch)'``; *detail*
-    goes into the brackets after the path."""
+    """``'how much a touch hastens a prospect's decision (scenario.decision.pull_in_per_touch)'``;
+    *detail* goes into the brackets after the path."""
     inside = f"{path}; {detail}" if detail else path
     words = ASSUMPTION_WORDS.get(path)
     return f"{words} ({inside})" if words else (f"{path} ({detail})" if detail else path)

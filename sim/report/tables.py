@@ -212,7 +212,8 @@ def _ranking_table(run: RunData) -> Table:
         f"Ranking by {kpi_of(run.primary_kpi).label.lower()}",
         ["rank", "policy", "mean (95% CI)", "group", "verdict"],
         rows,
-        "Group 'best': the top policy and every policy that cannot be told apart from it. Each "
+        "Group 'best': the top policy and every policy that cannot be told apart from it and "
+        "is not worse than the baseline. Each "
         "verdict is a paired t-test on the same replications; p-values are Holm-adjusted for "
         "the number of policies tested, so testing many variants does not call differences "
         "by chance.",

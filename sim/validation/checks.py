@@ -57,6 +57,8 @@ class ValidationRow:
     """Why a published figure is a misfit (empty otherwise)."""
     from_study: bool = False
     """A published figure (PASS/PASS?/MISFIT) rather than a theory check (PASS/FAIL)."""
+    note: str = ""
+    """One line printed under the table whatever the status."""
 
     @property
     def passed(self) -> bool:
@@ -76,6 +78,7 @@ class ValidationRow:
             status,
             judged.misfit_reason if status == "MISFIT" else "",
             from_study=True,
+            note=judged.note,
         )
 
 
@@ -184,6 +187,9 @@ def validation_table(rows: list[ValidationRow]) -> str:
         "\nTheory checks: 99.9% CI against the exact value. Published figures: the 95% CI alone; "
         "PASS? agrees but could not catch a 20% error."
     )
+    for row in rows:
+        if row.note:
+            text.append(f"{row.check}: simulated {row.measured:.3g}; {row.note}.")
     reasons = dict.fromkeys(row.reason for row in rows if row.reason)
     if reasons:
         text.append("Why the model misses the MISFIT figures:")

@@ -63,6 +63,7 @@ class PublishedRatio:
     kind: Kind
     source: str
     misfit_reason: str = _CURVE_REASON
+    note: str = ""
 
 
 PUBLISHED = (
@@ -119,6 +120,9 @@ PUBLISHED = (
         "the seed restates HBR's hour 1 vs hour 2 (qualification, 7x) as 'at once vs 2-3 "
         "hours' (customers), a rounded figure from an article; the joint fit gives it a "
         "speed-to-lead ratio's weight, and interest fading over about an hour makes it ~9x",
+        "the seed article: answering after 2-3 hours instead of at once loses the customer by "
+        "a factor of about 7; the model's interest fades over about an hour after the lead "
+        "engaged, and a follow-up can still reach it, which puts its factor near 9",
     ),
 )
 
@@ -230,6 +234,7 @@ def ratio_checks(counts: np.ndarray) -> list[Judged]:
                 low,
                 high,
                 spec.misfit_reason,
+                spec.note,
             )
         )
     return checks

@@ -40,6 +40,8 @@ class Judged:
     ci_high: float
     misfit_reason: str
     """Why the model does not meet the figure, shown when it does not."""
+    note: str = ""
+    """One line shown whatever the result (what the figure means for the model)."""
 
     @property
     def agrees(self) -> bool:

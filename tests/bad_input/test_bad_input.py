@@ -514,10 +514,16 @@ FIELD_CASES = [
         id="win-rate-2",
     ),
     pytest.param(
-        lambda d: _scenario(d, "decision").__setitem__("close_per_touch", -0.5),
-        "scenario.decision.close_per_touch",
+        lambda d: _scenario(d, "decision").__setitem__("pull_in_per_touch", -0.5),
+        "scenario.decision.pull_in_per_touch",
         ["greater than or equal to 0"],
-        id="close-per-touch-negative",
+        id="pull-in-per-touch-negative",
+    ),
+    pytest.param(
+        lambda d: _scenario(d, "decision").__setitem__("close_per_touch", 0.05),
+        "scenario.decision",
+        ["close_per_touch was retired", "pull_in_per_touch"],
+        id="close-per-touch-retired",
     ),
     pytest.param(
         lambda d: _scenario(d, "fatigue").__setitem__("opt_out_per_touch", 1.2),
