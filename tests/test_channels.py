@@ -17,8 +17,10 @@ from collections import defaultdict
 from typing import Any
 
 import numpy as np
+import pandas as pd
 import pytest
 
+from sim.analysis.replications import run
 from sim.config.units import MINUTES_PER_DAY
 from sim.engine.floor import SalesFloor
 from sim.engine.kpis import replication_kpis
@@ -193,3 +195,12 @@ def test_a_rep_sends_no_more_than_the_daily_cap_and_puts_the_rest_off(
         runs[name] = sent
     assert runs["free"].deferred == 0 and max(runs["free"].per_rep_day.values()) > 2
     assert runs["capped"].deferred > 0 and max(runs["capped"].per_rep_day.values()) == 2
+
+
+def test_a_sequence_gives_the_same_numbers_whatever_the_number_of_processes(
+    tiny: dict[str, Any],
+) -> None:
+    experiment = _experiment(_channels(tiny, daily_cap_per_rep=3), MIXED, min_gap="1h")
+    one, two = run(experiment, jobs=1), run(experiment, jobs=2)
+    pd.testing.assert_frame_equal(one.replications, two.replications)
+    pd.testing.assert_frame_equal(one.summary, two.summary)
