@@ -22,6 +22,7 @@ from policies.referral import ReferralPolicy
 from policies.retention import RetentionPolicy, RetentionStep
 from policies.routing import RoutingPolicy
 from policies.screening import DropChances, ScreeningPolicy, chances_kept
+from policies.sequence import SequenceCadence
 from policies.speed_to_lead import ForcedDelay, SpeedToLeadPolicy
 from policies.staffing import StaffingPolicy
 
@@ -42,6 +43,7 @@ __all__ = [
     "RetentionStep",
     "RoutingPolicy",
     "ScreeningPolicy",
+    "SequenceCadence",
     "SpeedToLeadPolicy",
     "StaffingPolicy",
     "StepCadence",

@@ -10,6 +10,7 @@ import pytest
 from sim.cli import main
 from sim.engine.tally import BINS, OUTCOMES, TRACKED_ATTEMPTS, delay_bin
 from sim.validation.attempts import attempt_checks
+from sim.validation.channels import email_checks
 from sim.validation.lead_response import PUBLISHED, ratio_checks
 from sim.validation.published import Judged
 
@@ -96,6 +97,32 @@ def test_attempt_checks_measure_a_known_team() -> None:
     assert checks["leads never contacted"].simulated == pytest.approx(0.3)
 
 
+def _email_counts(leads: int, contacted: list[int], qualified: list[int]) -> np.ndarray:
+    """Pooled email counts: leads, then contacted and qualified by emails before contact."""
+    counts = np.zeros((3, 13), dtype=np.int64)
+    counts[0, 0] = leads
+    counts[1, : len(contacted)] = contacted
+    counts[2, : len(qualified)] = qualified
+    return counts
+
+
+def test_email_checks_measure_known_runs() -> None:
+    calls_only = _email_counts(100_000, [50_000], [5_000])
+    one_email = _email_counts(100_000, [40_000, 18_000], [4_000, 2_000])  # 58%: x1.16
+    # contacted after 0-5 emails: 50,000, 10,000 qualified (20%); after 6+: 10,000, 1,280 (12.8%)
+    two_emails = _email_counts(
+        100_000,
+        [20_000, 10_000, 10_000, 5_000, 3_000, 2_000, 6_000, 4_000],
+        [4_000, 2_000, 2_000, 1_000, 600, 400, 768, 512],
+    )
+    contact, conversion = email_checks(calls_only, one_email, two_emails)
+    assert contact.simulated == pytest.approx(1.16) and contact.status == "PASS"
+    assert conversion.simulated == pytest.approx(0.64) and conversion.status == "PASS"
+    flat = email_checks(calls_only, calls_only, _email_counts(100_000, [30_000] * 12, [3_000] * 12))
+    assert [check.status for check in flat] == ["MISFIT", "MISFIT"]
+    assert all(check.misfit_reason for check in flat)
+
+
 @pytest.mark.slow
 def test_quick_validation_passes_theory_and_explains_every_misfit(
     capsys: pytest.CaptureFixture[str],
@@ -104,6 +131,7 @@ def test_quick_validation_passes_theory_and_explains_every_misfit(
     printed = capsys.readouterr().out
     assert "Lead response (HBR 2011)" in printed and "M/M/10+M" in printed
     assert "Follow-up attempts (Velocify 2012)" in printed
+    assert "Emails between calls (Velocify 2012)" in printed
     # The seed article's own claim is always explained beside the model's figure.
     assert re.search(r"won: 0-5 min vs 2-3 h .*: simulated [\d.]+; the seed article", printed)
     assert status == 0, printed

@@ -3,19 +3,23 @@
 Every configuration object is a frozen pydantic model that rejects unknown keys.
 Durations are minutes inside the engine and human units (``5m``, ``2h``, ``3d``)
 in YAML. :class:`Scenario` combines them: lead sources, reps and shifts, action
-times, response curves, the decision stage, customers, referrals, fatigue and
-economics.
+times, touch channels, response curves, the decision stage, customers, referrals,
+fatigue and economics.
 """
 
 from sim.config._types import ConfigError, ConfigModel, Minutes, PositiveMinutes, Probability
 from sim.config.calendar import HourOfWeekProfile, Shift, WeeklyCalendar
+from sim.config.channels import CALL, Channel, Channels
 from sim.config.distributions import Draws, Duration, MoneyAmount, OptionalDuration, Proportion
 from sim.config.durations import format_duration, parse_duration, shown
 from sim.config.response_curves import ResponseCurve, minutes_until_below
 from sim.config.scenario import REFERRAL_SOURCE, LeadSource, LeadTraits, RepGroup, Scenario
 
 __all__ = [
+    "CALL",
     "REFERRAL_SOURCE",
+    "Channel",
+    "Channels",
     "ConfigError",
     "ConfigModel",
     "Draws",

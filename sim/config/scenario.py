@@ -13,6 +13,7 @@ from pydantic import Field, field_validator, model_validator
 
 from sim.config._types import ConfigModel, Minutes, PositiveMinutes, Probability
 from sim.config.calendar import HourOfWeekProfile, Shift
+from sim.config.channels import Channels
 from sim.config.distributions import (
     Duration,
     LognormalDuration,
@@ -543,6 +544,7 @@ class Scenario(ConfigModel):
     sources: list[LeadSource] = Field(min_length=1)
     reps: list[RepGroup] = Field(min_length=1)
     actions: Actions = Actions()
+    channels: Channels = Channels()
     response: ResponseModel = ResponseModel()
     screening: Screening = Screening()
     decision: DecisionStage = DecisionStage()

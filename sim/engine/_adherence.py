@@ -35,7 +35,6 @@ from sim.engine.people import (
     FOLLOW_UP,
     NURTURE,
     PLANNING,
-    QUEUE_OF,
     REACHED,
     RESPONDER_QUEUE,
     RETENTION,
@@ -102,7 +101,7 @@ class CadenceKeeping:
 
     def _due_task(self, kind: str, subject: Person | None, earliest: float, window: float) -> Task:
         """A cadence step that falls due at the first working minute (for its role) from *earliest*."""
-        calendar = self._calendars[QUEUE_OF[kind]]
+        calendar = self._calendars[self._queue_and_rank[kind][0]]
         due = calendar.next_open(earliest) if calendar is not None else earliest
         task = Task(kind, subject, due, due + window)
         if subject is not None:
@@ -115,7 +114,7 @@ class CadenceKeeping:
     ) -> None:
         """*task* falls due at the first working minute of its role from *earliest*, late *window*
         later; *then* is called with it at that minute."""
-        calendar = self._calendars[QUEUE_OF[task.kind]]
+        calendar = self._calendars[self._queue_and_rank[task.kind][0]]
         due = calendar.next_open(earliest) if calendar is not None else earliest
         task.due, task.deadline = due, due + window
         self._at(due - self.clock.now, then, task)
@@ -149,7 +148,7 @@ class CadenceKeeping:
         gap = self._next_gap[task.kind](task.subject, now)
         if gap is None:
             task.live = False
-            if task.subject is not None:
+            if task.subject is not None and task.subject.task is task:  # not a successor's
                 task.subject.task = None
             return
         self._fall_due(task, now + gap, task.deadline - task.due, self._step_due)

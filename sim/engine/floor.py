@@ -15,7 +15,7 @@ a hot window after it last engaged x a decay per attempt x the hour of week);
 a conversation with a realistic lead qualifies it with probability ``intent x
 skill x qualification_curve(...)`` (interest fading since it engaged).
 Unreached leads are followed up on the cadence's gaps until the attempts run
-out. A qualified lead meets a closer and is nurtured until it decides; its
+out (or on a sequence's steps, emails and texts between the calls). A qualified lead meets a closer and is nurtured until it decides; its
 interest fades between touches, and a lead whose interest falls too low buys
 from a competitor. Won leads become customers, touched on the retention cadence
 (relationship drives repeat purchases and churn). Touches add fatigue (opt-outs).
@@ -37,6 +37,7 @@ from sim.config.distributions import Draws
 from sim.config.scenario import Scenario
 from sim.config.units import HOURS_PER_WEEK, MINUTES_PER_HOUR, MINUTES_PER_WEEK, MINUTES_PER_YEAR
 from sim.engine._adherence import CadenceKeeping
+from sim.engine._channels import ChannelTouches
 from sim.engine._customers import CustomerCare
 from sim.engine._decision import DecisionStage
 from sim.engine._screening import LeadScreening
@@ -104,7 +105,7 @@ class Recorder(Protocol):
     def lead_closed(self, lead: Lead, outcome: str, now: float) -> None: ...
 
 
-class SalesFloor(DecisionStage, CustomerCare, LeadScreening, CadenceKeeping):
+class SalesFloor(DecisionStage, CustomerCare, LeadScreening, CadenceKeeping, ChannelTouches):
     """One replication: leads, customers, reps and work queues run under one cadence.
 
     >>> floor = SalesFloor(experiment.scenario, experiment.policy, seed)
@@ -132,6 +133,7 @@ class SalesFloor(DecisionStage, CustomerCare, LeadScreening, CadenceKeeping):
         self._setup_reps()
         self._setup_measurement()
         self._setup_adherence(streams)
+        self._setup_channels(streams)
 
     # -- set-up ------------------------------------------------------------------
 
@@ -481,11 +483,14 @@ class SalesFloor(DecisionStage, CustomerCare, LeadScreening, CadenceKeeping):
         else:
             rep.busy = False
 
-    def _touch(self, person: Person, now: float) -> bool:
-        """Count a touch on *person*; return True if it makes them opt out (fatigue)."""
+    def _touch(self, person: Person, now: float, fatigue_weight: float = 1.0) -> bool:
+        """Count a touch on *person* (a call weighs 1); return True if it makes them opt out."""
         if person.cohort:
             self.meter.cohort_touches += 1
-        weight = person.fatigue * math.exp((person.fatigue_at - now) / self._fatigue_memory) + 1.0
+        weight = (
+            person.fatigue * math.exp((person.fatigue_at - now) / self._fatigue_memory)
+            + fatigue_weight
+        )
         person.fatigue = weight
         person.fatigue_at = now
         chance = (
@@ -529,20 +534,24 @@ class SalesFloor(DecisionStage, CustomerCare, LeadScreening, CadenceKeeping):
         lead: Lead = task.subject  # type: ignore[assignment]
         if lead.outcome is not None:
             return
-        if outcome == NOT_REACHED:  # the common case: follow up after the cadence's gap
-            attempts = lead.attempts
-            gaps = self._followup_gaps
-            gap = gaps[attempts] if attempts < len(gaps) else self._followup.gap_after(attempts)
-            if gap is None:
-                self._close(lead, LOST_NEVER_REACHED)
-                return
-            self._due_task(FOLLOW_UP, lead, now + gap, self._on_time_window)
-            if not lead.patience_watched:
-                self._watch_patience(lead)
+        if outcome == NOT_REACHED:  # the common case: the cadence's next step
+            self._after_no_answer(lead, now)
         elif outcome == QUALIFIED:
             self._qualified(lead, now)
         else:
             self._close(lead, _LOST_AFTER_CONVERSATION[outcome])
+
+    def _call_again(self, lead: Lead, now: float) -> None:
+        """Follow up an unanswered lead after the cadence's gap, or close it when none is left."""
+        attempts = lead.attempts
+        gaps = self._followup_gaps
+        gap = gaps[attempts] if attempts < len(gaps) else self._followup.gap_after(attempts)
+        if gap is None:
+            self._close(lead, LOST_NEVER_REACHED)
+            return
+        self._due_task(FOLLOW_UP, lead, now + gap, self._on_time_window)
+        if not lead.patience_watched:
+            self._watch_patience(lead)
 
     # -- time accounting and shifts ---------------------------------------------------
 

@@ -89,7 +89,8 @@ def replication_kpis(floor: SalesFloor) -> dict[str, float]:
     economics = floor.scenario.economics
     on_shift = meter.on_shift_minutes()
     rep_cost = economics.rep_cost_per_hour * (on_shift + meter.overtime_minutes) / MINUTES_PER_HOUR
-    touch_cost = economics.cost_per_touch * meter.cohort_touches
+    calls_and_other_touches = meter.cohort_touches - floor.cohort_channel_touches
+    touch_cost = economics.cost_per_touch * calls_and_other_touches + floor.cohort_channel_cost
     revenue = meter.deal_revenue + meter.repeat_revenue
     attempted = leads - int(tally.counts[0, -1])
     kpis = {

@@ -62,7 +62,16 @@ CLOSER_ON_TIME_MINUTES = MINUTES_PER_DAY
 """A closer's task (meeting, touch, request) counts as on time within a day of falling due."""
 
 # Outcomes of an action, passed from its start to its end.
-NOT_REACHED, REACHED, QUALIFIED, UNREALISTIC_FOUND, OPTED_OUT, DROPPED, ASKED = range(7)
+(
+    NOT_REACHED,
+    REACHED,
+    QUALIFIED,
+    UNREALISTIC_FOUND,
+    OPTED_OUT,
+    DROPPED,
+    ASKED,
+    DEFERRED,
+) = range(8)
 OUTCOME_NAMES = (
     "not_reached",
     "reached",
@@ -71,6 +80,7 @@ OUTCOME_NAMES = (
     "opted_out",
     "screened_out",
     "reached",
+    "deferred",
 )
 """Readable name of each action outcome, for recorders."""
 
@@ -107,6 +117,7 @@ class Lead(Person):
     __slots__ = (
         "arrived_at",
         "attempts",
+        "channel_touches",
         "decide_at",
         "earliest_decision_at",
         "engagement",
@@ -123,6 +134,8 @@ class Lead(Person):
         "qualified",
         "reached_at",
         "reached_attempt",
+        "replied",
+        "sequence_step",
         "source",
         "stage_touches",
         "value",
@@ -152,6 +165,13 @@ class Lead(Person):
         self.reached_at = math.inf
         self.reached_attempt = 0
         """The attempt that first reached the lead (0: not reached)."""
+        self.sequence_step = 0
+        """The step of a sequence cadence scheduled last (0: the first call)."""
+        self.replied = False
+        """Whether the lead replied to a touch that ends a sequence's automated touches."""
+        self.channel_touches = 0
+        """Touches on other channels than the phone so far (emails, texts)."""
+        """Whether the lead replied to a touch that ends a sequence's automated touches."""
         self.qualified = False
         self.outcome: str | None = None
         self.owner = -1

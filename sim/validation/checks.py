@@ -10,6 +10,9 @@ Three families of checks:
    first-attempt delay buckets, against the published studies and the seed's claim.
 3. Follow-up attempts (:mod:`sim.validation.attempts`): per-attempt contact and the
    attempt at which converted leads were reached, on the same study population.
+4. Emails between calls (:mod:`sim.validation.channels`): the contact gained by an email
+   between calls and the conversion of leads that had more than five emails before
+   contact, on the same population followed up by sequence cadences.
 
 Published figures are judged by the simulated 95% CI alone (:mod:`sim.validation.published`):
 PASS, PASS? (agrees, but the sample could not catch a 20% error) or MISFIT, with the
@@ -24,6 +27,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from sim.validation.channels import check_email_figures
 from sim.validation.lead_response import check_study_population
 from sim.validation.published import Judged
 from sim.validation.theory import compare_with_theory
@@ -88,6 +92,8 @@ class Effort:
     response_replications: int
     response_batches: int
     """Batches of replications the study population may grow to, until every figure is precise."""
+    email_leads: int
+    email_replications: int
 
 
 QUICK = Effort(
@@ -96,6 +102,8 @@ QUICK = Effort(
     response_leads=50_000,
     response_replications=2,
     response_batches=1,
+    email_leads=20_000,
+    email_replications=2,
 )
 FULL = Effort(
     theory_replications=10,
@@ -103,6 +111,8 @@ FULL = Effort(
     response_leads=150_000,
     response_replications=4,
     response_batches=4,
+    email_leads=50_000,
+    email_replications=4,
 )
 
 
@@ -138,6 +148,9 @@ def validate(quick: bool = False, jobs: int = 1, seed: int = 1) -> list[Validati
         seed=seed,
         jobs=jobs,
         max_batches=effort.response_batches,
+    )
+    judged += check_email_figures(
+        effort.email_leads, effort.email_replications, seed=seed, jobs=jobs
     )
     rows += [ValidationRow.published(j) for j in judged]
     return rows

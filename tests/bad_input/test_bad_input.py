@@ -84,6 +84,15 @@ def _rename(getter: Callable[[dict[str, Any]], dict[str, Any]], old: str, new: s
     return mutate
 
 
+def _sequence(**fields: Any) -> Mutation:
+    """Follow up with a sequence cadence of these fields (the rest its defaults)."""
+
+    def mutate(data: dict[str, Any]) -> None:
+        data.setdefault("policy", {})["followup"] = {"name": "sequence", **fields}
+
+    return mutate
+
+
 def _split_team(data: dict[str, Any]) -> None:
     """Responders and closers instead of generalists (as in experiments/staffing.yaml)."""
     shift = {"days": "weekdays", "start": "08:30", "end": "17:00"}
@@ -217,6 +226,36 @@ FIELD_CASES = [
         "policy.followup.steps",
         ["unknown field", "first_gap"],  # the parameters of the policy the file names
         id="parameter-of-another-policy",
+    ),
+    pytest.param(
+        _sequence(steps=[{"email": "0m"}, {"call": "1h"}]),
+        "policy.followup.steps",
+        ["the first step must be {call: 0m}"],
+        id="sequence-starting-with-an-email",
+    ),
+    pytest.param(
+        _sequence(steps=[{"call": "0m"}, {"fax": "1d"}]),
+        "policy.followup.steps",
+        ["step 2", "unknown channel 'fax'", "expected one of: call, email, sms"],
+        id="sequence-unknown-channel",
+    ),
+    pytest.param(
+        _sequence(steps=[{"call": "0m"}, {"call": "2d"}, {"sms": "1d"}]),
+        "policy.followup.steps",
+        ["step 3", "offsets must not decrease"],
+        id="sequence-offsets-out-of-order",
+    ),
+    pytest.param(
+        _sequence(exit=["replied"]),
+        "policy.followup.exit",
+        ["expected 'reached' among the exit rules"],
+        id="sequence-exit-without-reached",
+    ),
+    pytest.param(
+        _set(lambda d: _scenario(d, "channels"), "fax", {}),
+        "scenario.channels.fax",
+        ["unknown field", "email, sms"],
+        id="unknown-channel-section",
     ),
     pytest.param(
         _set(_actions, "no_answer", "5 minutes"),
