@@ -25,6 +25,7 @@ from sim.config.response_curves import (
     ResponseCurve,
     WeibullCurve,
 )
+from sim.config.seasonality import CallingWindow, TimeZoneMix, YearCalendar
 from sim.config.units import MINUTES_PER_WEEK
 
 MAX_LEADS_PER_WEEK = 10_000_000
@@ -80,6 +81,11 @@ class LeadSource(LeadTraits):
         gt=0, le=MAX_LEADS_PER_WEEK, description="average number of new leads per week"
     )
     profile: HourOfWeekProfile = Field("business_hours", description="hour-of-week arrival weights")
+    time_zones: TimeZoneMix | None = Field(
+        None,
+        description="share of leads per time zone, in hours relative to the reps' zone "
+        "(none: all in the reps' zone)",
+    )
 
 
 class RepGroup(ConfigModel):
@@ -171,8 +177,13 @@ class ResponseModel(ConfigModel):
     )
     time_of_week: HourOfWeekProfile = Field(
         "answer_hours",
-        description="multiplier on the chance of reaching the lead by hour of the week (1: the "
-        "reference hour of the fit)",
+        description="multiplier on the chance of reaching the lead by hour of the week, in the "
+        "lead's local time (1: the reference hour of the fit)",
+    )
+    local_calling_window: CallingWindow | None = Field(
+        None,
+        description="when leads may be called, in their local time (none: whenever reps work); "
+        "a call due outside it waits for the window to open",
     )
     qualification: ResponseCurve = Field(
         default_factory=_default_qualification_curve,
@@ -551,6 +562,7 @@ class Scenario(ConfigModel):
     fatigue: Fatigue = Fatigue()
     economics: Economics = Economics()
     adherence: Adherence = Adherence()
+    calendar: YearCalendar = YearCalendar()
 
     @model_validator(mode="after")
     def _unique_names(self) -> Scenario:
