@@ -27,21 +27,38 @@ HOLIDAY_VOLUME = 0.3
 
 
 def _day_name(value: object) -> object:
+    if value is None:
+        return value
     if isinstance(value, str) and value.strip().lower()[:3] in DAY_NAMES:
         return value.strip().lower()[:3]
     raise ValueError(f"expected a day mon..sun, got {shown(value)}")
 
 
-class WeekDay(ConfigModel):
-    """A day named by its week (0 = the week that starts at time 0) and weekday, e.g. week 4, thu."""
+def _holiday(value: object) -> object:
+    """An ISO date (``2026-12-25``, YAML may read it as a date) stands for ``{date: ...}``."""
+    return {"date": value} if isinstance(value, str | dt.date) else value
 
-    week: int = Field(ge=0, description="week number counted from the simulation's start (0)")
-    day: Annotated[str, BeforeValidator(_day_name)] = Field(description="mon..sun")
 
-    @property
-    def index(self) -> int:
-        """Days since time 0."""
-        return self.week * 7 + DAY_NAMES.index(self.day)
+class Holiday(ConfigModel):
+    """A day off: ``{week: 4, day: thu}`` (week 0 starts at time 0) or an ISO date (with ``start_date``)."""
+
+    week: int | None = Field(None, ge=0, description="week number counted from time 0 (week 0)")
+    day: Annotated[str | None, BeforeValidator(_day_name)] = Field(None, description="mon..sun")
+    date: dt.date | None = Field(None, description="a calendar date (needs calendar.start_date)")
+
+    @model_validator(mode="after")
+    def _one_way_of_naming_the_day(self) -> Holiday:
+        if (self.date is None) == (self.week is None or self.day is None):
+            raise ValueError(
+                "expected a holiday as {week: 4, day: thu} or an ISO date such as 2026-12-25"
+            )
+        return self
+
+    def index(self, start_date: dt.date | None) -> int:
+        """Days since time 0 (*start_date* is the date of time 0, needed for a dated holiday)."""
+        if self.date is not None:
+            return (self.date - start_date).days  # type: ignore[operator]
+        return self.week * 7 + DAY_NAMES.index(self.day)  # type: ignore[operator, arg-type]
 
 
 class CampaignWeek(ConfigModel):
@@ -88,7 +105,7 @@ class YearCalendar(ConfigModel):
     start_date: dt.date | None = Field(
         None, description="the date of time 0 (a Monday); needed for ISO-date holidays and country"
     )
-    holidays: tuple[WeekDay | dt.date, ...] = Field(
+    holidays: tuple[Annotated[Holiday, BeforeValidator(_holiday)], ...] = Field(
         (), description="days off: {week: 4, day: thu} or ISO dates such as 2026-12-25"
     )
     country: str | None = Field(
@@ -102,7 +119,7 @@ class YearCalendar(ConfigModel):
 
     @model_validator(mode="after")
     def _dates_need_a_start(self) -> YearCalendar:
-        dated = [h for h in self.holidays if isinstance(h, dt.date)]
+        dated = [h.date for h in self.holidays if h.date is not None]
         if (dated or self.country) and self.start_date is None:
             what = f"the holiday {dated[0].isoformat()}" if dated else "country"
             raise ValueError(
@@ -125,10 +142,7 @@ class YearCalendar(ConfigModel):
 
     def closed_days(self, end_minutes: float) -> frozenset[int]:
         """Holidays as days since time 0, up to *end_minutes*."""
-        days = {
-            h.index if isinstance(h, WeekDay) else (h - self.start_date).days  # type: ignore[operator]
-            for h in self.holidays
-        }
+        days = {h.index(self.start_date) for h in self.holidays}
         if self.country:
             last_day = int(end_minutes // MINUTES_PER_DAY) + 1
             days |= country_holidays(self.country, self.start_date, last_day)  # type: ignore[arg-type]
