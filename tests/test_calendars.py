@@ -77,6 +77,22 @@ def test_nobody_works_on_a_holiday(tiny: dict[str, Any]) -> None:
     assert on_wednesday(_recorded(holiday)) == 0
 
 
+def test_a_holiday_takes_its_shift_out_of_the_teams_capacity(tiny: dict[str, Any]) -> None:
+    def capacity(data: dict[str, Any]) -> tuple[float, float, int]:
+        experiment = validate_experiment(data)
+        meter = SalesFloor(experiment.scenario, experiment.policy, SEED).meter
+        reps = sum(group.count for group in experiment.scenario.reps)
+        return meter.on_shift_minutes(), sum(meter.on_shift_by_hour()), reps
+
+    normal, normal_by_hour, reps = capacity(tiny)
+    holiday, holiday_by_hour, _ = capacity(
+        _with(tiny, calendar={"holidays": [{"week": 0, "day": "wed"}]})
+    )
+    shift_minutes = 17 * MINUTES_PER_HOUR - 8.5 * MINUTES_PER_HOUR  # the baseline's 08:30-17:00
+    assert normal - holiday == pytest.approx(reps * shift_minutes)
+    assert (normal_by_hour, holiday_by_hour) == pytest.approx((normal, holiday))
+
+
 def test_a_holiday_thins_that_days_arrivals_and_no_other(tiny: dict[str, Any]) -> None:
     def per_day(data: dict[str, Any]) -> np.ndarray:
         scenario = validate_experiment(data).scenario

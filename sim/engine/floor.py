@@ -270,6 +270,7 @@ class SalesFloor(DecisionStage, CustomerCare, LeadScreening, CadenceKeeping, Loc
                 (group.shift.windows(), len(members))
                 for group, members in zip(self.scenario.reps, self._groups, strict=True)
             ],
+            self.scenario.calendar.closed_days(self.scenario.end),
         )
         self._backlog_changed_at = meter.backlog_changed_at.append
         self._backlog_step = meter.backlog_steps.append
