@@ -25,7 +25,7 @@ from sim.config.response_curves import (
     ResponseCurve,
     WeibullCurve,
 )
-from sim.config.seasonality import CallingWindow, TimeZoneMix, YearCalendar
+from sim.config.seasonality import CallingWindow, TimeZoneMix, YearCalendar, check_leads_callable
 from sim.config.units import MINUTES_PER_WEEK
 
 MAX_LEADS_PER_WEEK = 10_000_000
@@ -575,6 +575,13 @@ class Scenario(ConfigModel):
                 raise ValueError(f"{kind} names must be unique; repeated: {', '.join(duplicated)}")
         if REFERRAL_SOURCE in {s.name for s in self.sources}:
             raise ValueError(f"the source name {REFERRAL_SOURCE!r} is reserved for referred leads")
+        return self
+
+    @model_validator(mode="after")
+    def _leads_can_be_called(self) -> Scenario:
+        zones = {source.name: source.time_zones for source in self.sources}
+        callers = [group.shift for group in self.reps if group.role != "closer"]
+        check_leads_callable(self.response.local_calling_window, zones, callers)
         return self
 
     @property

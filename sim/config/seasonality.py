@@ -19,7 +19,7 @@ from pydantic import AfterValidator, BeforeValidator, Field, model_validator
 from sim.config._types import ConfigModel
 from sim.config.calendar import DAY_NAMES, ClockTime, Shift, WeeklyCalendar
 from sim.config.durations import shown
-from sim.config.units import MINUTES_PER_DAY, MINUTES_PER_WEEK
+from sim.config.units import MINUTES_PER_DAY, MINUTES_PER_HOUR, MINUTES_PER_WEEK
 
 HOLIDAY_VOLUME = 0.3
 """Share of a normal day's leads that still arrive on a holiday: a stated assumption
@@ -292,3 +292,28 @@ def local_windows_in_team_time(window: Shift, offset_minutes: float) -> WeeklyCa
         else:
             shifted += [(start, MINUTES_PER_WEEK), (0.0, end - MINUTES_PER_WEEK)]
     return WeeklyCalendar(shifted)
+
+
+def check_leads_callable(
+    window: Shift | None,
+    zones_by_source: dict[str, dict[float, float] | None],
+    callers: list[Shift],
+) -> None:
+    """Refuse a calling *window* that some source's leads could never be called in: in
+    their zone it never overlaps a shift of the reps who call (*callers*)."""
+    if window is None:
+        return
+    for source, zones in zones_by_source.items():
+        for hours in zones or {0.0: 1.0}:
+            local = local_windows_in_team_time(window, hours * MINUTES_PER_HOUR).windows
+            if not any(
+                min(end, stop) > max(start, begin)
+                for start, end in local
+                for shift in callers
+                for begin, stop in shift.windows()
+            ):
+                raise ValueError(
+                    f"leads of source {source!r} at {hours:+g} h could never be called: their "
+                    "local_calling_window never overlaps a shift of reps who call new leads; "
+                    "expected a window that does"
+                )

@@ -6,7 +6,8 @@ its local clock runs ``lead.local_offset`` minutes ahead of the team's. With a
 made while the lead's local window is open: a call that falls due, or comes off
 the queue, outside it moves to the first minute at which both the lead's window
 is open and a rep who makes calls is on shift (its due time and deadline move
-with it). Fixed offsets: daylight-saving changes are not modelled.
+with it). A new lead held for its window is not counted as one that found no rep
+free. Fixed offsets: daylight-saving changes are not modelled.
 """
 
 from __future__ import annotations
@@ -57,7 +58,8 @@ class LocalCallingHours:
         if task.kind not in _CALLS:
             return False
         now = self.clock.now
-        due = self._next_call_time(task.subject, now)  # type: ignore[arg-type]
+        lead: Lead = task.subject  # type: ignore[assignment]
+        due = self._next_call_time(lead, now)
         if due == now:
             return False
         task.due, task.deadline = due, due + (task.deadline - task.due)

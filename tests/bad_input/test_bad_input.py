@@ -633,6 +633,15 @@ FIELD_CASES = [
         ["ends (08:00) before it starts (20:00)"],
         id="calling-window-backwards",
     ),
+    pytest.param(
+        lambda d: (
+            _source(d).__setitem__("time_zones", {"-12": 1.0}),
+            _response(d).__setitem__("local_calling_window", {"start": "09:00", "end": "17:00"}),
+        ),
+        "scenario",
+        ["source 'web_form' at -12 h could never be called", "expected a window that does"],
+        id="calling-window-never-open-while-reps-work",
+    ),
 ]
 
 
