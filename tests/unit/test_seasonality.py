@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+import sys
+import types
 
 import numpy as np
 import pytest
@@ -73,17 +75,31 @@ def test_seasonality_repeats_its_cycle_and_campaigns_multiply_one_week() -> None
     assert holiday == (1.0, 1.0, 1.0, 0.25, 1.0, 1.0, 1.0)
 
 
-def test_a_country_without_the_optional_package_is_a_clear_error() -> None:
-    try:
-        import holidays  # noqa: F401
-    except ImportError:
-        with pytest.raises(ValueError, match="optional 'holidays' package"):
-            YearCalendar(start_date="2026-10-26", country="US")
-    else:
-        days = YearCalendar(start_date="2026-10-26", country="US").closed_days(
-            MINUTES_PER_WEEK * 10
-        )
-        assert 4 * 7 + 3 in days  # Thanksgiving 2026
+def test_a_country_without_the_optional_package_is_a_clear_error(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setitem(sys.modules, "holidays", None)  # as if not installed
+    with pytest.raises(ValueError, match="optional 'holidays' package"):
+        YearCalendar(start_date="2026-10-26", country="US")
+
+
+def test_a_countrys_holidays_come_from_the_package_as_day_numbers(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    def country_holidays(country: str, years: range) -> dict[dt.date, str]:
+        if country != "US":
+            raise NotImplementedError(country)
+        return {dt.date(year, 11, 26): "Thanksgiving" for year in years} | {
+            dt.date(2026, 1, 1): "before the start"
+        }
+
+    monkeypatch.setitem(
+        sys.modules, "holidays", types.SimpleNamespace(country_holidays=country_holidays)
+    )
+    calendar = YearCalendar(start_date="2026-10-26", country="US")
+    assert calendar.closed_days(10 * MINUTES_PER_WEEK) == {4 * 7 + 3}
+    with pytest.raises(ValueError, match="unknown country 'XX'"):
+        YearCalendar(start_date="2026-10-26", country="XX")
 
 
 # --- shifts on holidays --------------------------------------------------------------------
