@@ -14,7 +14,7 @@ import datetime as dt
 import importlib
 from typing import Annotated
 
-from pydantic import AfterValidator, BeforeValidator, Field, model_validator
+from pydantic import AfterValidator, BeforeValidator, Field, model_serializer, model_validator
 
 from sim.config._types import ConfigModel
 from sim.config.calendar import DAY_NAMES, ClockTime, Shift, WeeklyCalendar
@@ -53,6 +53,13 @@ class Holiday(ConfigModel):
                 "expected a holiday as {week: 4, day: thu} or an ISO date such as 2026-12-25"
             )
         return self
+
+    @model_serializer
+    def _as_written(self) -> str | dict[str, object]:
+        """Written back in the form it was given: an ISO date or ``{week, day}``."""
+        if self.date is not None:
+            return self.date.isoformat()
+        return {"week": self.week, "day": self.day}
 
     def index(self, start_date: dt.date | None) -> int:
         """Days since time 0 (*start_date* is the date of time 0, needed for a dated holiday)."""

@@ -50,6 +50,9 @@ def test_holidays_by_week_and_day_or_by_date_become_day_numbers() -> None:
         start_date="2026-10-26", holidays=[{"week": 4, "day": "thu"}, "2026-12-25"]
     )
     assert calendar.closed_days(20 * MINUTES_PER_WEEK) == {4 * 7 + 3, 60}
+    written = calendar.model_dump(mode="json")  # as a run folder's config.yaml holds it
+    assert written["holidays"] == [{"week": 4, "day": "thu"}, "2026-12-25"]
+    assert YearCalendar.model_validate(written) == calendar
 
 
 def test_an_iso_holiday_needs_a_monday_start_date() -> None:
