@@ -233,7 +233,7 @@ def test_the_pdf_shows_the_ranking_before_the_figures(
 def test_money_is_written_in_the_scenario_currency(tmp_path: Path) -> None:
     import yaml
 
-    from sim.config.scenario import Economics
+    from sim.config.economics import Economics
     from sim.report.formatting import in_currency, unit_words
 
     folder = FOLDERS["compare"](tmp_path / "run")

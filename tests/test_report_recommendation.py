@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from sim.config.scenario import Economics
+from sim.config.economics import Economics
 from sim.report.formatting import in_currency
 from sim.report.recommendation import (
     CompareEvidence,

@@ -4,7 +4,8 @@ Every configuration object is a frozen pydantic model that rejects unknown keys.
 Durations are minutes inside the engine and human units (``5m``, ``2h``, ``3d``)
 in YAML. :class:`Scenario` combines them: lead sources, reps and shifts, action
 times, touch channels, response curves, the decision stage, customers, referrals,
-fatigue and economics.
+fatigue and economics, and the year around the working week (holidays, seasonality, lead
+time zones).
 """
 
 from sim.config._types import ConfigError, ConfigModel, Minutes, PositiveMinutes, Probability
@@ -14,16 +15,31 @@ from sim.config.distributions import Draws, Duration, MoneyAmount, OptionalDurat
 from sim.config.durations import format_duration, parse_duration, shown
 from sim.config.response_curves import ResponseCurve, minutes_until_below
 from sim.config.scenario import REFERRAL_SOURCE, LeadSource, LeadTraits, RepGroup, Scenario
+from sim.config.seasonality import (
+    HOLIDAY_VOLUME,
+    CallingWindow,
+    CampaignWeek,
+    Holiday,
+    HolidayCalendar,
+    Seasonality,
+    TimeZoneMix,
+    YearCalendar,
+)
 
 __all__ = [
     "CALL",
+    "HOLIDAY_VOLUME",
     "REFERRAL_SOURCE",
+    "CallingWindow",
+    "CampaignWeek",
     "Channel",
     "Channels",
     "ConfigError",
     "ConfigModel",
     "Draws",
     "Duration",
+    "Holiday",
+    "HolidayCalendar",
     "HourOfWeekProfile",
     "LeadSource",
     "LeadTraits",
@@ -36,8 +52,11 @@ __all__ = [
     "RepGroup",
     "ResponseCurve",
     "Scenario",
+    "Seasonality",
     "Shift",
+    "TimeZoneMix",
     "WeeklyCalendar",
+    "YearCalendar",
     "format_duration",
     "minutes_until_below",
     "parse_duration",

@@ -21,11 +21,13 @@ from sim.config.distributions import (
     OptionalDuration,
     Proportion,
 )
+from sim.config.economics import Economics
 from sim.config.response_curves import (
     ExponentialCurve,
     ResponseCurve,
     WeibullCurve,
 )
+from sim.config.seasonality import CallingWindow, TimeZoneMix, YearCalendar, check_leads_callable
 from sim.config.units import MINUTES_PER_WEEK
 
 MAX_LEADS_PER_WEEK = 10_000_000
@@ -81,6 +83,11 @@ class LeadSource(LeadTraits):
         gt=0, le=MAX_LEADS_PER_WEEK, description="average number of new leads per week"
     )
     profile: HourOfWeekProfile = Field("business_hours", description="hour-of-week arrival weights")
+    time_zones: TimeZoneMix | None = Field(
+        None,
+        description="share of leads per time zone, in hours relative to the reps' zone "
+        "(none: all in the reps' zone)",
+    )
 
 
 class RepGroup(ConfigModel):
@@ -172,8 +179,13 @@ class ResponseModel(ConfigModel):
     )
     time_of_week: HourOfWeekProfile = Field(
         "answer_hours",
-        description="multiplier on the chance of reaching the lead by hour of the week (1: the "
-        "reference hour of the fit)",
+        description="multiplier on the chance of reaching the lead by hour of the week, in the "
+        "lead's local time (1: the reference hour of the fit)",
+    )
+    local_calling_window: CallingWindow | None = Field(
+        None,
+        description="when leads may be called, in their local time (none: whenever reps work); "
+        "a call due outside it waits for the window to open",
     )
     qualification: ResponseCurve = Field(
         default_factory=_default_qualification_curve,
@@ -431,27 +443,6 @@ class Fatigue(ConfigModel):
     exponent: float = Field(2.0, ge=0, description="how sharply fatigue grows beyond the tolerance")
 
 
-CURRENCY_SYMBOLS = {
-    "USD": "$",
-    "EUR": "€",
-    "GBP": "£",
-    "JPY": "¥",
-    "CNY": "¥",
-    "INR": "₹",
-    "RUB": "₽",
-    "KRW": "₩",
-    "BRL": "R$",
-    "CAD": "CA$",
-    "AUD": "A$",
-}
-"""Symbols people write before an amount; other ISO 4217 codes are written as the code."""
-
-
-def currency_symbol(code: str) -> str:
-    """``'$'`` for USD, ``'€'`` for EUR; ``'CHF '`` for a code without a common symbol."""
-    return CURRENCY_SYMBOLS.get(code, f"{code} ")
-
-
 class Adherence(ConfigModel):
     """How a busy team keeps its cadence: due steps slip (put off or skipped) as the backlog grows.
 
@@ -502,28 +493,6 @@ class Adherence(ConfigModel):
         return self.slip_share_when_swamped * swamped * planned
 
 
-class Economics(ConfigModel):
-    """Money: what reps and touches cost, and the currency every amount is in."""
-
-    rep_cost_per_hour: float = Field(40.0, ge=0, description="fully loaded cost of one rep hour")
-    cost_per_touch: float = Field(0.5, ge=0, description="cost of each touch (telephony, tools)")
-    currency: str = Field(
-        "USD", description="ISO 4217 code of every money amount (deal values, costs): USD, EUR, ..."
-    )
-
-    @field_validator("currency")
-    @classmethod
-    def _currency_code(cls, code: str) -> str:
-        if not (len(code) == 3 and code.isascii() and code.isalpha() and code.isupper()):
-            raise ValueError("expected a 3-letter ISO 4217 currency code such as USD, EUR or GBP")
-        return code
-
-    @property
-    def currency_symbol(self) -> str:
-        """What amounts are written with: ``'$'``, ``'€'``, ``'CHF '``."""
-        return currency_symbol(self.currency)
-
-
 class Scenario(ConfigModel):
     """The simulated world: lead sources, reps, action times, response curves, economics, time."""
 
@@ -553,6 +522,7 @@ class Scenario(ConfigModel):
     fatigue: Fatigue = Fatigue()
     economics: Economics = Economics()
     adherence: Adherence = Adherence()
+    calendar: YearCalendar = YearCalendar()
 
     @model_validator(mode="after")
     def _unique_names(self) -> Scenario:
@@ -565,6 +535,13 @@ class Scenario(ConfigModel):
                 raise ValueError(f"{kind} names must be unique; repeated: {', '.join(duplicated)}")
         if REFERRAL_SOURCE in {s.name for s in self.sources}:
             raise ValueError(f"the source name {REFERRAL_SOURCE!r} is reserved for referred leads")
+        return self
+
+    @model_validator(mode="after")
+    def _leads_can_be_called(self) -> Scenario:
+        zones = {source.name: source.time_zones for source in self.sources}
+        callers = [group.shift for group in self.reps if group.role != "closer"]
+        check_leads_callable(self.response.local_calling_window, zones, callers)
         return self
 
     @property

@@ -56,6 +56,8 @@ class CadenceKeeping:
     _at: Any
     _begin: Any
     _calendars: Any
+    _calling_window: Any
+    _next_call_time: Any
     _end: Any
     _queue_and_rank: Any
     _release: Any
@@ -103,6 +105,8 @@ class CadenceKeeping:
         """A cadence step that falls due at the first working minute (for its role) from *earliest*."""
         calendar = self._calendars[self._queue_and_rank[kind][0]]
         due = calendar.next_open(earliest) if calendar is not None else earliest
+        if kind == FOLLOW_UP and self._calling_window is not None:
+            due = self._next_call_time(subject, due)  # the lead's local calling window
         task = Task(kind, subject, due, due + window)
         if subject is not None:
             subject.task = task

@@ -9,14 +9,15 @@ bounded by one week of arrivals whatever the horizon.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from itertools import repeat
 from typing import NamedTuple
 
 import numpy as np
 
 from sim.config.scenario import LeadSource, LeadTraits
-from sim.config.units import HOURS_PER_WEEK, MINUTES_PER_HOUR, MINUTES_PER_WEEK
+from sim.config.seasonality import YearCalendar
+from sim.config.units import HOURS_PER_DAY, HOURS_PER_WEEK, MINUTES_PER_HOUR, MINUTES_PER_WEEK
 from sim.engine.streams import Streams
 
 LUCK_ATTEMPTS = 8
@@ -42,6 +43,8 @@ class LeadDraw(NamedTuple):
     luck: Sequence[float]
     """The lead's own uniform numbers: reach on attempts 1..8, qualify, win, screen, hold,
     and the seed of its own generator for the decision stage and life as a customer."""
+    local_offset: float = 0.0
+    """Minutes the lead's local clock is ahead of the reps' (its source's time-zone mix)."""
 
 
 class TraitStreams:
@@ -80,6 +83,7 @@ class TraitStreams:
                     fit.tolist(),
                     patience.tolist(),
                     luck,
+                    repeat(0.0, n),  # local offset: the reps' zone until a time-zone mix says
                     strict=True,
                 ),
             )
@@ -108,28 +112,62 @@ def trait_streams(name: str, traits: LeadTraits, streams: Streams) -> TraitStrea
     return TraitStreams(traits, streams.rng(f"attributes:{name}"), streams.rng(f"luck:{name}"))
 
 
-def lead_draws(sources: list[LeadSource], streams: Streams, end: float) -> Iterator[LeadDraw]:
+def lead_draws(
+    sources: list[LeadSource],
+    streams: Streams,
+    end: float,
+    calendar: YearCalendar | None = None,
+) -> Iterator[LeadDraw]:
     """All leads arriving before *end*, in time order, generated one week at a time.
 
-    Each source has its own arrival, attribute and luck streams, so changing one
-    source's volume leaves the other sources' leads untouched.
+    Each source has its own arrival, attribute, luck (and time-zone) streams, so
+    changing one source's volume leaves the other sources' leads untouched. The
+    *calendar*'s holidays and seasonality scale each week's rates (exact thinning).
     """
     per_source = [
         (
             hourly_rates(source),
             streams.rng(f"arrivals:{source.name}"),
             trait_streams(source.name, source, streams),
+            time_zone_draws(source, streams),
         )
         for source in sources
     ]
+    closed = calendar.closed_days(end) if calendar is not None else frozenset()
     week_start = 0.0
     while week_start < end:
         week_end = min(week_start + MINUTES_PER_WEEK, end)
+        volumes = (
+            calendar.day_volumes(int(week_start // MINUTES_PER_WEEK), closed)
+            if calendar is not None
+            else None
+        )
         batch: list[LeadDraw] = []
-        for index, (rates, arrival_rng, traits) in enumerate(per_source):
-            batch.extend(
-                traits.draws(thinned_arrivals(rates, week_start, week_end, arrival_rng), index)
+        for index, (rates, arrival_rng, traits, zones) in enumerate(per_source):
+            week_rates = rates if volumes is None else rates * np.repeat(volumes, HOURS_PER_DAY)
+            draws = traits.draws(
+                thinned_arrivals(week_rates, week_start, week_end, arrival_rng), index
             )
+            batch.extend(draws if zones is None else zones(draws))
         batch.sort(key=lambda draw: draw.arrived_at)
         yield from batch
         week_start = week_end
+
+
+def time_zone_draws(
+    source: LeadSource, streams: Streams
+) -> Callable[[list[LeadDraw]], list[LeadDraw]] | None:
+    """A function giving each of the source's leads a local offset from its time-zone mix
+    (None: every lead in the reps' zone). Draws come from the source's own stream."""
+    mix = source.time_zones
+    if not mix or set(mix) == {0.0}:
+        return None
+    offsets = np.asarray([hours * MINUTES_PER_HOUR for hours in mix])
+    shares = np.asarray(list(mix.values()))
+    rng = streams.rng(f"time_zones:{source.name}")
+
+    def placed(draws: list[LeadDraw]) -> list[LeadDraw]:
+        chosen = rng.choice(offsets, size=len(draws), p=shares / shares.sum()).tolist()
+        return [d._replace(local_offset=o) for d, o in zip(draws, chosen, strict=True)]
+
+    return placed

@@ -35,11 +35,13 @@ from policies.cadence import Cadence
 from sim.config.calendar import WeeklyCalendar
 from sim.config.distributions import Draws
 from sim.config.scenario import Scenario
+from sim.config.seasonality import HolidayCalendar, working_windows
 from sim.config.units import HOURS_PER_WEEK, MINUTES_PER_HOUR, MINUTES_PER_WEEK, MINUTES_PER_YEAR
 from sim.engine._adherence import CadenceKeeping
 from sim.engine._channels import ChannelTouches
 from sim.engine._customers import CustomerCare
 from sim.engine._decision import DecisionStage
+from sim.engine._local_time import LocalCallingHours
 from sim.engine._screening import LeadScreening
 from sim.engine.arrivals import (
     LUCK_ATTEMPTS,
@@ -105,7 +107,9 @@ class Recorder(Protocol):
     def lead_closed(self, lead: Lead, outcome: str, now: float) -> None: ...
 
 
-class SalesFloor(DecisionStage, CustomerCare, LeadScreening, CadenceKeeping, ChannelTouches):
+class SalesFloor(
+    DecisionStage, CustomerCare, LeadScreening, CadenceKeeping, ChannelTouches, LocalCallingHours
+):
     """One replication: leads, customers, reps and work queues run under one cadence.
 
     >>> floor = SalesFloor(experiment.scenario, experiment.policy, seed)
@@ -130,6 +134,7 @@ class SalesFloor(DecisionStage, CustomerCare, LeadScreening, CadenceKeeping, Cha
         streams = Streams(seed)
         self._setup_randomness(streams)
         self._setup_rules()
+        self._setup_local_time()
         self._setup_reps()
         self._setup_measurement()
         self._setup_adherence(streams)
@@ -140,7 +145,7 @@ class SalesFloor(DecisionStage, CustomerCare, LeadScreening, CadenceKeeping, Cha
     def _setup_randomness(self, streams: Streams) -> None:
         scenario, actions = self.scenario, self.scenario.actions
         last = scenario.end if scenario.drain_arrivals else scenario.window[1]  # arrivals stop
-        self._draws = lead_draws(scenario.sources, streams, last)
+        self._draws = lead_draws(scenario.sources, streams, last, scenario.calendar)
         self._setup_screening(streams)
         self._setup_referrals(streams)
 
@@ -226,6 +231,7 @@ class SalesFloor(DecisionStage, CustomerCare, LeadScreening, CadenceKeeping, Cha
         self._groups: list[list[Rep]] = []
         self._shift_windows: list[list[tuple[float, float]]] = []
         role_windows: dict[int, list[tuple[float, float]]] = {RESPONDER_QUEUE: [], CLOSER_QUEUE: []}
+        holidays = self.scenario.calendar.closed_days(self.scenario.end)
         for index, (group, responders, others) in enumerate(
             self.cadence.staffed_groups(self.scenario)
         ):
@@ -239,7 +245,9 @@ class SalesFloor(DecisionStage, CustomerCare, LeadScreening, CadenceKeeping, Cha
             self.reps.extend(members)
             self._groups.append(members)
             self._shift_windows.append(
-                shift_windows_until(group, self.scenario.end) if members else []
+                working_windows(shift_windows_until(group, self.scenario.end), holidays)
+                if members
+                else []
             )
             for queue in {q for rep in members for q in rep.queues}:
                 role_windows[queue].extend(group.shift.windows())
@@ -247,6 +255,8 @@ class SalesFloor(DecisionStage, CustomerCare, LeadScreening, CadenceKeeping, Cha
         self._calendars = [
             WeeklyCalendar(role_windows[q]) if role_windows[q] else None for q in (0, 1)
         ]
+        if holidays:
+            self._calendars = [c and HolidayCalendar(c, holidays) for c in self._calendars]
         self._all_generalists = all(len(rep.queues) == 2 for rep in self.reps)
         self._idle: list[Rep] = []
         self._queues: list[list[tuple[int, float, int, Task]]] = [[], []]
@@ -264,6 +274,7 @@ class SalesFloor(DecisionStage, CustomerCare, LeadScreening, CadenceKeeping, Cha
                 (group.shift.windows(), len(members))
                 for group, members in zip(self.scenario.reps, self._groups, strict=True)
             ],
+            self.scenario.calendar.closed_days(self.scenario.end),
         )
         self._backlog_changed_at = meter.backlog_changed_at.append
         self._backlog_step = meter.backlog_steps.append
@@ -346,6 +357,7 @@ class SalesFloor(DecisionStage, CustomerCare, LeadScreening, CadenceKeeping, Cha
             draw.luck,
             cohort,
         )
+        lead.local_offset = draw.local_offset
         if cohort and draw.source == len(self.scenario.sources):
             self.meter.cohort_referral_leads += 1
         self._active[lead.id] = lead
@@ -398,6 +410,8 @@ class SalesFloor(DecisionStage, CustomerCare, LeadScreening, CadenceKeeping, Cha
         """
         if not task.live:
             return
+        if self._calling_window is not None and self._outside_calling_window(task):
+            return
         idle = self._idle
         queue_index, rank = self._queue_and_rank[task.kind]
         if idle:
@@ -426,24 +440,27 @@ class SalesFloor(DecisionStage, CustomerCare, LeadScreening, CadenceKeeping, Cha
 
     def _dispatch(self, rep: Rep) -> None:
         """*rep* is free and on shift: start the best live task it can do, or wait idle."""
-        best: list[tuple[int, float, int, Task]] | None = None
-        best_index = 0
         queues = self._queues
-        for queue_index in rep.queues:
-            queue = queues[queue_index]
-            while queue and not queue[0][3].live:
-                heappop(queue)
-            if queue and (best is None or queue[0] < best[0]):
-                best, best_index = queue, queue_index
-        if best is None:
-            rep.busy = False
-            self._idle.append(rep)
-            return
-        task = heappop(best)[3]
-        self._waiting[best_index] -= 1
-        task.queued = False
-        self._backlog_changed_at(self.clock.now)  # as _stopped_waiting, without the call
-        self._backlog_step(-1)
+        while True:
+            best: list[tuple[int, float, int, Task]] | None = None
+            best_index = 0
+            for queue_index in rep.queues:
+                queue = queues[queue_index]
+                while queue and not queue[0][3].live:
+                    heappop(queue)
+                if queue and (best is None or queue[0] < best[0]):
+                    best, best_index = queue, queue_index
+            if best is None:
+                rep.busy = False
+                self._idle.append(rep)
+                return
+            task = heappop(best)[3]
+            self._waiting[best_index] -= 1
+            task.queued = False
+            self._backlog_changed_at(self.clock.now)  # as _stopped_waiting, without the call
+            self._backlog_step(-1)
+            if self._calling_window is None or not self._outside_calling_window(task):
+                break  # a call its lead may not take now went back to wait for its window
         self._start(rep, task)
 
     def _stopped_waiting(self, task: Task) -> None:
@@ -512,7 +529,7 @@ class SalesFloor(DecisionStage, CustomerCare, LeadScreening, CadenceKeeping, Cha
         since = now - lead.last_engaged_at
         luck = lead.luck
         u = luck[attempt - 1] if attempt <= LUCK_ATTEMPTS else self._uniform()
-        hour = int(now // MINUTES_PER_HOUR) % HOURS_PER_WEEK
+        hour = int((now + lead.local_offset) // MINUTES_PER_HOUR) % HOURS_PER_WEEK
         at_phone = lead.reachability * self._contact(since) * self._attempt_decay ** (attempt - 1)
         if u >= at_phone * self._answer_by_hour[hour]:
             duration = (

@@ -25,7 +25,7 @@ from collections.abc import Sequence
 import numpy as np
 
 from sim.config.calendar import WeeklyCalendar
-from sim.config.units import HOURS_PER_WEEK, MINUTES_PER_HOUR, MINUTES_PER_WEEK
+from sim.config.units import HOURS_PER_DAY, HOURS_PER_WEEK, MINUTES_PER_HOUR, MINUTES_PER_WEEK
 from sim.engine.people import LOST_REASONS, LOST_SCREENED_OUT, OPEN, WON, Lead
 from sim.engine.tally import AttemptTally, FirstAttemptTally
 
@@ -36,9 +36,16 @@ Staffing = Sequence[tuple[list[tuple[float, float]], int]]
 class Meter:
     """Counters and time integrals of one replication, over its measurement window."""
 
-    def __init__(self, window: tuple[float, float], staffing: Staffing) -> None:
+    def __init__(
+        self,
+        window: tuple[float, float],
+        staffing: Staffing,
+        closed_days: frozenset[int] = frozenset(),
+    ) -> None:
         self.window_start, self.window_end = window
         self._staffing = staffing
+        self._closed_days = closed_days
+        """Holidays (days since time 0): nobody is on shift then."""
         self.backlog_changed_at = array("d")
         """When a task started or stopped waiting (minutes), in event order."""
         self.backlog_steps = array("b")
@@ -161,9 +168,10 @@ class Meter:
         return self.backlog_minutes / (self.window_end - self.window_start)
 
     def on_shift_minutes(self) -> float:
-        """Rep minutes on shift within the measurement window."""
+        """Rep minutes on shift within the measurement window (holidays left out)."""
         return sum(
             members * WeeklyCalendar(windows).open_minutes(self.window_start, self.window_end)
+            - members * sum(self._holiday_minutes_by_hour(WeeklyCalendar(windows)).values())
             for windows, members in self._staffing
             if members
         )
@@ -179,7 +187,23 @@ class Meter:
                 if weekly:
                     weeks = weeks_covering(self.window_start, self.window_end, hour)
                     minutes[hour] += members * weekly * weeks
+            for hour, closed in self._holiday_minutes_by_hour(calendar).items():
+                minutes[hour] -= members * closed
         return minutes
+
+    def _holiday_minutes_by_hour(self, calendar: WeeklyCalendar) -> dict[int, float]:
+        """Shift minutes of *calendar* that fall on holidays in the window, by hour of the week."""
+        closed: dict[int, float] = {}
+        for day in sorted(self._closed_days):
+            for hour in range(day * HOURS_PER_DAY, (day + 1) * HOURS_PER_DAY):
+                start = max(hour * MINUTES_PER_HOUR, self.window_start)
+                end = min((hour + 1) * MINUTES_PER_HOUR, self.window_end)
+                if start < end:
+                    minutes = calendar.open_minutes(start, end)
+                    if minutes:
+                        slot = hour % HOURS_PER_WEEK
+                        closed[slot] = closed.get(slot, 0.0) + minutes
+        return closed
 
 
 def _running_sum(total: float, values: np.ndarray) -> float:

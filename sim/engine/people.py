@@ -126,6 +126,7 @@ class Lead(Person):
         "first_attempt_at",
         "fit",
         "intent",
+        "local_offset",
         "luck",
         "outcome",
         "owner",
@@ -160,6 +161,8 @@ class Lead(Person):
         self.value = value
         self.fit = fit
         self.luck = luck
+        self.local_offset = 0.0
+        """Minutes the lead's local clock is ahead of the reps' (its time zone)."""
         self.attempts = 0
         self.first_attempt_at = math.inf
         self.reached_at = math.inf

@@ -630,6 +630,57 @@ FIELD_CASES = [
         ["less than or equal to 1000"],
         id="huge-customer-referral-pool",
     ),
+    pytest.param(
+        _set(lambda d: _scenario(d, "calendar"), "holidays", ["2026-12-25"]),
+        "scenario.calendar",
+        ["the holiday 2026-12-25 needs calendar.start_date", "a Monday"],
+        id="holiday-date-without-start-date",
+    ),
+    pytest.param(
+        _set(lambda d: _scenario(d, "calendar"), "start_date", "2026-12-01"),
+        "scenario.calendar",
+        ["is a Tuesday", "expected a Monday"],
+        id="start-date-not-a-monday",
+    ),
+    pytest.param(
+        _set(lambda d: _scenario(d, "calendar"), "holidays", [{"week": 2, "day": "funday"}]),
+        "scenario.calendar.holidays[0].day",
+        ["expected a day mon..sun", "'funday'"],
+        id="holiday-unknown-day",
+    ),
+    pytest.param(
+        _set(lambda d: _scenario(d, "calendar"), "seasonality", [1, {"week": 2, "volume": 2}]),
+        "scenario.calendar.seasonality",
+        ["a list of weekly multipliers", "a list of campaign weeks", "not a mix"],
+        id="seasonality-mixed",
+    ),
+    pytest.param(
+        _set(_source, "time_zones", {"-3": 0.5, "0": 0.4}),
+        "scenario.sources[0].time_zones",
+        ["expected shares that sum to 1", "got 0.9"],
+        id="time-zone-shares-not-one",
+    ),
+    pytest.param(
+        _set(_source, "time_zones", {"east": 1.0}),
+        "scenario.sources[0].time_zones",
+        ["unknown time-zone offset 'east'", "hours relative to the reps' zone"],
+        id="time-zone-not-a-number",
+    ),
+    pytest.param(
+        _set(_response, "local_calling_window", {"start": "20:00", "end": "08:00"}),
+        "scenario.response.local_calling_window",
+        ["ends (08:00) before it starts (20:00)"],
+        id="calling-window-backwards",
+    ),
+    pytest.param(
+        lambda d: (
+            _source(d).__setitem__("time_zones", {"-12": 1.0}),
+            _response(d).__setitem__("local_calling_window", {"start": "09:00", "end": "17:00"}),
+        ),
+        "scenario",
+        ["source 'web_form' at -12 h could never be called", "expected a window that does"],
+        id="calling-window-never-open-while-reps-work",
+    ),
 ]
 
 
