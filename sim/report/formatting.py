@@ -22,8 +22,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from sim.config.economics import currency_symbol as scenario_currency_symbol
 from sim.config.economics import Economics
+from sim.config.economics import currency_symbol as scenario_currency_symbol
 from sim.engine.kpis import KPIS, Kpi
 from sim.engine.kpis import format_value as _plain_value
 
