@@ -418,7 +418,7 @@ def test_a_killed_worker_leaves_its_trial_failed_and_the_study_resumes(
     data["scenario"]["reps"][0]["count"] = 10
     experiment = write_yaml(data, f"{name}.yaml")
     out = tmp_path / "results"
-    trials = 4
+    trials = 8  # with 4, the faster engine could finish (2 pruned at once) before a kill
     grace = 2
     env = {"SALESPULSE_TUNE_HEARTBEAT_SECONDS": "1", "SALESPULSE_TUNE_GRACE_SECONDS": str(grace)}
     journal = journal_of(out, name)
