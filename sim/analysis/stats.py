@@ -13,7 +13,7 @@ from typing import Literal
 
 import numpy as np
 import pandas as pd
-from scipy import stats
+from scipy import special
 
 from sim.config.units import Z_95
 
@@ -26,7 +26,8 @@ def t_halfwidth(sd: float, n: int, confidence: float = CONFIDENCE) -> float:
     """Half-width of the t confidence interval of a mean of *n* values with std dev *sd*."""
     if n < 2 or not math.isfinite(sd):
         return math.nan
-    return float(stats.t.ppf(0.5 + confidence / 2, n - 1)) * sd / math.sqrt(n)
+    # Student's t quantile (what scipy.stats.t.ppf computes, without importing scipy.stats).
+    return float(special.stdtrit(n - 1, 0.5 + confidence / 2)) * sd / math.sqrt(n)
 
 
 def summarise(replications: pd.DataFrame, confidence: float = CONFIDENCE) -> pd.DataFrame:
@@ -81,7 +82,7 @@ def paired_differences(
         elif sd == 0:
             p_value = 1.0 if mean == 0 else 0.0
         else:
-            p_value = float(2 * stats.t.sf(abs(mean) / (sd / math.sqrt(n)), n - 1))
+            p_value = float(2 * special.stdtr(n - 1, -abs(mean) / (sd / math.sqrt(n))))
         base_mean = float(pair["b"].mean()) if n else math.nan
         scale = abs(base_mean) if base_mean else math.nan
         rows.append(

@@ -28,7 +28,7 @@ from typing import Annotated, Any, Literal
 
 import numpy as np
 from pydantic import AfterValidator, Field, model_validator
-from scipy import stats
+from scipy import special
 
 from sim.config._types import ConfigModel
 from sim.config.durations import parse_duration
@@ -177,16 +177,19 @@ class UncertainInput(ConfigModel):
             return low + share * (high - low)
         if self.triangular is not None:
             low, mode, high = map(_minutes, self.triangular)
-            return stats.triang(c=(mode - low) / (high - low), loc=low, scale=high - low).ppf(share)
+            # The triangular quantile on [0, 1] (as scipy.stats.triang), then stretched.
+            c = (mode - low) / (high - low)
+            unit = np.where(share < c, np.sqrt(c * share), 1 - np.sqrt((1 - c) * (1 - share)))
+            return unit * (high - low) + low
         inside = np.clip(share, TAIL_SHARE, 1 - TAIL_SHARE)
         if self.ci95 is not None:
             scale = self.interval_scale
             low, high = _to_scale([_minutes(end) for end in self.ci95], scale)
             centre, sd = (low + high) / 2, (high - low) / (2 * Z_95)
-            return _from_scale(centre + sd * stats.norm.ppf(inside), scale)
+            return _from_scale(centre + sd * special.ndtri(inside), scale)
         assert self.lognormal is not None
         mu, sigma = self.lognormal.log_mean_and_sd()
-        return np.exp(mu + sigma * stats.norm.ppf(inside))
+        return np.exp(mu + sigma * special.ndtri(inside))
 
     def describe(self) -> str:
         """The distribution as the file writes it, e.g. ``uniform [3m, 10m]``."""

@@ -15,10 +15,6 @@ from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
-from SALib.analyze import morris as morris_analysis
-from SALib.analyze import sobol as sobol_analysis
-from SALib.sample import morris as morris_design
-from SALib.sample import sobol as sobol_design
 
 from sim.experiment import UncertainInput, values_at
 
@@ -68,7 +64,11 @@ def unit_design(method: Method, samples: int, inputs: Sequence[str], seed: int) 
     """The design's points in the unit cube, one column per input."""
     problem = _problem(inputs)
     if method == "sobol":
+        from SALib.sample import sobol as sobol_design  # SALib (and scipy.stats) load on use:
+
         return sobol_design.sample(problem, samples, calc_second_order=False, seed=seed)
+    from SALib.sample import morris as morris_design  # every command would pay ~0.4 s
+
     return morris_design.sample(problem, samples, num_levels=MORRIS_LEVELS, seed=seed)
 
 
@@ -114,11 +114,15 @@ def _indices(
     """One row per input and index with its 95% CI (SALib's bootstrap half-width)."""
     problem = _problem(names)
     if method == "sobol":
+        from SALib.analyze import sobol as sobol_analysis  # loaded on use, as in unit_design
+
         found = sobol_analysis.analyze(
             problem, outputs, calc_second_order=False, conf_level=0.95, seed=seed
         )
         pairs = {"S1": "S1_conf", "ST": "ST_conf"}
     else:
+        from SALib.analyze import morris as morris_analysis
+
         found = morris_analysis.analyze(
             problem, shares, outputs, conf_level=0.95, num_levels=MORRIS_LEVELS, seed=seed
         )
