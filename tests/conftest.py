@@ -65,3 +65,23 @@ def only_run_folder(out: Path, experiment: str = "tiny") -> Path:
     folders = [p for p in (out / experiment).iterdir() if not p.name.startswith(".")]
     assert len(folders) == 1, folders
     return folders[0]
+
+
+def interrupt_after_saves(monkeypatch: pytest.MonkeyPatch, saves: int) -> Callable[..., None]:
+    """Make a resumable verb stop as Ctrl-C would, right after its *saves*-th checkpoint.
+
+    Returns the original ``Checkpoint.save``, to put back before resuming.
+    """
+    from sim.analysis.sweeps import Checkpoint
+
+    save = Checkpoint.save
+    calls = {"n": 0}
+
+    def save_then_interrupt(self: Checkpoint, *args: Any) -> None:
+        save(self, *args)
+        calls["n"] += 1
+        if calls["n"] == saves:
+            raise KeyboardInterrupt
+
+    monkeypatch.setattr(Checkpoint, "save", save_then_interrupt)
+    return save

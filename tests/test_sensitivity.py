@@ -15,7 +15,7 @@ import sim.analysis.sweeps
 from sim.cli import main
 from sim.experiment import UncertainInput, validate_experiment
 from sim.sensitivity import InputSetter, analyse, sensitivity
-from tests.conftest import only_run_folder
+from tests.conftest import interrupt_after_saves, only_run_folder
 
 ISHIGAMI_S1 = {"x1": 0.314, "x2": 0.442, "x3": 0.0}
 ISHIGAMI_ST = {"x1": 0.558, "x2": 0.442, "x3": 0.244}
@@ -131,16 +131,7 @@ def test_cli_writes_tables_and_figures_and_names_the_top_inputs(
     assert not (folder / "points.jsonl").exists()
 
     # Interrupted after three points, resumed on two processes: the same numbers.
-    saved = sim.analysis.sweeps.Checkpoint.save
-    calls = {"n": 0}
-
-    def save_then_interrupt(self: sim.analysis.sweeps.Checkpoint, *args: Any) -> None:
-        saved(self, *args)
-        calls["n"] += 1
-        if calls["n"] == 3:
-            raise KeyboardInterrupt
-
-    monkeypatch.setattr(sim.analysis.sweeps.Checkpoint, "save", save_then_interrupt)
+    saved = interrupt_after_saves(monkeypatch, 3)
     out = tmp_path / "interrupted"
     assert _run(path, out, "--samples", "4", "-j", "1") == 130
     assert "--resume" in capsys.readouterr().err

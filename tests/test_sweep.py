@@ -11,7 +11,7 @@ import pytest
 
 import sim.analysis.sweeps
 from sim.cli import main
-from tests.conftest import only_run_folder
+from tests.conftest import interrupt_after_saves, only_run_folder
 
 
 def _swept(data: dict[str, Any], **sweep: Any) -> dict[str, Any]:
@@ -45,16 +45,7 @@ def test_sweep_results_do_not_depend_on_jobs_or_interruption(
     assert len(one) == 4 * 2
 
     # Interrupt after two points have been checkpointed, then resume.
-    saved = sim.analysis.sweeps.Checkpoint.save
-    calls = {"n": 0}
-
-    def save_then_interrupt(self: sim.analysis.sweeps.Checkpoint, *args: Any) -> None:
-        saved(self, *args)
-        calls["n"] += 1
-        if calls["n"] == 2:
-            raise KeyboardInterrupt
-
-    monkeypatch.setattr(sim.analysis.sweeps.Checkpoint, "save", save_then_interrupt)
+    saved = interrupt_after_saves(monkeypatch, 2)
     out = tmp_path / "interrupted"
     assert _run(path, out, "-j", "1") == 130
     assert "--resume" in capsys.readouterr().err

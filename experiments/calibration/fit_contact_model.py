@@ -225,9 +225,8 @@ def _bucket_rate(model: ContactModel, bucket: tuple[float, float], outcome: str)
     result = model.outcomes(_BUCKETS[bucket])
     if outcome == "reached_first":
         return float(result.reached[:, 0].mean())
-    if outcome == "qualified":
-        return float(result.qualified.sum(1).mean())
-    return float(result.qualified.sum(1).mean())  # won: a fixed share of qualified
+    # "qualified", or "won": a fixed share of the qualified (the win does not depend on the delay)
+    return float(result.qualified.sum(1).mean())
 
 
 def _population_tally(model: ContactModel) -> np.ndarray:

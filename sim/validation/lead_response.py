@@ -14,10 +14,11 @@ The engine must reproduce these as ratios measured on simulated leads, not as
 constants. :func:`lead_response_experiment` runs the default scenario's lead
 traits and response curves with so many reps that nobody waits, and holds
 each new lead for a random delay before its first attempt (the
-``forced_delay`` speed-to-lead policy), spread uniformly over the first three
-hours and over days 1 to 3. Follow-ups run on the default cadence, as they did
-for the studied teams. Each ratio gets a 95% confidence interval (Katz
-log-ratio method: lead outcomes are independent when nobody queues).
+``forced_delay`` speed-to-lead policy), drawn as HBR's audit found response
+times (:data:`FORCED_DELAYS`). Follow-ups run on the default gaps for up to 10
+attempts (:data:`STUDY_FOLLOWUP`), and the same population gives the follow-up
+figures of :mod:`sim.validation.attempts`. Each ratio gets a 95% confidence
+interval (Katz log-ratio method: lead outcomes are independent when nobody queues).
 """
 
 from __future__ import annotations
