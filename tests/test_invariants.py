@@ -732,11 +732,19 @@ def _spread_one_piece_at_a_time(
         start += piece
 
 
-@pytest.mark.parametrize("earliest", [0.0, 61.0])
-def test_hour_of_week_totals_are_the_running_sums_to_the_last_bit(earliest: float) -> None:
-    """``add_by_hour`` (numpy, after the run) equals adding piece by piece as intervals end."""
+@pytest.mark.parametrize(
+    ("earliest", "span"), [(0.0, 3 * 10_080), (61.0, 3 * 10_080), (0.0, 120.0)]
+)
+def test_hour_of_week_totals_are_the_running_sums_to_the_last_bit(
+    earliest: float, span: float
+) -> None:
+    """``add_by_hour`` (numpy, after the run) equals adding piece by piece as intervals end.
+
+    The span of 120 minutes puts about half the intervals in the first hour, where a
+    running sum's cut at minute 60 can round (those are cut piece by piece).
+    """
     rng = np.random.default_rng(7)
-    starts = earliest + rng.random(5000) * 3 * 10_080
+    starts = earliest + rng.random(5000) * span
     ends = starts + rng.exponential(40.0, starts.size) * rng.integers(0, 2, starts.size)
     ends[::50] = np.ceil(ends[::50] / 60) * 60  # ends exactly on the hour
     ends = np.maximum(ends, starts + 1e-3)

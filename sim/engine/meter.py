@@ -223,14 +223,6 @@ def add_by_hour(
     running sum as when every piece was added as its interval ended.
     """
     first_hour = np.floor_divide(starts, MINUTES_PER_HOUR)
-    if ((first_hour < 1) & (ends > MINUTES_PER_HOUR)).any():
-        # Cutting at hour 1 from a start below it may round; keep the exact piece-by-piece loop.
-        totals = totals.tolist()
-        for start, end, weight in zip(
-            starts.tolist(), ends.tolist(), weights.tolist(), strict=True
-        ):
-            _spread_piece_by_piece(totals, start, end, weight)
-        return np.array(totals)
     last_hour = np.floor_divide(ends, MINUTES_PER_HOUR)
     last_hour -= last_hour * MINUTES_PER_HOUR >= ends  # the hour holding the interval's end
     pieces = (last_hour - first_hour).astype(np.int64) + 1
@@ -238,20 +230,15 @@ def add_by_hour(
     hour = first_hour[interval] + (
         np.arange(interval.size) - np.repeat(pieces.cumsum() - pieces, pieces)
     )
-    # Every cut is at a whole hour >= 1, where the subtractions below are exact.
+    # A running sum cuts at h and carries on from start + (h - start): that is h exactly for
+    # any start < h, as h (a multiple of 60) is no power of two, so h - start is off by at
+    # most half a unit in the last place of h, and adding start back rounds to h (a tie goes
+    # to h, whose last bit is 0). So these pieces are the running sum's, to the last bit.
     piece_start = np.maximum(hour * MINUTES_PER_HOUR, starts[interval])
     piece_end = np.minimum((hour + 1) * MINUTES_PER_HOUR, ends[interval])
     slots = np.concatenate((np.arange(HOURS_PER_WEEK), hour.astype(np.int64) % HOURS_PER_WEEK))
     values = np.concatenate((totals, weights[interval] * (piece_end - piece_start)))
     return np.bincount(slots, values, minlength=HOURS_PER_WEEK)
-
-
-def _spread_piece_by_piece(totals: list[float], start: float, end: float, weight: float) -> None:
-    """Add ``weight x minutes`` of ``[start, end)`` to each hour-of-week slot it covers."""
-    while start < end:
-        piece = min(end, (start // MINUTES_PER_HOUR + 1) * MINUTES_PER_HOUR) - start
-        totals[int(start // MINUTES_PER_HOUR) % HOURS_PER_WEEK] += weight * piece
-        start += piece
 
 
 def weeks_covering(start: float, end: float, hour: int) -> float:
