@@ -257,8 +257,8 @@ class SalesFloor(
         ]
         if holidays:
             self._calendars = [c and HolidayCalendar(c, holidays) for c in self._calendars]
-        self._all_generalists = all(len(rep.queues) == 2 for rep in self.reps)
-        self._idle: list[Rep] = []
+        self._idle: list[list[Rep]] = [[], []]
+        """Per queue, the idle on-shift reps who work it, longest idle first (generalists in both)."""
         self._queues: list[list[tuple[int, float, int, Task]]] = [[], []]
         self._choose = self.cadence.routing.chooser(
             [g.name for g in self.scenario.reps], len(self.reps), self._routing_rng
@@ -412,17 +412,14 @@ class SalesFloor(
             return
         if self._calling_window is not None and self._outside_calling_window(task):
             return
-        idle = self._idle
         queue_index, rank = self._queue_and_rank[task.kind]
-        if idle:
-            candidates = (
-                idle if self._all_generalists else [r for r in idle if queue_index in r.queues]
-            )
-            if candidates:
-                rep = self._choose(candidates)
-                idle.remove(rep)
-                self._start(rep, task)
-                return
+        candidates = self._idle[queue_index]
+        if candidates:
+            rep = self._choose(candidates)
+            for queue in rep.queues:
+                self._idle[queue].remove(rep)  # the first one tried, for the longest idle
+            self._start(rep, task)
+            return
         subject = task.subject
         if isinstance(subject, Lead):
             if not subject.patience_watched:
@@ -452,7 +449,8 @@ class SalesFloor(
                     best, best_index = queue, queue_index
             if best is None:
                 rep.busy = False
-                self._idle.append(rep)
+                for queue_index in rep.queues:
+                    self._idle[queue_index].append(rep)
                 return
             task = heappop(best)[3]
             self._waiting[best_index] -= 1
@@ -584,7 +582,7 @@ class SalesFloor(
     def _on_shift_end(self, group: int) -> None:
         for rep in self._groups[group]:
             rep.on_shift = False
-        self._idle = [rep for rep in self._idle if rep.on_shift]
+        self._idle = [[rep for rep in idle if rep.on_shift] for idle in self._idle]
         self._count_on_shift()
 
     @property
