@@ -79,7 +79,7 @@ class CadenceKeeping:
         self._delayed_share = self._adherence.delayed_share
         self._manager = self.cadence.manager
         self._planning_today = self._manager.planning_minutes_on(0)
-        self._adherence_rng = streams.rng("adherence")
+        self._adherence_uniform = streams.uniforms("adherence")
         self._waiting = [0, 0]
         """Live tasks waiting in each queue (responder, closer)."""
         self._on_shift = [0, 0]
@@ -135,7 +135,7 @@ class CadenceKeeping:
         load = self._waiting[queue] / (self._on_shift[queue] or 1)
         if load > self._busy_level:  # the common calm case skips the rule and the draw
             chance = self._slip_chance(load, self._planning_today)
-            u = self._adherence_rng.random()
+            u = self._adherence_uniform()
             if u < chance * self._delayed_share:
                 meter.steps_delayed += counted
                 window = task.deadline - task.due

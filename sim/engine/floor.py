@@ -161,7 +161,7 @@ class SalesFloor(
         self._referral_time = draws(actions.referral_request, "durations:referral")
         self._time_to_decide = scenario.decision.time_to_decide.quantile
         self._repeat_value = scenario.customers.repeat_value.quantile
-        self._uniform = Draws(lambda rng, n: rng.random(n), streams.rng("outcomes"))
+        self._uniform = streams.uniforms("outcomes")
         self._routing_rng = streams.rng("routing")
 
     def _setup_rules(self) -> None:

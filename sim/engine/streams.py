@@ -13,6 +13,8 @@ import zlib
 
 import numpy as np
 
+from sim.config.distributions import Draws
+
 
 class Streams:
     """Independent generators keyed by purpose name, all derived from one seed."""
@@ -28,6 +30,19 @@ class Streams:
             pool_size=self._seed.pool_size,
         )
         return np.random.Generator(np.random.PCG64(child))
+
+    def uniforms(self, purpose: str) -> Draws:
+        """Uniform numbers in [0, 1) from *purpose*'s stream, one per call, drawn a block at a time.
+
+        The same numbers, in the same order, as calling ``rng(purpose).random()`` each
+        time (numpy fills a block one number after another), for a list pop instead of
+        a numpy call per number.
+        """
+        return Draws(_uniform_block, self.rng(purpose))
+
+
+def _uniform_block(rng: np.random.Generator, n: int) -> np.ndarray:
+    return rng.random(n)
 
 
 def replication_seeds(root_seed: int, replications: int) -> list[np.random.SeedSequence]:
