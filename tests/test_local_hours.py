@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import copy
 import math
+from pathlib import Path
 from typing import Any
 
 import numpy as np
+import pandas as pd
 import pytest
 
 from sim.analysis.local_hours import MEASURES, local_hour_counts, local_hour_table
+from sim.cli import main
 from sim.config.units import HOURS_PER_DAY, MINUTES_PER_HOUR
 from sim.engine.floor import SalesFloor
 from sim.engine.people import LOST_SCREENED_OUT, Lead
@@ -94,3 +97,28 @@ def test_the_table_averages_each_replications_shares_with_a_confidence_interval(
     assert table.loc[(3, "called_within_5m_share"), "n"] == 1  # hours without leads left out
     assert math.isnan(table.loc[(5, "called_within_5m_share"), "mean"])
     assert table.loc[(5, "leads"), "mean"] == 0
+
+
+def _report(tiny: dict[str, Any], write_yaml: Any, tmp_path: Path, capsys: Any) -> Path:
+    """Run *tiny* with its report; the report's HTML."""
+    out = tmp_path / "results"
+    status = main(["run", str(write_yaml(tiny)), "-n", "2", "-j", "1", "-q", "--out", str(out)])
+    assert status == 0, capsys.readouterr().err
+    (folder,) = (out / tiny["name"]).iterdir()
+    table = pd.read_csv(folder / "local_hours.csv")
+    assert set(table["measure"]) == set(MEASURES) and set(table["local_hour"]) == set(range(24))
+    return folder / "report.html"
+
+
+@pytest.mark.slow
+def test_the_report_shows_coverage_by_local_hour_only_with_several_zones(
+    tiny: dict[str, Any], write_yaml: Any, tmp_path: Path, capsys: Any
+) -> None:
+    title = "<h3>Coverage by the lead&#39;s local hour</h3>"
+    zoned = _report(_zoned(tiny), write_yaml, tmp_path / "zoned", capsys)
+    page = zoned.read_text(encoding="utf-8")
+    assert title in page and "hours from the reps&#39; zone: -3, 0, +2.5" in page
+    assert (zoned.parent / "figures" / "local_hours.png").is_file()
+    one_zone = _report(tiny, write_yaml, tmp_path / "one", capsys)
+    assert title not in one_zone.read_text(encoding="utf-8")  # the heatmap says it all
+    assert not (one_zone.parent / "figures" / "local_hours.png").exists()
