@@ -109,4 +109,8 @@ def test_calibrate_recovers_the_reply_chance_of_each_channel(
         low, high = calibrated["uncertain"][f"scenario.channels.{channel}.reply_chance"]["ci95"]
         assert low < TRUE_REPLY_CHANCE < high and low < chance < high, (channel, low, high)
     assert "replies among" in out.read_text(encoding="utf-8")
+    report = out.with_name("team.calibration.html").read_text(encoding="utf-8")
+    assert (
+        "channels.email.reply_chance</td>" in report and "channels.sms.reply_chance</td>" in report
+    )
     assert main(["check", str(out)]) == 0
