@@ -72,5 +72,4 @@ def local_hours_figure(table: pd.DataFrame, policies: Sequence[str] | None = Non
             ax.yaxis.set_major_formatter(PercentFormatter(1.0, decimals=0))
         if len(policies) > 1:
             axes[0].legend(fontsize=8, loc="upper left")
-        fig.tight_layout()
     return fig
