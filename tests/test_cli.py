@@ -26,7 +26,7 @@ from sim.experiment import load_experiment
 from sim.report.run_folder import _RunFolder
 
 REPO = Path(__file__).resolve().parent.parent
-TABLES = ("replications", "summary", "first_attempts", "hourly")
+TABLES = ("replications", "summary", "first_attempts", "hourly", "local_hours")
 RUN_FILES = {"config.yaml", "manifest.json", *(f"{t}.csv" for t in TABLES)}
 REPORT_FILES = {"report.html", "report.pdf", "figures"}
 OPTIONAL_FILES = {f"{t}.parquet" for t in TABLES}  # when pyarrow is installed

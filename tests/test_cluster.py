@@ -286,11 +286,14 @@ def test_an_unreachable_scheduler_is_exit_2_before_anything_is_written(
     address = f"tcp://127.0.0.1:{_free_port()}"
     monkeypatch.setenv("SALESPULSE_CLUSTER", address)
     out = tmp_path / "results"
+    threads = {thread.ident for thread in threading.enumerate()}
     assert _run("sweep", SWEEP, out) == 2
     err = capsys.readouterr().err
     assert f"error: cluster {address}: no Dask scheduler answered" in err
     assert "Traceback" not in err
     assert not out.exists()
+    # No Dask IO-loop thread is left behind (it would stop later forks, e.g. the figure helper).
+    assert {thread.ident for thread in threading.enumerate()} <= threads
 
 
 def test_workers_running_other_code_are_refused_with_both_versions(

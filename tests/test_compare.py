@@ -144,6 +144,7 @@ def test_compare_cli_writes_a_complete_folder(
         "ranking.csv",
         "first_attempts.csv",
         "hourly.csv",
+        "local_hours.csv",
     ):
         assert (folder / name).stat().st_size > 0, name
 

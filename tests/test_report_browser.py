@@ -11,6 +11,7 @@ Chromium (or poppler's ``pdftotext``) the test is skipped and says which program
 
 from __future__ import annotations
 
+import copy
 import json
 import re
 import shutil
@@ -19,6 +20,7 @@ from pathlib import Path
 
 import pytest
 
+from sim.cli import main
 from sim.report import write_report
 from tests.report_folders import FOLDERS
 
@@ -149,3 +151,40 @@ def test_the_pdf_says_the_same_things_in_the_same_order(reported) -> None:
     assert positions == sorted(positions), dict(zip(order, positions, strict=True))
     recommendation = re.search(r"<strong>(.*?)</strong>", page).group(1)
     assert " ".join(recommendation.split()[:8]) in flat  # the same words open both
+
+
+LOCAL_HOURS_PROBE = """<script>
+const figure = document.getElementById("figure-local_hours");
+const image = figure ? figure.querySelector("img") : null;
+const probe = document.createElement("pre");
+probe.id = "probe";
+probe.textContent = JSON.stringify({
+  width: image && image.complete ? image.naturalWidth : 0,
+  shown: image ? image.getBoundingClientRect().width : 0,
+  caption: figure ? figure.querySelector("figcaption").textContent : "",
+});
+document.body.appendChild(probe);
+</script>"""
+"""Appended to a copy of a report: whether the local-hour figure decodes and takes room on the page."""
+
+
+@needs_chromium
+def test_the_local_hour_section_renders_for_leads_in_several_zones(
+    tiny, write_yaml, tmp_path: Path
+) -> None:
+    data = copy.deepcopy(tiny)
+    for source in data["scenario"]["sources"]:
+        source["time_zones"] = {"-3": 0.4, "0": 0.6}
+    out = tmp_path / "results"
+    assert main(["run", str(write_yaml(data)), "-n", "2", "-j", "1", "-q", "--out", str(out)]) == 0
+    (folder,) = (out / data["name"]).iterdir()
+    probe = tmp_path / "probe.html"
+    page = (folder / "report.html").read_text(encoding="utf-8")
+    probe.write_text(page.replace("</body>", LOCAL_HOURS_PROBE + "</body>"), encoding="utf-8")
+    shown = _chromium(probe, "--dump-dom", profile=tmp_path / "profile")
+    assert _console_errors(shown.stderr) == []
+    found = re.search(r'<pre id="probe">(.*?)</pre>', shown.stdout, re.S)
+    assert found, shown.stdout[-2000:]
+    seen = json.loads(found.group(1).replace("&quot;", '"'))
+    assert seen["width"] > 1000 and seen["shown"] > 500  # the PNG decodes and fills the column
+    assert "hours from the reps' zone: -3, 0" in seen["caption"].replace("&#39;", "'")

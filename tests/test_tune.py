@@ -195,6 +195,18 @@ def tune_in_process(
     return code, capsys.readouterr().err
 
 
+def assert_refused(
+    experiment: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str], message: str
+) -> None:
+    """``tune`` exits 2 with one line starting ``error: {message}`` and writes nothing."""
+    out = tmp_path / "results"
+    code, err = tune_in_process(experiment, out, 3, capsys)
+    assert code == 2
+    assert err.startswith(f"error: {message}"), err
+    assert len(err.strip().splitlines()) == 1 and "Traceback" not in err
+    assert not out.exists()  # no study journal, no run folder
+
+
 # --- several workers on one study ------------------------------------------------------------
 
 
@@ -756,12 +768,7 @@ def test_a_bad_parameter_range_exits_2_naming_it_and_writes_nothing(
 ) -> None:
     data = tune_data(tiny)
     data["tune"]["parameters"]["policy.followup.max_attempts"] = spec
-    out = tmp_path / "results"
-    code, err = tune_in_process(write_yaml(data), out, 3, capsys)
-    assert code == 2
-    assert err.startswith(f"error: tune.parameters.policy.followup.{message}"), err
-    assert len(err.strip().splitlines()) == 1 and "Traceback" not in err
-    assert not out.exists()  # no study journal, no run folder
+    assert_refused(write_yaml(data), tmp_path, capsys, f"tune.parameters.policy.followup.{message}")
 
 
 @pytest.mark.parametrize(
@@ -867,3 +874,117 @@ def test_best_yaml_runs_and_the_run_folder_confirms_the_tuned_trial(
     )
     assert done.returncode == 0, done.stderr
     assert run_folders(tmp_path / "runs", f"tiny-trial-{chosen}")
+
+
+# --- named choices: searching a sequence's channel order ---------------------------------------
+
+CALLS_ONLY = [{"call": "0m"}, {"call": "1h"}, {"call": "1d"}]
+EMAIL_FIRST = [{"call": "0m"}, {"email": "10m"}, {"call": "1h"}, {"call": "1d"}]
+TEXT_FIRST = [{"call": "0m"}, {"sms": "10m"}, {"call": "1h"}, {"email": "4h"}, {"call": "1d"}]
+
+
+def sequence_tune_data(tiny: dict[str, Any]) -> dict[str, Any]:
+    """The tiny experiment on a calls-only sequence, tuning its channel order and exit rule."""
+    data = tune_data(tiny, replications=2)
+    data["policy"]["followup"] = {"name": "sequence", "steps": CALLS_ONLY}
+    data["tune"]["parameters"] = {
+        "policy.followup.steps": {
+            "choices": {
+                "calls_only": CALLS_ONLY,
+                "email_first": EMAIL_FIRST,
+                "text_first": TEXT_FIRST,
+            }
+        },
+        "policy.followup.exit": {
+            "choices": {"reply_ends": ["reached", "replied"], "reply_renews": ["reached"]}
+        },
+    }
+    return data
+
+
+@pytest.mark.slow
+def test_a_study_chooses_the_channel_order_by_name_and_best_yaml_runs_it(
+    tiny: dict[str, Any], write_yaml: Callable[..., Path], tmp_path: Path, capsys
+) -> None:
+    out = tmp_path / "results"
+    code, err = tune_in_process(write_yaml(sequence_tune_data(tiny)), out, 4, capsys)
+    assert code == 0, err
+    [folder] = run_folders(out, "tiny")
+    table = pd.read_csv(folder / "trials.csv")
+    evaluated = table[table["state"].isin(["COMPLETE", "PRUNED"])]
+    assert len(evaluated) == 4
+    baseline = table[table["baseline"]].iloc[0]  # the experiment's own steps, found by name
+    assert baseline["param:policy.followup.steps"] == "calls_only"
+    assert baseline["param:policy.followup.exit"] == "reply_ends"
+    assert set(table["param:policy.followup.steps"]) <= {"calls_only", "email_first", "text_first"}
+    assert (
+        evaluated[["param:policy.followup.steps", "param:policy.followup.exit"]]
+        .value_counts()
+        .max()
+        == 1
+    )
+
+    [chosen] = json.loads((folder / "manifest.json").read_text())["chosen_trials"]
+    row = table.set_index("trial").loc[chosen]
+    tuned = yaml.safe_load((folder / "best.yaml").read_text())["policy"]["followup"]
+    names = {"calls_only": CALLS_ONLY, "email_first": EMAIL_FIRST, "text_first": TEXT_FIRST}
+    assert tuned["steps"] == names[row["param:policy.followup.steps"]]  # the value, not the name
+    exits = {"reply_ends": ["reached", "replied"], "reply_renews": ["reached"]}
+    assert tuned["exit"] == exits[row["param:policy.followup.exit"]]
+    done = run_sim(
+        ["run", str(folder / "best.yaml"), "-n", "2", "-q", "--no-report", "--out", "runs"],
+        tmp_path,
+    )
+    assert done.returncode == 0, done.stderr
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        (
+            {"policy.followup.steps": {"choices": {}}},
+            "tune.parameters.policy.followup.steps.choices: expected at least one name: value",
+        ),
+        (
+            {"policy.followup.steps": {"choices": {"calls_only": CALLS_ONLY}, "log": True}},
+            "tune.parameters.policy.followup.steps: named choices take no other key, got log",
+        ),
+        (
+            {
+                "policy.followup.steps": {
+                    "choices": {"calls_only": CALLS_ONLY, "x": [{"fax": "0m"}]}
+                }
+            },
+            "tune.parameters.policy.followup.steps.choices.x: ",
+        ),
+        (
+            {"policy.followup.steps": {"choices": {"calls_only": CALLS_ONLY, 3: EMAIL_FIRST}}},
+            "tune.parameters.policy.followup.steps.choices: expected names as text, got 3",
+        ),
+        (
+            {"policy.followup.steps": {"choices": {"email_first": EMAIL_FIRST}}},
+            "tune.parameters.policy.followup.steps.choices: expected the experiment's own setting "
+            "among the choices",
+        ),
+        (
+            {"policy.followup.steps[1]": {"choices": [{"call": "2h"}]}},
+            "tune.parameters.policy.followup.steps[1].choices: expected plain values",
+        ),
+        (
+            {"policy.followup.steps[1].call": {"low": "30m", "high": "2h"}},
+            "tune.parameters.policy.followup.steps[1].call: it lies inside policy.followup.steps, "
+            "which is chosen by name; tune the whole value or its parts, not both",
+        ),
+    ],
+)
+def test_bad_named_choices_exit_2_naming_the_field_and_write_nothing(
+    change: dict[str, Any],
+    message: str,
+    tiny: dict[str, Any],
+    write_yaml: Callable[..., Path],
+    tmp_path: Path,
+    capsys,
+) -> None:
+    data = sequence_tune_data(tiny)
+    data["tune"]["parameters"].update(change)
+    assert_refused(write_yaml(data), tmp_path, capsys, message)

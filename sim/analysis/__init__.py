@@ -23,6 +23,7 @@ from sim.analysis.executors import (
     exit_with_parent,
     salespulse_version,
 )
+from sim.analysis.local_hours import local_hour_counts, local_hour_table
 from sim.analysis.outputs import ReplicationOutput, RunResult, tidy_tables
 from sim.analysis.replications import default_jobs, run, run_jobs, run_many
 from sim.analysis.stats import (
@@ -68,6 +69,8 @@ __all__ = [
     "compare",
     "default_jobs",
     "exit_with_parent",
+    "local_hour_counts",
+    "local_hour_table",
     "lower_tail_mean",
     "paired_differences",
     "refuse_large_grid",

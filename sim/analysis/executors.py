@@ -19,6 +19,7 @@ import functools
 import hashlib
 import os
 import re
+import socket
 import threading
 import time
 import uuid
@@ -47,7 +48,7 @@ Finished = Callable[[int, Any], None]
 CONNECT_TIMEOUT_SECONDS = 5.0
 """How long to wait for a Dask scheduler to answer before giving up."""
 
-_SCHEDULER_ADDRESS = re.compile(r"(tcp://)?(\[[0-9a-fA-F:.]+\]|[^\s:/@\[\]]+):\d{1,5}")
+_SCHEDULER_ADDRESS = re.compile(r"(tcp://)?(\[[0-9a-fA-F:.]+\]|[^\s:/@\[\]]+):(\d{1,5})")
 """tcp://host:port, as ``dask scheduler`` prints it (host may be an [IPv6 address])."""
 
 _SOURCE_PACKAGES = ("sim", "policies")
@@ -234,6 +235,11 @@ class DaskCluster(Executor):
                 "install it with pip install 'salespulse[cluster]'"
             ) from None
         try:
+            # A plain socket first: a Client that cannot connect leaves its IO-loop thread behind.
+            host, port = _SCHEDULER_ADDRESS.fullmatch(self.address).group(2, 3)  # type: ignore[union-attr]
+            socket.create_connection(
+                (host.strip("[]"), int(port)), timeout=self.timeout_seconds
+            ).close()
             return Client(self.address, timeout=self.timeout_seconds, set_as_default=False)
         except OSError as exc:
             raise ConfigError(

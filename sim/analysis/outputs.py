@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
+from sim.analysis.local_hours import local_hour_counts, local_hour_table
 from sim.analysis.stats import summarise
 from sim.analysis.worlds import RUNS_PER_WORLD, variance_split
 from sim.engine.kpis import replication_kpis
@@ -38,6 +39,8 @@ class ReplicationOutput:
     """Rep minutes on shift in each hour of the week, over the window."""
     backlog_by_hour: np.ndarray
     """Task-minutes waiting in each hour of the week, over the window."""
+    local_hours: np.ndarray
+    """Cohort leads by their local hour of the day (:func:`~sim.analysis.local_hours.local_hour_counts`)."""
 
 
 def replication_output(floor: SalesFloor) -> ReplicationOutput:
@@ -48,6 +51,7 @@ def replication_output(floor: SalesFloor) -> ReplicationOutput:
         np.asarray(floor.meter.busy_by_hour),
         np.asarray(floor.meter.on_shift_by_hour()),
         np.asarray(floor.meter.backlog_by_hour),
+        local_hour_counts(floor.meter.local_hours),
     )
 
 
@@ -69,6 +73,8 @@ class RunResult:
     """With plausible worlds: noise and uncertainty per KPI (:func:`~sim.analysis.worlds.variance_split`)."""
     worlds: pd.DataFrame | None = None
     """With plausible worlds: each replication's values of the uncertain fields."""
+    local_hours: pd.DataFrame | None = None
+    """Coverage by the lead's local hour, over the replications (or runs of the worlds)."""
 
     @classmethod
     def from_outputs(
@@ -85,7 +91,10 @@ class RunResult:
         )
         hourly.index.name = "hour_of_week"
         counts = np.sum([o.first_attempts for o in outputs], axis=0)
-        return cls(label, experiment, table, summarise(table), counts, hourly)
+        local_hours = local_hour_table([o.local_hours for o in outputs])
+        return cls(
+            label, experiment, table, summarise(table), counts, hourly, local_hours=local_hours
+        )
 
     @classmethod
     def from_worlds(
@@ -100,7 +109,8 @@ class RunResult:
 
         A world's KPIs are the mean of its runs (an undefined KPI of one run is left
         out), so the summary's intervals include both noise and uncertainty;
-        ``uncertainty`` tells them apart. Tally counts are summed over every run.
+        ``uncertainty`` tells them apart. Tally counts are summed over every run; the
+        local-hour table treats every run as a replication.
         """
         runs = cls.from_outputs(label, experiment, outputs)
         table = runs.replications.groupby(np.arange(len(outputs)) // runs_per_world).mean()
@@ -115,6 +125,7 @@ class RunResult:
             runs.hourly,
             split,
             worlds,
+            runs.local_hours,
         )
 
     def first_attempts_table(self) -> pd.DataFrame:
@@ -131,7 +142,8 @@ def tidy_tables(results: list[RunResult]) -> dict[str, pd.DataFrame]:
     """The run-folder tables for one or more cadences, each row labelled by ``policy``.
 
     ``replications`` (policy, replication, KPIs), ``summary`` (policy, kpi, statistics),
-    ``first_attempts`` (policy, delay bin, counts) and ``hourly`` (policy, hour of week, minutes).
+    ``first_attempts`` (policy, delay bin, counts), ``hourly`` (policy, hour of week, minutes)
+    and ``local_hours`` (policy, the lead's local hour, measure, statistics).
     With plausible worlds also ``uncertainty`` (policy, kpi, noise and uncertainty) and
     ``worlds`` (replication, the value of each uncertain field; the same for every policy).
     """
@@ -140,14 +152,21 @@ def tidy_tables(results: list[RunResult]) -> dict[str, pd.DataFrame]:
         table = pd.concat(frames, names=["policy", index_name]).reset_index()
         return table
 
+    def labelled(frames: dict[str, pd.DataFrame]) -> pd.DataFrame:
+        """The frames' rows one after the other, with a first column naming the policy."""
+        return pd.concat(
+            [frame.assign(policy=label) for label, frame in frames.items()], ignore_index=True
+        ).pipe(lambda t: t[["policy", *[c for c in t.columns if c != "policy"]]])
+
     tables = {
         "replications": stacked({r.label: r.replications for r in results}, "replication"),
         "summary": stacked({r.label: r.summary for r in results}, "kpi"),
-        "first_attempts": pd.concat(
-            [r.first_attempts_table().assign(policy=r.label) for r in results], ignore_index=True
-        ).pipe(lambda t: t[["policy", *[c for c in t.columns if c != "policy"]]]),
+        "first_attempts": labelled({r.label: r.first_attempts_table() for r in results}),
         "hourly": stacked({r.label: r.hourly for r in results}, "hour_of_week"),
     }
+    local_hours = {r.label: r.local_hours for r in results if r.local_hours is not None}
+    if len(local_hours) == len(results):
+        tables["local_hours"] = labelled(local_hours)
     first = results[0]
     if first.uncertainty is not None and first.worlds is not None:
         tables["uncertainty"] = stacked(

@@ -54,6 +54,7 @@ def build_config(cal: Calibration) -> dict[str, Any]:
     )
     _response_curves(cal, scenario["response"], comments)
     _actions(cal, scenario["actions"], comments)
+    _channels(cal, scenario["channels"], comments)
     _win_rate(cal, scenario["decision"], comments)
     _team(cal, scenario["reps"], comments)
     _followup(cal, config["policy"], comments)
@@ -268,6 +269,16 @@ def _actions(cal: Calibration, actions: dict[str, Any], comments: Comments) -> N
             f"fitted: {cal.voicemail_share.value:.3f}, "
             f"{cal.voicemail_share.ci_text(share_text)}, "
             f"{cal.voicemail_share.rows:,} unreached dials"
+        )
+
+
+def _channels(cal: Calibration, channels: dict[str, Any], comments: Comments) -> None:
+    """Each channel's reply chance fitted from its touches (docs/calibration.md)."""
+    for name, chance in cal.channel_replies.items():
+        channels[name]["reply_chance"] = round_sig(chance.value, 3)
+        comments[("scenario", "channels", name, "reply_chance")] = (
+            f"fitted: {chance.value:.3f}, {chance.ci_text(share_text)}, replies among "
+            f"{chance.rows:,} {name} touches that did not end in an opt-out"
         )
 
 

@@ -76,6 +76,8 @@ def uncertain_section(cal: Calibration, base: dict[str, Any]) -> dict[str, Any]:
         if not fit.fixed:
             found[f"scenario.actions.{action}.mean"] = _entry(fit.mean, duration=True)
     found["scenario.actions.voicemail_share"] = _entry(cal.voicemail_share, chance=True)
+    for channel, chance in cal.channel_replies.items():
+        found[f"scenario.channels.{channel}.reply_chance"] = _entry(chance, chance=True)
     found["scenario.decision.win_rate"] = _entry(cal.win_rate, chance=True)
     fitted = {path: entry for path, entry in found.items() if entry is not None}
     kept = {

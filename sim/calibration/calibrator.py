@@ -35,6 +35,7 @@ import numpy as np
 
 from policies import chances_kept
 from sim.calibration._arrivals import fit_arrivals
+from sim.calibration._channels import channel_replies
 from sim.calibration._estimate import Estimate, proportion
 from sim.calibration._fit import (
     CurveFit,
@@ -200,6 +201,7 @@ class Calibrator:
             config={},
             comments=self.comments,
             delays={"first_attempt": d1, "reached": dr},
+            channel_replies=channel_replies(self.activities, self.warn),
         )
         return cal
 

@@ -86,7 +86,13 @@ ACTIVITY_COLUMNS: tuple[Column, ...] = (
     Column("lead_id", "id", True, "the lead touched (must be in the leads file)"),
     Column("timestamp", "time", True, "when the action started"),
     Column("type", "text", False, "call (default), screen, meeting, nurture, email, ..."),
-    Column("outcome", "text", True, "for calls: connected, no_answer or voicemail (or a synonym)"),
+    Column(
+        "outcome",
+        "text",
+        True,
+        "for calls: connected, no_answer or voicemail; for emails, texts: replied, no_reply or "
+        "opted_out (or a synonym)",
+    ),
     Column("duration_seconds", "seconds", False, "rep time the action took, in seconds"),
     Column("owner", "text", False, "the rep who did it"),
 )
@@ -102,6 +108,11 @@ VOICEMAIL_WORDS = frozenset({"voicemail", "left_voicemail", "left voicemail", "v
 CALL_WORDS = frozenset({"call", "dial", "phone", "phone_call", "outbound_call", "first_attempt",
                         "follow_up"})  # fmt: skip
 CALL, NO_ANSWER, VOICEMAIL, CONNECTED = "call", 0, 1, 2
+REPLIED_WORDS = frozenset({"replied", "reply", "responded", "response", "positive_reply"})
+NO_REPLY_WORDS = frozenset({"no_reply", "no reply", "sent", "delivered", "opened", "clicked"})
+TOUCH_OPT_OUT_WORDS = frozenset({"opted_out", "opt_out", "unsubscribed", "stop"})
+NO_REPLY, REPLIED, TOUCH_OPTED_OUT = 0, 1, 2
+"""A touch's outcome on another channel (email, text, ...): -1 when the words are unknown."""
 
 
 # --------------------------------------------------------------------------- reading
@@ -411,6 +422,7 @@ class ActivityTable:
     kind: np.ndarray
     kinds: list[str]
     call_outcome: np.ndarray  # NO_ANSWER, VOICEMAIL, CONNECTED; -1 for non-calls
+    touch_outcome: np.ndarray  # NO_REPLY, REPLIED, TOUCH_OPTED_OUT; -1 for calls and other words
     duration_minutes: np.ndarray
     owner: np.ndarray
     owners: list[str]
@@ -464,11 +476,19 @@ def read_activities(
             outcome_text,
         )
         outcome[~is_call] = -1
+        touch = np.full(len(chunk), -1, dtype=np.int8)
+        for code, words in (
+            (NO_REPLY, NO_REPLY_WORDS),
+            (REPLIED, REPLIED_WORDS),
+            (TOUCH_OPTED_OUT, TOUCH_OPT_OUT_WORDS),
+        ):
+            touch[outcome_text.isin(words).to_numpy() & ~is_call] = code
         return {
             "lead": lead.astype(np.int64),
             "at": at,
             "kind": kinds.encode(kind_text),
             "call_outcome": outcome,
+            "touch_outcome": touch,
             "duration_minutes": seconds / 60.0,
             "owner": owners.encode(col("owner")),
         }
@@ -483,6 +503,7 @@ def read_activities(
         kind=data["kind"],
         kinds=kinds.names,
         call_outcome=data["call_outcome"],
+        touch_outcome=data["touch_outcome"],
         duration_minutes=data["duration_minutes"],
         owner=data["owner"],
         owners=owners.names,

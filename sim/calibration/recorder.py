@@ -22,6 +22,7 @@ import pandas as pd
 from sim.calibration._files import write_files_atomically
 from sim.calibration.crm import EXPORT_START
 from sim.config import ConfigError
+from sim.config.channels import Channels
 from sim.engine.floor import SalesFloor
 from sim.engine.people import Lead, Task
 from sim.engine.streams import replication_seeds
@@ -40,6 +41,11 @@ _ACTIVITY_TYPE = {
     "meeting": "meeting",
     "nurture": "nurture",
 }
+_CHANNELS = frozenset(Channels.model_fields)
+"""The non-call channels (email, sms, ...): each touch is a row whose type is the channel."""
+_CHANNEL_OUTCOMES = {"reached": "replied", "not_reached": "no_reply", "opted_out": "opted_out"}
+"""A channel touch's outcome as a sales-engagement tool logs it (a touch put off by the
+rep's daily cap, ``deferred``, was not sent and is no row)."""
 
 
 class LeadRow(NamedTuple):
@@ -64,7 +70,7 @@ class ActivityRow(NamedTuple):
 
     lead_id: int
     at: float
-    kind: str  # call, screen, meeting or nurture
+    kind: str  # call, screen, meeting, nurture, or a channel: email, sms, ...
     outcome: str
     minutes: float
     rep: int
@@ -75,8 +81,9 @@ class CrmRecorder:
 
     Pass it to :class:`~sim.engine.floor.SalesFloor` (``recorder=``); after ``simulate()``
     call :meth:`finish` with the floor (it adds the leads still open), then
-    :meth:`write`. Customer retention touches and department referral requests are
-    not lead activities and are left out.
+    :meth:`write`. A sequence's emails and texts are rows whose type is the channel and
+    whose outcome is ``replied``, ``no_reply`` or ``opted_out``. Customer retention
+    touches and department referral requests are not lead activities and are left out.
     """
 
     def __init__(self, source_names: list[str]) -> None:
@@ -86,8 +93,12 @@ class CrmRecorder:
         self._finished = False
 
     def action(self, task: Task, rep_id: int, started: float, ended: float, outcome: str) -> None:
-        """Keep a lead's call, screening, meeting or nurture touch (the engine calls this)."""
+        """Keep a lead's call, screening, meeting, nurture or channel touch (the engine calls this)."""
         kind = _ACTIVITY_TYPE.get(task.kind)
+        if task.kind in _CHANNELS:
+            if outcome not in _CHANNEL_OUTCOMES:  # deferred: not sent
+                return
+            kind, outcome = task.kind, _CHANNEL_OUTCOMES[outcome]
         if kind is None:
             return
         lead = task.subject

@@ -150,6 +150,15 @@ def _fitted_rows(cal: Calibration) -> list[list[Any]]:
         rows.append(
             _est_row("actions.voicemail_share", cal.voicemail_share, share_text, "binomial")
         )
+    for channel, chance in cal.channel_replies.items():
+        rows.append(
+            _est_row(
+                f"channels.{channel}.reply_chance",
+                chance,
+                share_text,
+                "binomial: replies among touches not ending in an opt-out",
+            )
+        )
     rows.append(
         _est_row(
             "followup.max_attempts",

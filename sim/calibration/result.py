@@ -75,3 +75,4 @@ class Calibration:
     yaml_text: str = ""
     seconds: float = 0.0
     delays: dict[str, np.ndarray] = field(default_factory=dict)  # minutes to first attempt/reach
+    channel_replies: dict[str, Estimate] = field(default_factory=dict)  # per channel: reply chance

@@ -27,7 +27,7 @@ import numpy as np
 from sim.config.calendar import WeeklyCalendar
 from sim.config.units import HOURS_PER_DAY, HOURS_PER_WEEK, MINUTES_PER_HOUR, MINUTES_PER_WEEK
 from sim.engine.people import LOST_REASONS, LOST_SCREENED_OUT, OPEN, WON, Lead
-from sim.engine.tally import AttemptTally, FirstAttemptTally
+from sim.engine.tally import AttemptTally, FirstAttemptTally, LocalHourTally
 
 Staffing = Sequence[tuple[list[tuple[float, float]], int]]
 """Per rep group: its weekly shift windows (minutes of the week) and how many reps it has."""
@@ -88,6 +88,7 @@ class Meter:
         self.outcomes = dict.fromkeys((WON, *LOST_REASONS, OPEN), 0)
         self.first_attempts = FirstAttemptTally()
         self.attempts = AttemptTally()
+        self.local_hours = LocalHourTally()
 
     def in_window(self, now: float) -> bool:
         """Whether *now* falls in the measurement window (a lead arriving then is in the cohort)."""
@@ -104,18 +105,17 @@ class Meter:
             self.screened_out_realistic += lead.fit
             return
         self.attempts.add(lead.attempts, lead.reached_attempt, won)
-        self.first_attempts.add(
-            lead.first_attempt_delay,
-            lead.reached_at == lead.first_attempt_at,
-            lead.reached_at != math.inf,
-            lead.qualified,
-            won,
-        )
+        reached_first = lead.reached_at == lead.first_attempt_at
+        reached = lead.reached_at != math.inf
+        delay = lead.first_attempt_delay
+        self.first_attempts.add(delay, reached_first, reached, lead.qualified, won)
+        self.local_hours.add(lead.arrived_at + lead.local_offset, delay, reached, reached_first)
 
     def fold(self) -> None:
         """Turn the raw times appended so far into the time integrals, and empty the arrays."""
         self._fold_backlog()
         self._fold_busy()
+        self.local_hours.fold()
 
     def finish(self, now: float) -> None:
         """The run ended at *now*: account the backlog until then and fold the rest."""

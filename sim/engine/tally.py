@@ -10,15 +10,20 @@ attempt (log-spaced bins, 2% wide) and counts how many of each bin were
 reached on that first attempt, reached at all, qualified and won. That answers both "what is the median and 90th
 percentile speed-to-lead?" and "how do qualification odds fall with delay?"
 without keeping one record per lead.
+
+The local-hour tally counts the same leads by their own local hour of the day (leads
+may live in other time zones than the reps): of arrival, how soon the first call came
+and whether it reached them; of the first call, whether it got through.
 """
 
 from __future__ import annotations
 
 import math
+from array import array
 
 import numpy as np
 
-from sim.config.units import MINUTES_PER_YEAR
+from sim.config.units import HOURS_PER_DAY, MINUTES_PER_HOUR, MINUTES_PER_YEAR
 
 SMALLEST_DELAY_MINUTES = 0.01
 """Delays below this (including zero: a rep was free) share the first bin."""
@@ -139,3 +144,86 @@ class AttemptTally:
         attempted = np.cumsum(by_last[::-1])[::-1]  # leads with at least k attempts
         attempted[0] = by_last[0]
         return np.array([attempted, self._reached, self._won_reached], dtype=np.int64)
+
+
+LOCAL_HOUR_ROWS = (
+    "leads",
+    "called_within_5m",
+    "called_within_1h",
+    "called",
+    "reached",
+    "first_calls",
+    "first_calls_reached",
+)
+"""Rows of the local-hour tally. By the lead's local hour of arrival: leads, first call
+within 5 minutes / within an hour / at all, reached at all. By the lead's local hour of
+the first call: first calls, and those that got through."""
+CALLED_WITHIN_MINUTES = (5.0, 60.0)
+"""The delays behind ``called_within_5m`` and ``called_within_1h``."""
+
+
+class LocalHourTally:
+    """Cohort leads by their own local hour of the day: when they came, when they were first called.
+
+    The engine appends three numbers per lead as it closes (:meth:`add`, a few C-level
+    appends); :meth:`fold` turns them into counts by hour with numpy, a simulated week
+    at a time, so memory stays bounded.
+    """
+
+    def __init__(self) -> None:
+        self._arrived_local = array("d")
+        """Each lead's arrival on its own clock (minutes since time 0 plus its zone's offset)."""
+        self._delay = array("d")
+        """Its first call's delay in minutes (``inf``: never called)."""
+        self._reached = array("b")
+        """0: never reached; 1: reached, not by the first call; 2: reached by the first call."""
+        self._counts = np.zeros((len(LOCAL_HOUR_ROWS), HOURS_PER_DAY), dtype=np.int64)
+        self._delay_minutes = np.zeros(HOURS_PER_DAY)
+
+    @property
+    def counts(self) -> np.ndarray:
+        """Counts by row (as in :data:`LOCAL_HOUR_ROWS`) and local hour of the day (columns)."""
+        self.fold()  # leads still open are closed after the last weekly fold
+        return self._counts.copy()
+
+    @property
+    def delay_minutes(self) -> np.ndarray:
+        """Sum of the first-call delays of the called leads, by local hour of arrival."""
+        self.fold()
+        return self._delay_minutes.copy()
+
+    def add(self, arrived_local: float, delay: float, reached: bool, reached_first: bool) -> None:
+        self._arrived_local.append(arrived_local)
+        self._delay.append(delay)
+        self._reached.append(2 if reached and reached_first else int(reached))
+
+    def fold(self) -> None:
+        """Add the leads appended so far to the counts, and empty the arrays."""
+        arrived = np.array(self._arrived_local, dtype=float)
+        if not arrived.size:
+            return
+        delay = np.array(self._delay, dtype=float)
+        reached = np.array(self._reached, dtype=np.int8)
+        called = np.isfinite(delay)
+        arrival_hour = local_hour_of_day(arrived)
+        call_hour = local_hour_of_day(arrived[called] + delay[called])
+        by_arrival = [
+            np.ones(arrived.size, dtype=bool),
+            delay <= CALLED_WITHIN_MINUTES[0],
+            delay <= CALLED_WITHIN_MINUTES[1],
+            called,
+            reached > 0,
+        ]
+        for row, chosen in enumerate(by_arrival):
+            self._counts[row] += np.bincount(arrival_hour[chosen], minlength=HOURS_PER_DAY)
+        self._counts[5] += np.bincount(call_hour, minlength=HOURS_PER_DAY)
+        self._counts[6] += np.bincount(call_hour[reached[called] == 2], minlength=HOURS_PER_DAY)
+        self._delay_minutes += np.bincount(
+            arrival_hour[called], weights=delay[called], minlength=HOURS_PER_DAY
+        )
+        del self._arrived_local[:], self._delay[:], self._reached[:]
+
+
+def local_hour_of_day(minutes: np.ndarray) -> np.ndarray:
+    """The hour of the day (0-23) of times in minutes since midnight of day 0."""
+    return (np.floor_divide(minutes, MINUTES_PER_HOUR) % HOURS_PER_DAY).astype(np.int64)

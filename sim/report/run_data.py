@@ -53,6 +53,7 @@ TABLE_COLUMNS: dict[str, tuple[str, ...]] = {
     "ranking": ("rank", "policy", "kpi", "mean", "ci_low", "ci_high", "group", "verdict"),
     "first_attempts": ("delay_minutes_low", "delay_minutes_high", "leads"),
     "hourly": ("hour_of_week", "busy_minutes", "on_shift_minutes", "backlog_task_minutes"),
+    "local_hours": ("policy", "local_hour", "measure", "mean", "ci_low", "ci_high"),
     "points": ("point",),
 }
 """The tables a report reads (``<name>.csv``, each optional) and the columns it needs."""
@@ -138,6 +139,8 @@ class RunData:
     ranking: pd.DataFrame | None = None
     first_attempts: pd.DataFrame | None = None
     hourly: pd.DataFrame | None = None
+    local_hours: pd.DataFrame | None = None
+    """Coverage by the lead's local hour (folders written before it existed: none)."""
     points: pd.DataFrame | None = None
 
     @property
@@ -186,6 +189,14 @@ class RunData:
     def experiment_of(self, policy: str | None) -> Experiment:
         """The experiment *policy* ran (the folder's own for anything else)."""
         return self.arms.get(policy or "", self.experiment)
+
+    def lead_time_zones(self, policy: str | None) -> set[float]:
+        """The time zones *policy*'s leads live in, in hours relative to the reps' zone."""
+        zones: set[float] = set()
+        for source in self.experiment_of(policy).scenario.sources:
+            mix = source.time_zones or {0.0: 1.0}
+            zones.update(offset for offset, share in mix.items() if share > 0)
+        return zones
 
     def response_target_minutes(self, policy: str | None) -> float:
         """*policy*'s response-time target for a new lead's first call attempt."""

@@ -44,7 +44,7 @@ def best_trials(study: optuna.Study, tuning: Tuning) -> list[FrozenTrial]:
 def trial_experiment(experiment: Experiment, trial: FrozenTrial) -> Experiment:
     """The experiment as the trial set it: ready to run on its own (no tune: section)."""
     space = search_space(experiment)
-    tuned = experiment_with(experiment, {**space.fixed, **trial.params}, f"trial {trial.number}")
+    tuned = experiment_with(experiment, space.settings(trial.params), f"trial {trial.number}")
     return tuned.model_copy(update={"name": f"{experiment.name}-trial-{trial.number}"})
 
 

@@ -4,13 +4,25 @@
 ``search_space()``); ``tune.parameters`` adds, narrows or fixes single fields by path.
 Each range becomes an Optuna distribution; a bad range is refused here, before any
 study is opened, with a message naming ``tune.parameters.<path>``.
+
+*Named choices* let a study choose whole values Optuna cannot hold, such as a
+sequence's steps (the channel order)::
+
+    policy.followup.steps:
+      choices:
+        calls_only: [{call: 0m}, {call: 1h}, {call: 1d}]
+        email_first: [{call: 0m}, {email: 10m}, {call: 1h}, {call: 1d}]
+
+Optuna chooses among the names; :meth:`SearchSpace.settings` turns a trial's names
+back into values. Every named value is checked against the experiment up front, and
+the experiment's own setting must be one of them (the first trial runs it).
 """
 
 from __future__ import annotations
 
 import json
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
@@ -37,16 +49,26 @@ class SearchSpace:
 
     distributions: dict[str, BaseDistribution]
     fixed: dict[str, Any]
+    named: dict[str, dict[str, Any]] = field(default_factory=dict)
+    """Paths with named choices: the value behind each name Optuna chooses."""
+
+    def settings(self, params: dict[str, Any]) -> dict[str, Any]:
+        """The field values a trial with these *params* runs: the fixed ones, names resolved."""
+        chosen = {
+            path: self.named[path][value] if path in self.named else value
+            for path, value in params.items()
+        }
+        return {**self.fixed, **chosen}
 
     def fingerprint(self) -> str:
         """A stable text form, stored with the study to refuse a resumed study with another space."""
-        return json.dumps(
-            {
-                name: json.loads(distribution_to_json(d))
-                for name, d in sorted(self.distributions.items())
-            },
-            sort_keys=True,
-        )
+        space: dict[str, Any] = {
+            name: json.loads(distribution_to_json(d))
+            for name, d in sorted(self.distributions.items())
+        }
+        if self.named:  # a name must keep its value when a study resumes
+            space["named choices"] = self.named
+        return json.dumps(space, sort_keys=True)
 
     def size(self) -> int | None:
         """How many distinct settings the space holds, or None when a range is continuous."""
@@ -144,6 +166,48 @@ def _distribution(path: str, spec: dict[str, Any], current: Any) -> BaseDistribu
     return FloatDistribution(low, high, log=log, step=step)
 
 
+def _named_choices(
+    experiment: Experiment, path: str, spec: dict[str, Any], current: Any
+) -> tuple[CategoricalDistribution, dict[str, Any]]:
+    """``{choices: {name: value, ...}}``: Optuna chooses a name; each value checked up front.
+
+    The values are kept as the experiment's own configuration writes them, so the
+    experiment's setting is recognised among them (it must be there: the baseline trial).
+    """
+    where = f"tune.parameters.{path}"
+    if set(spec) != {"choices"}:
+        raise ConfigError(
+            f"{where}: named choices take no other key, got "
+            f"{', '.join(sorted(map(str, set(spec) - {'choices'})))}"
+        )
+    choices = spec["choices"]
+    if not choices:
+        raise ConfigError(f"{where}.choices: expected at least one name: value")
+    named: dict[str, Any] = {}
+    for name, value in choices.items():
+        if not isinstance(name, str) or not name.strip():
+            raise ConfigError(f"{where}.choices: expected names as text, got {name!r}")
+        tried = experiment_with(experiment, {path: value}, f"{where}.choices.{name}")
+        named[name] = read_path(tried.to_config(designs=False), path)
+    if current not in named.values():
+        raise ConfigError(
+            f"{where}.choices: expected the experiment's own setting among the choices (the "
+            f"first trial runs today's cadence); add it under a name, e.g. today: {current}"
+        )
+    return CategoricalDistribution(list(named)), named
+
+
+def _refuse_overlaps(space: SearchSpace) -> None:
+    """A field inside one chosen by name cannot be tuned or fixed as well."""
+    for outer in space.named:
+        for path in [*space.distributions, *space.fixed]:
+            if path != outer and path.startswith((f"{outer}.", f"{outer}[")):
+                raise ConfigError(
+                    f"tune.parameters.{path}: it lies inside {outer}, which is chosen by "
+                    "name; tune the whole value or its parts, not both"
+                )
+
+
 def search_space(experiment: Experiment) -> SearchSpace:
     """The study's parameters: whole policy families plus the file's own additions and limits."""
     tuning = tuning_section(experiment)
@@ -159,19 +223,24 @@ def search_space(experiment: Experiment) -> SearchSpace:
             path = f"policy.{family}.{name}"
             distributions[path] = _distribution(path, spec, read_path(config, path))
     fixed: dict[str, Any] = {}
+    named: dict[str, dict[str, Any]] = {}
     for path, spec in tuning.parameters.items():
         try:
             current = read_path(config, path)
         except (KeyError, IndexError, TypeError, ValueError):
             raise ConfigError(f"tune.parameters.{path}: no such field in the experiment") from None
-        if isinstance(spec, dict):
+        if isinstance(spec, dict) and isinstance(spec.get("choices"), dict):
+            distributions[path], named[path] = _named_choices(experiment, path, spec, current)
+        elif isinstance(spec, dict):
             distributions[path] = _distribution(path, spec, current)
         else:
             distributions.pop(path, None)
             fixed[path] = spec
     if not distributions:
         raise ConfigError("tune: nothing to tune; list policy families or parameters with ranges")
-    return SearchSpace(distributions, fixed)
+    space = SearchSpace(distributions, fixed, named)
+    _refuse_overlaps(space)
+    return space
 
 
 def experiment_with(experiment: Experiment, values: dict[str, Any], where: str) -> Experiment:
@@ -188,6 +257,8 @@ def baseline_values(experiment: Experiment, space: SearchSpace) -> dict[str, Any
     values = {}
     for path, distribution in space.distributions.items():
         value = read_path(config, path)
+        if path in space.named:  # the name of the experiment's own setting (there is one)
+            value = next(name for name, v in space.named[path].items() if v == value)
         if isinstance(distribution, FloatDistribution) and isinstance(value, str):
             value = parse_duration(value)
         values[path] = value

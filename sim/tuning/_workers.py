@@ -110,7 +110,7 @@ def _objective(
         bases = [experiment] * len(seeds)
 
     def evaluate(trial: optuna.Trial) -> float | list[float]:
-        settings = {**space.fixed, **trial.params}
+        settings = space.settings(trial.params)
         try:
             candidates = [
                 experiment_with(base, settings, f"trial {trial.number}") for base in bases

@@ -11,6 +11,7 @@ from sim.report.figures.catalogue import DrawnFigure, draw_figures, figures_for,
 from sim.report.figures.funnel_and_losses import funnel_figure, lost_reasons_figure
 from sim.report.figures.heatmap import heatmap_figure, hour_of_week_grids
 from sim.report.figures.kpis import DEFAULT_KPIS, differences_figure, kpi_comparison_figure
+from sim.report.figures.local_hours import local_hours_figure
 from sim.report.figures.speed_to_lead import (
     first_attempt_cdf_figure,
     speed_buckets,
@@ -33,6 +34,7 @@ __all__ = [
     "heatmap_figure",
     "hour_of_week_grids",
     "kpi_comparison_figure",
+    "local_hours_figure",
     "lost_reasons_figure",
     "render_figures",
     "speed_buckets",

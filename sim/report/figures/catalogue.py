@@ -26,6 +26,7 @@ from sim.report.content import SavedFigure
 from sim.report.figures.funnel_and_losses import funnel_figure, lost_reasons_figure
 from sim.report.figures.heatmap import heatmap_figure, hour_of_week_grids
 from sim.report.figures.kpis import DEFAULT_KPIS, differences_figure, kpi_comparison_figure
+from sim.report.figures.local_hours import local_hours_figure
 from sim.report.figures.speed_to_lead import (
     MIN_BUCKET_LEADS,
     first_attempt_cdf_figure,
@@ -79,7 +80,8 @@ def planned_figures(run: RunData) -> list[PlannedFigure]:
     """Every figure that applies to the run folder, in report order, not drawn yet.
 
     First what a sales leader reads in a minute (the differences against the
-    baseline, where leads go, why they are lost, coverage by hour of the week), then
+    baseline, where leads go, why they are lost, coverage by hour of the week and, with
+    leads in several time zones, by the lead's local hour), then
     the model-checking figures marked ``appendix``.
     """
     if run.verb == "sweep":
@@ -121,6 +123,29 @@ def _finding_figures(run: RunData) -> Iterator[PlannedFigure]:
             partial(lost_reasons_figure, run.summary, policies, run.window_weeks),
         )
     yield from _heatmaps(run, appendix=False)
+    yield from _local_hours(run)
+
+
+def _local_hours(run: RunData) -> Iterator[PlannedFigure]:
+    """Coverage by the lead's local hour, when some policy's leads live in more than one zone."""
+    if run.local_hours is None or run.local_hours.empty:
+        return
+    if all(len(run.lead_time_zones(p)) < 2 for p in run.policies):
+        return  # one zone: the hour-of-week heatmap says it all
+    zones = sorted(set().union(*(run.lead_time_zones(p) for p in run.policies)))
+    offsets = ", ".join(f"{z:+g}" if z else "0" for z in zones)
+    yield PlannedFigure(
+        "local_hours",
+        "Coverage by the lead's local hour",
+        "The leads live in several time zones (hours from the reps' zone: "
+        f"{offsets}), so the reps' hours are not theirs. Left: "
+        "share of the leads arriving in each hour of their own day whose first call came "
+        "within 5 minutes. Right: share of the first calls made in each of the lead's local "
+        "hours that got through. Lines: mean over replications, bands: 95% CI; grey bars: "
+        "leads arriving (left) and first calls made (right) per replication in that hour, "
+        f"for {run.reference}. Table: local_hours.csv.",
+        partial(local_hours_figure, run.local_hours, run.policies),
+    )
 
 
 def _appendix_figures(run: RunData) -> Iterator[PlannedFigure]:
