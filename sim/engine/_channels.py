@@ -92,7 +92,7 @@ class ChannelTouches:
         self._sequence = [(FOLLOW_UP if c == CALL else c, offset) for c, offset in policy.schedule]
         self._exits_on_reply = policy.exits_on_reply
         self._min_gap = policy.min_gap
-        self._reply_rng = streams.rng("channels:replies")
+        self._reply_uniform = streams.uniforms("channels:replies")
         self._channels = self.scenario.channels.by_name()
         self._channel_time = {
             name: Draws(channel.time.sample, streams.rng(f"durations:{name}"))
@@ -170,7 +170,7 @@ class ChannelTouches:
             self.cohort_channel_cost += channel.cost_per_touch
         if self._touch(lead, now, channel.fatigue_weight):
             return self._channel_time[task.kind](), OPTED_OUT
-        replied = self._reply_rng.random() < channel.reply_chance
+        replied = self._reply_uniform() < channel.reply_chance
         return self._channel_time[task.kind](), REACHED if replied else NOT_REACHED
 
     def _end_channel_touch(self, task: Task, outcome: int, now: float) -> None:
