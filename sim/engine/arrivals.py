@@ -45,6 +45,8 @@ class LeadDraw(NamedTuple):
     and the seed of its own generator for the decision stage and life as a customer."""
     local_offset: float = 0.0
     """Minutes the lead's local clock is ahead of the reps' (its source's time-zone mix)."""
+    time_zone: str | None = None
+    """The lead's IANA zone, if its source names zones (its offset then changes with the date)."""
 
 
 class TraitStreams:
@@ -84,6 +86,7 @@ class TraitStreams:
                     patience.tolist(),
                     luck,
                     repeat(0.0, n),  # local offset: the reps' zone until a time-zone mix says
+                    repeat(None, n),  # no named zone
                     strict=True,
                 ),
             )
@@ -157,17 +160,21 @@ def lead_draws(
 def time_zone_draws(
     source: LeadSource, streams: Streams
 ) -> Callable[[list[LeadDraw]], list[LeadDraw]] | None:
-    """A function giving each of the source's leads a local offset from its time-zone mix
-    (None: every lead in the reps' zone). Draws come from the source's own stream."""
+    """A function giving each of the source's leads a zone from its time-zone mix (None: every
+    lead in the reps' zone): a fixed offset, or an IANA name (whose offset the floor reads
+    from the date of each call). Draws come from the source's own stream."""
     mix = source.time_zones
     if not mix or set(mix) == {0.0}:
         return None
-    offsets = np.asarray([hours * MINUTES_PER_HOUR for hours in mix])
+    zones = [
+        {"time_zone": zone} if isinstance(zone, str) else {"local_offset": zone * MINUTES_PER_HOUR}
+        for zone in mix
+    ]
     shares = np.asarray(list(mix.values()))
     rng = streams.rng(f"time_zones:{source.name}")
 
     def placed(draws: list[LeadDraw]) -> list[LeadDraw]:
-        chosen = rng.choice(offsets, size=len(draws), p=shares / shares.sum()).tolist()
-        return [d._replace(local_offset=o) for d, o in zip(draws, chosen, strict=True)]
+        chosen = rng.choice(len(zones), size=len(draws), p=shares / shares.sum()).tolist()
+        return [d._replace(**zones[i]) for d, i in zip(draws, chosen, strict=True)]
 
     return placed

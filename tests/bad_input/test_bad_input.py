@@ -667,6 +667,24 @@ FIELD_CASES = [
         id="time-zone-not-a-number",
     ),
     pytest.param(
+        _set(_source, "time_zones", {"Europe/London": 1.0}),
+        "scenario",
+        ["source 'web_form' has leads in Europe/London", "needs calendar.time_zone"],
+        id="named-lead-zone-without-team-zone",
+    ),
+    pytest.param(
+        _set(lambda d: _scenario(d, "calendar"), "time_zone", "America/New_York"),
+        "scenario.calendar",
+        ["time_zone needs calendar.start_date", "a Monday"],
+        id="team-zone-without-start-date",
+    ),
+    pytest.param(
+        lambda d: _scenario(d, "calendar").update(start_date="2027-03-01", time_zone="Eastern"),
+        "scenario.calendar.time_zone",
+        ["unknown time zone 'Eastern'", "expected an IANA name such as 'America/New_York'"],
+        id="team-zone-unknown",
+    ),
+    pytest.param(
         _set(_response, "local_calling_window", {"start": "20:00", "end": "08:00"}),
         "scenario.response.local_calling_window",
         ["ends (08:00) before it starts (20:00)"],
