@@ -258,6 +258,18 @@ FIELD_CASES = [
         id="unknown-channel-section",
     ),
     pytest.param(
+        _set(lambda d: _scenario(d, "channels"), "daily_touch_cap_per_rep", -1),
+        "scenario.channels.daily_touch_cap_per_rep",
+        ["greater than or equal to 0"],
+        id="negative-cap-across-channels",
+    ),
+    pytest.param(
+        _set(lambda d: _scenario(d, "channels"), "social", {"reply_chance": 9}),
+        "scenario.channels.social.reply_chance",
+        ["less than or equal to 1", "got 9"],
+        id="social-reply-chance-above-one",
+    ),
+    pytest.param(
         _set(_actions, "no_answer", "5 minutes"),
         "scenario.actions.no_answer",
         ["expected a duration", "'5m'", "'5 minutes'"],
