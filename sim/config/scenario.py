@@ -27,7 +27,7 @@ from sim.config.response_curves import (
     ResponseCurve,
     WeibullCurve,
 )
-from sim.config.seasonality import YearCalendar
+from sim.config.seasonality import Seasonality, SeasonalVolume, YearCalendar
 from sim.config.time_zones import (
     CallingWindow,
     TimeZoneMix,
@@ -95,6 +95,11 @@ class LeadSource(LeadTraits):
         None,
         description="share of leads per time zone: hours relative to the reps' zone, or IANA "
         "names (with calendar.time_zone) that follow daylight saving (none: all in the reps' zone)",
+    )
+    seasonality: SeasonalVolume = Field(
+        Seasonality(),
+        description="this source's own weekly volume multipliers, a cycle ([1, 1.5]) or campaign "
+        "weeks ([{week: 6, volume: 2}]), on top of calendar.seasonality (none: as every source)",
     )
 
 

@@ -110,6 +110,20 @@ class Seasonality(ConfigModel):
                 factor *= campaign.volume
         return factor
 
+    def on_top_of(
+        self, day_volumes: tuple[float, ...] | None, week: int
+    ) -> tuple[float, ...] | None:
+        """*day_volumes* of *week* (the calendar's; None: all 1) times this week's multiplier."""
+        factor = self.volume_in_week(week)
+        if factor == 1.0:
+            return day_volumes
+        return tuple(volume * factor for volume in (day_volumes or (1.0,) * 7))
+
+
+SeasonalVolume = Annotated[Seasonality, BeforeValidator(_seasonality)]
+"""Weekly volume multipliers as written: ``[1, 1, 1.2]`` (a repeating cycle) or
+``[{week: 6, volume: 2.0}]`` (campaign weeks)."""
+
 
 class YearCalendar(ConfigModel):
     """Holidays and seasonal lead volume (the scenario's ``calendar:`` section)."""
@@ -132,7 +146,7 @@ class YearCalendar(ConfigModel):
     holiday_volume: float = Field(
         HOLIDAY_VOLUME, ge=0, description="share of a normal day's leads arriving on a holiday"
     )
-    seasonality: Annotated[Seasonality, BeforeValidator(_seasonality)] = Seasonality()
+    seasonality: SeasonalVolume = Seasonality()
 
     @model_validator(mode="after")
     def _dates_need_a_start(self) -> YearCalendar:

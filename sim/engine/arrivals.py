@@ -125,7 +125,8 @@ def lead_draws(
 
     Each source has its own arrival, attribute, luck (and time-zone) streams, so
     changing one source's volume leaves the other sources' leads untouched. The
-    *calendar*'s holidays and seasonality scale each week's rates (exact thinning).
+    *calendar*'s holidays and seasonality, and a source's own seasonality on top, scale
+    each week's rates (exact thinning).
     """
     per_source = [
         (
@@ -133,6 +134,7 @@ def lead_draws(
             streams.rng(f"arrivals:{source.name}"),
             trait_streams(source.name, source, streams),
             time_zone_draws(source, streams),
+            source.seasonality,
         )
         for source in sources
     ]
@@ -146,8 +148,10 @@ def lead_draws(
             else None
         )
         batch: list[LeadDraw] = []
-        for index, (rates, arrival_rng, traits, zones) in enumerate(per_source):
-            week_rates = rates if volumes is None else rates * np.repeat(volumes, HOURS_PER_DAY)
+        week = int(week_start // MINUTES_PER_WEEK)
+        for index, (rates, arrival_rng, traits, zones, own) in enumerate(per_source):
+            days = own.on_top_of(volumes, week)
+            week_rates = rates if days is None else rates * np.repeat(days, HOURS_PER_DAY)
             draws = traits.draws(
                 thinned_arrivals(week_rates, week_start, week_end, arrival_rng), index
             )

@@ -667,6 +667,12 @@ FIELD_CASES = [
         id="seasonality-mixed",
     ),
     pytest.param(
+        _set(_source, "seasonality", [{"week": 2, "volume": -1}]),
+        "scenario.sources[0].seasonality",
+        ["greater than or equal to 0"],
+        id="source-campaign-negative-volume",
+    ),
+    pytest.param(
         _set(_source, "time_zones", {"-3": 0.5, "0": 0.4}),
         "scenario.sources[0].time_zones",
         ["expected shares that sum to 1", "got 0.9"],
