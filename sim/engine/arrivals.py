@@ -17,6 +17,7 @@ import numpy as np
 
 from sim.config.scenario import LeadSource, LeadTraits
 from sim.config.seasonality import YearCalendar
+from sim.config.time_zones import ZoneOffsets, zone_offsets
 from sim.config.units import HOURS_PER_DAY, HOURS_PER_WEEK, MINUTES_PER_HOUR, MINUTES_PER_WEEK
 from sim.engine.streams import Streams
 
@@ -133,7 +134,7 @@ def lead_draws(
             hourly_rates(source),
             streams.rng(f"arrivals:{source.name}"),
             trait_streams(source.name, source, streams),
-            time_zone_draws(source, streams),
+            time_zone_draws(source, streams, calendar, end),
             source.seasonality,
         )
         for source in sources
@@ -162,23 +163,33 @@ def lead_draws(
 
 
 def time_zone_draws(
-    source: LeadSource, streams: Streams
+    source: LeadSource, streams: Streams, calendar: YearCalendar | None, end: float
 ) -> Callable[[list[LeadDraw]], list[LeadDraw]] | None:
     """A function giving each of the source's leads a zone from its time-zone mix (None: every
-    lead in the reps' zone): a fixed offset, or an IANA name (whose offset the floor reads
-    from the date of each call). Draws come from the source's own stream."""
+    lead in the reps' zone): a fixed offset, or an IANA name with its offset on the day the
+    lead arrives (the floor reads it again at each call; *calendar* names the reps' zone and
+    the first day, *end* is the last arrival). Draws come from the source's own stream."""
     mix = source.time_zones
     if not mix or set(mix) == {0.0}:
         return None
-    zones = [
-        {"time_zone": zone} if isinstance(zone, str) else {"local_offset": zone * MINUTES_PER_HOUR}
+    offsets = [
+        zone * MINUTES_PER_HOUR
+        if isinstance(zone, float)
+        else zone_offsets(zone, calendar.time_zone, calendar.start_date, end)  # type: ignore[union-attr, arg-type]
         for zone in mix
     ]
     shares = np.asarray(list(mix.values()))
     rng = streams.rng(f"time_zones:{source.name}")
 
     def placed(draws: list[LeadDraw]) -> list[LeadDraw]:
-        chosen = rng.choice(len(zones), size=len(draws), p=shares / shares.sum()).tolist()
-        return [d._replace(**zones[i]) for d, i in zip(draws, chosen, strict=True)]
+        chosen = rng.choice(len(offsets), size=len(draws), p=shares / shares.sum()).tolist()
+        return [_in_zone(draw, offsets[i]) for draw, i in zip(draws, chosen, strict=True)]
 
     return placed
+
+
+def _in_zone(draw: LeadDraw, zone: float | ZoneOffsets) -> LeadDraw:
+    """*draw* placed at a fixed offset (minutes), or in a named zone (its offset on arrival)."""
+    if isinstance(zone, ZoneOffsets):
+        return draw._replace(local_offset=zone.at(draw.arrived_at), time_zone=zone.name)
+    return draw._replace(local_offset=zone)

@@ -164,7 +164,8 @@ class Lead(Person):
         self.luck = luck
         self.local_offset = 0.0
         """Minutes the lead's local clock is ahead of the reps' (its time zone); for a lead in
-        a named zone, the offset at its latest call (clocks change, see sim.config.time_zones)."""
+        a named zone, the offset on its arrival or at its latest call (clocks change, see
+        sim.config.time_zones)."""
         self.time_zone: str | None = None
         """The lead's IANA zone if its source names one (None: a fixed offset)."""
         self.attempts = 0

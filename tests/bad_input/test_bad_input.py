@@ -717,6 +717,18 @@ FIELD_CASES = [
         ["source 'web_form' at -12 h could never be called", "expected a window that does"],
         id="calling-window-never-open-while-reps-work",
     ),
+    pytest.param(
+        lambda d: (
+            _source(d).__setitem__("time_zones", {"Europe/London": 1.0}),
+            _scenario(d, "calendar").update(start_date="2027-03-01", time_zone="America/New_York"),
+            # 09:00-13:30 in London: 05:00-09:30 in New York in late March, but 04:00-08:30
+            # the rest of the run, before the reps' 08:30 start.
+            _response(d).__setitem__("local_calling_window", {"start": "09:00", "end": "13:30"}),
+        ),
+        "scenario",
+        ["source 'web_form' in Europe/London (+5 h from the team) could never be called"],
+        id="calling-window-never-open-in-a-named-zone",
+    ),
 ]
 
 

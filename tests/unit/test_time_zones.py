@@ -83,6 +83,7 @@ def test_a_named_zone_is_drawn_with_the_same_stream_as_offsets_and_keeps_traits(
         d.time_zone == "America/Los_Angeles" for d in by_name
     ]
     assert {d.time_zone for d in by_offset} == {None}
+    assert {d.local_offset for d in by_name if d.time_zone} == {-180.0}  # on arrival
     assert [d._replace(time_zone=None, local_offset=0.0) for d in by_name] == [
         d._replace(local_offset=0.0) for d in by_offset
     ]
