@@ -1,4 +1,4 @@
-"""Sequence cadence: calls, emails, texts and LinkedIn touches on offsets, as sequence tools run them.
+"""Sequence cadence: calls, emails, texts and LinkedIn touches on offsets, as sales tools run them.
 
 A sequence is a list of steps, each a channel and an offset from the first call::
 

@@ -41,6 +41,7 @@ def _holiday(value: object) -> object:
 
 
 def _team_zone(name: str | None) -> str | None:
+    """The reps' zone, if the time-zone database knows it."""
     return None if name is None else named_zone(name)
 
 

@@ -1,4 +1,4 @@
-"""Sequence cadences of :class:`~sim.engine.floor.SalesFloor`: emails, texts, LinkedIn between calls.
+"""Sequence cadences of :class:`~sim.engine.floor.SalesFloor`: other channels between the calls.
 
 With a sequence follow-up policy (:class:`policies.sequence.SequenceCadence`) an
 unanswered call is followed by the sequence's next step, which may be a touch on
