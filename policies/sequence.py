@@ -1,4 +1,4 @@
-"""Sequence cadence: calls, emails and text messages on offsets, as sales-engagement tools run them.
+"""Sequence cadence: calls, emails, texts and LinkedIn touches on offsets, as sales tools run them.
 
 A sequence is a list of steps, each a channel and an offset from the first call::
 
@@ -32,7 +32,7 @@ from sim.config.channels import CALL, Channels
 ExitRule = Literal["reached", "replied"]
 """What takes a lead out of the sequence: a call reached it, or it replied to a touch."""
 
-CHANNEL_NAMES = (CALL, *Channels.model_fields)
+CHANNEL_NAMES = (CALL, *Channels.names())
 """The channels a step may name: the phone and every channel of ``scenario.channels``."""
 
 

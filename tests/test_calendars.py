@@ -8,7 +8,9 @@ called; all of it is the same whatever the number of worker processes.
 from __future__ import annotations
 
 import copy
+import datetime as dt
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import numpy as np
 import pandas as pd
@@ -163,17 +165,81 @@ def test_the_hour_of_week_reach_uses_the_leads_local_hour(tiny: dict[str, Any]) 
     assert reached(far_away, -12) == 0  # referred leads, in the reps' zone, are left out
 
 
+# --- daylight saving ------------------------------------------------------------------------------
+
+MARCH_2027 = "2027-03-01"
+"""A Monday. The US changes clocks on 14 March, the UK on 28 March: London is 4 hours ahead of
+New York from the 14th to the 27th, 5 hours before and after."""
+
+
+def _london_leads_of_a_new_york_team(tiny: dict[str, Any]) -> dict[str, Any]:
+    data = _zoned(tiny, {"Europe/London": 1.0})
+    data["scenario"].update(horizon="4w", drain="1w")
+    data["scenario"]["calendar"] = {"start_date": MARCH_2027, "time_zone": "America/New_York"}
+    return data
+
+
+def _london_time(team_minutes: float) -> dt.datetime:
+    """The wall-clock time in London at a team (New York) minute, from the time-zone database."""
+    wall = dt.datetime(2027, 3, 1) + dt.timedelta(minutes=team_minutes)
+    return wall.replace(tzinfo=ZoneInfo("America/New_York")).astimezone(ZoneInfo("Europe/London"))
+
+
+def _london_calls(data: dict[str, Any]) -> list[tuple[float, float, str]]:
+    """Calls to the London leads (referred leads live in the team's zone), with their offsets."""
+    calls = [call for call in _recorded(data).calls if call[1] != 0]
+    assert {offset for _, offset, _ in calls} == {240.0, 300.0}  # the offset of each call's date
+    return calls
+
+
+def _team_day(t: float) -> dt.date:
+    return dt.date(2027, 3, 1) + dt.timedelta(days=int(t // MINUTES_PER_DAY))
+
+
+def test_the_calling_window_follows_a_london_leads_clock_across_the_march_changes(
+    tiny: dict[str, Any],
+) -> None:
+    # Reps in New York work 08:30-17:00. London's 21:00 is 16:00 in New York, but 17:00
+    # while only the US has moved its clocks (15-26 March): only then may reps call at 16:xx.
+    data = _london_leads_of_a_new_york_team(tiny)
+    data["scenario"]["response"] = {"local_calling_window": {"start": "08:00", "end": "21:00"}}
+    calls = _london_calls(data)
+    assert calls
+    for started, _, _ in calls:
+        assert 8 <= _london_time(started).hour < 21, started
+    late = {_team_day(t) for t, _, _ in calls if (t % MINUTES_PER_DAY) // MINUTES_PER_HOUR == 16}
+    assert late, "no call at 16:xx New York time although London's window was open then"
+    assert all(dt.date(2027, 3, 15) <= day <= dt.date(2027, 3, 26) for day in late)
+
+
+def test_the_hour_of_week_reach_follows_a_london_leads_clock_across_the_march_changes(
+    tiny: dict[str, Any],
+) -> None:
+    # Nobody in London picks up between 20:00 and 21:00 on weekdays: 15:00 in New York most
+    # of March, 16:00 while only the US has moved its clocks.
+    profile = [0.0 if day < 5 and hour == 20 else 1.0 for day in range(7) for hour in range(24)]
+    data = _london_leads_of_a_new_york_team(tiny)
+    data["scenario"]["response"] = {"time_of_week": profile}
+    conversations = ("reached", "qualified", "unrealistic")
+    at_20 = [(t, outcome) for t, _, outcome in _london_calls(data) if _london_time(t).hour == 20]
+    team_hours = {int(t % MINUTES_PER_DAY // MINUTES_PER_HOUR) for t, _ in at_20}
+    assert team_hours == {15, 16}  # calls at London's 20:xx, on both offsets
+    assert not [t for t, outcome in at_20 if outcome in conversations]
+
+
 # --- determinism ------------------------------------------------------------------------------------
 
 
 def test_calendars_and_time_zones_give_the_same_numbers_whatever_the_jobs(
     tiny: dict[str, Any],
 ) -> None:
-    data = _zoned(tiny, {"-3": 0.3, "0": 0.5, "2": 0.2})
+    data = _zoned(tiny, {"-3": 0.3, "0": 0.4, "2": 0.2, "Europe/London": 0.1})
     data["scenario"]["response"] = {"local_calling_window": {"start": "08:00", "end": "20:00"}}
     data["scenario"]["calendar"] = {
         "holidays": [{"week": 0, "day": "thu"}],
         "seasonality": [1.0, 1.5],
+        "start_date": "2027-03-08",  # New York moves its clocks on day 6 (14 March)
+        "time_zone": "America/New_York",
     }
     experiment = validate_experiment(data)
     one, two = run(experiment, jobs=1), run(experiment, jobs=2)

@@ -4,7 +4,8 @@ Paired end-to-end runs (the same seeds) show what a touch on another channel doe
 it costs its channel's money instead of a call's, adds fatigue (opt-outs), and a
 reply renews the lead's hot window, so calls get through more often; with the exit
 rule ``replied`` a reply ends the automated touches; a rep sends no more than a channel's
-daily cap. A calls-only cadence ignores the scenario's channels. On the study population of ``validate`` an email between calls
+daily cap, nor more sequence touches than the cap across channels. LinkedIn touches are steps
+like emails. A calls-only cadence ignores the scenario's channels. On the study population of ``validate`` an email between calls
 raises contact, and leads that had more than five emails before contact convert less
 (the directions of Velocify's two figures).
 """
@@ -38,6 +39,16 @@ MIXED = [
     {"call": "1d"},
     {"sms": "2d"},
     {"email": "2d12h"},
+    {"call": "3d"},
+]
+SOCIAL = [
+    {"call": "0m"},
+    {"social": "10m"},
+    {"call": "1h"},
+    {"email": "2h"},
+    {"social": "1d"},
+    {"call": "1d1h"},
+    {"sms": "2d"},
     {"call": "3d"},
 ]
 
@@ -197,10 +208,93 @@ def test_a_rep_sends_no_more_than_the_daily_cap_and_puts_the_rest_off(
     assert runs["capped"].deferred > 0 and max(runs["capped"].per_rep_day.values()) == 2
 
 
+@pytest.mark.parametrize(
+    ("steps", "cap_across_channels"), [(MIXED, None), (SOCIAL, 5)], ids=["email-sms", "linkedin"]
+)
 def test_a_sequence_gives_the_same_numbers_whatever_the_number_of_processes(
-    tiny: dict[str, Any],
+    tiny: dict[str, Any], steps: list[dict[str, str]], cap_across_channels: int | None
 ) -> None:
-    experiment = _experiment(_channels(tiny, daily_cap_per_rep=3), MIXED, min_gap="1h")
+    data = _channels(tiny, daily_cap_per_rep=3)
+    data["scenario"]["channels"]["daily_touch_cap_per_rep"] = cap_across_channels
+    experiment = _experiment(data, steps, min_gap="1h")
     one, two = run(experiment, jobs=1), run(experiment, jobs=2)
     pd.testing.assert_frame_equal(one.replications, two.replications)
     pd.testing.assert_frame_equal(one.summary, two.summary)
+
+
+# --- LinkedIn touches and the cap across channels ----------------------------------------------
+
+SEQUENCE_TOUCHES = ("follow_up", "email", "sms", "social")
+"""What the cap across channels counts: every sequence touch but the first call."""
+
+
+class _Touches:
+    """A recorder keeping each rep's sequence touches per day, and what became of deferred ones."""
+
+    def __init__(self) -> None:
+        self.per_rep_day: dict[tuple[int, int], int] = defaultdict(int)
+        self.social_per_rep_day: dict[tuple[int, int], int] = defaultdict(int)
+        self.deferred: dict[int, tuple[str, int]] = {}
+        """Lead id -> (kind, day) of its latest deferred touch not yet made."""
+        self.made_after_deferral: list[tuple[int, int, int]] = []
+        """(day deferred, day the touch then fell due, day it was made) per deferred touch."""
+
+    def action(self, task: Any, rep_id: int, started: float, ended: float, outcome: str) -> None:
+        if task.kind not in SEQUENCE_TOUCHES:
+            return
+        day = int(started // MINUTES_PER_DAY)
+        if outcome == "deferred":
+            self.deferred[task.subject.id] = (task.kind, day)
+            return
+        self.per_rep_day[rep_id, day] += 1
+        self.social_per_rep_day[rep_id, day] += task.kind == "social"
+        kind, deferred_on = self.deferred.pop(task.subject.id, (None, -1))
+        if kind == task.kind:
+            self.made_after_deferral.append((deferred_on, int(task.due // MINUTES_PER_DAY), day))
+
+    def lead_closed(self, lead: Any, outcome: str, now: float) -> None:
+        pass
+
+
+def _touches(data: dict[str, Any], steps: list[dict[str, str]]) -> _Touches:
+    experiment = _experiment(data, steps)
+    touches = _Touches()
+    SalesFloor(experiment.scenario, experiment.policy, SEEDS[0], recorder=touches).simulate()
+    return touches
+
+
+def _next_working_day(day: int) -> int:
+    """The baseline team works Monday to Friday (day 0 is a Monday)."""
+    day += 1
+    while day % 7 >= 5:
+        day += 1
+    return day
+
+
+def test_linkedin_touches_are_sequence_steps_with_their_own_price_and_cap(
+    tiny: dict[str, Any],
+) -> None:
+    calls_only = _floors(tiny, [step for step in SOCIAL if "call" in step])
+    for floor, plain in zip(_floors(tiny, SOCIAL), calls_only, strict=True):
+        assert floor.cohort_channel_touches > plain.cohort_channel_touches == 0
+        assert replication_kpis(floor)["touch_cost"] > replication_kpis(plain)["touch_cost"]
+    capped = copy.deepcopy(tiny)
+    capped["scenario"]["channels"] = {"social": {"daily_cap_per_rep": 1}}
+    free, one_a_day = _touches(tiny, SOCIAL), _touches(capped, SOCIAL)
+    assert max(free.social_per_rep_day.values()) > 1
+    assert max(one_a_day.social_per_rep_day.values()) == 1
+
+
+def test_a_rep_makes_no_more_touches_a_day_than_the_cap_across_channels(
+    tiny: dict[str, Any],
+) -> None:
+    tiny["scenario"]["adherence"] = {"slip_share_when_swamped": 0}  # no step put off for load
+    capped = copy.deepcopy(tiny)
+    capped["scenario"]["channels"] = {"daily_touch_cap_per_rep": 6}
+    free, limited = _touches(tiny, SOCIAL), _touches(capped, SOCIAL)
+    assert max(free.per_rep_day.values()) > 6
+    assert max(limited.per_rep_day.values()) == 6
+    assert limited.made_after_deferral  # deferred touches are made later
+    for deferred_on, due_on, made_on in limited.made_after_deferral:
+        assert due_on == _next_working_day(deferred_on)
+        assert made_on >= due_on

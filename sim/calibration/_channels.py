@@ -1,12 +1,12 @@
-"""Each channel's reply chance, from the email and text rows of an activities export.
+"""Each channel's reply chance, from the email, text and LinkedIn rows of an activities export.
 
 A sales-engagement tool logs every touch of a sequence with what came of it: the lead
 replied, did not, or opted out. The model draws the opt-out first (touch fatigue) and a
 reply only for a touch that did not drive the lead away
 (:mod:`sim.engine._channels`), so ``reply_chance`` is the share of replies among the
 touches that did not end in an opt-out. Rows of a channel the model does not have
-(``linkedin`` while the scenario has only email and sms), and rows whose outcome
-words are not known, are left out of the fit.
+(say ``whatsapp``), and rows whose outcome words are not known, are left out of the
+fit.
 """
 
 from __future__ import annotations
@@ -28,7 +28,7 @@ def channel_replies(
     if activities is None:
         return {}
     fitted: dict[str, Estimate] = {}
-    for channel in Channels.model_fields:
+    for channel in Channels.names():
         if channel not in activities.kinds:
             continue
         rows = activities.kind == activities.kinds.index(channel)

@@ -17,14 +17,13 @@ from sim.config.response_curves import ResponseCurve, minutes_until_below
 from sim.config.scenario import REFERRAL_SOURCE, LeadSource, LeadTraits, RepGroup, Scenario
 from sim.config.seasonality import (
     HOLIDAY_VOLUME,
-    CallingWindow,
     CampaignWeek,
     Holiday,
     HolidayCalendar,
     Seasonality,
-    TimeZoneMix,
     YearCalendar,
 )
+from sim.config.time_zones import CallingWindow, TimeZoneMix, ZoneOffsets, zone_offsets
 
 __all__ = [
     "CALL",
@@ -57,8 +56,10 @@ __all__ = [
     "TimeZoneMix",
     "WeeklyCalendar",
     "YearCalendar",
+    "ZoneOffsets",
     "format_duration",
     "minutes_until_below",
     "parse_duration",
     "shown",
+    "zone_offsets",
 ]

@@ -1,4 +1,4 @@
-"""Touch channels beside the phone: what an email or a text message costs and what it does.
+"""Touch channels beside the phone: what an email, a text or a LinkedIn touch costs and does.
 
 A sequence cadence (``followup: {name: sequence, ...}``) mixes calls with touches on
 other channels. Each channel takes a little rep time, costs a little money, adds to
@@ -6,7 +6,9 @@ the lead's touch fatigue (with its own weight: an email intrudes less than a cal
 is answered with a *reply chance*. A reply is an engagement: it renews the lead's hot
 window and its interest (the next call is likelier to get through and to qualify),
 but it is not a conversation, so it never qualifies a lead by itself. The defaults and
-their sources are in docs/channels.md.
+their sources are in docs/channels.md. Besides each channel's own daily cap, a rep's
+touches across all channels may be capped (``daily_touch_cap_per_rep``), as sequence
+tools cap a rep's daily tasks.
 """
 
 from __future__ import annotations
@@ -57,12 +59,51 @@ class SmsChannel(Channel):
     )
 
 
+class SocialChannel(Channel):
+    """A LinkedIn touch (a connection request with a note, or a message): done by hand.
+
+    Sequence tools cannot send it for the rep (LinkedIn forbids automation), so it takes
+    minutes; LinkedIn limits the invitations a member sends a week, hence a daily cap.
+    """
+
+    time: Duration = Field(3.0, description="rep time to send one touch (minutes)")
+    cost_per_touch: float = Field(
+        0.25, ge=0, description="money per touch (tools, messaging fees), instead of the call's"
+    )
+    reply_chance: Probability = Field(
+        0.09, description="chance that the lead replies to a touch (a reply renews its hot window)"
+    )
+    daily_cap_per_rep: int | None = Field(
+        20,
+        ge=0,
+        description="most touches one rep sends on this channel a day (none: no cap); "
+        "a touch over the cap waits for the next working day",
+    )
+
+
 class Channels(ConfigModel):
     """The non-call channels a sequence cadence may use (a voicemail is part of a call)."""
 
     email: EmailChannel = EmailChannel()
     sms: SmsChannel = SmsChannel()
+    social: SocialChannel = SocialChannel()
+    daily_touch_cap_per_rep: int | None = Field(
+        None,
+        ge=0,
+        description="most sequence touches one rep makes a day across all channels, follow-up "
+        "calls included (none: no cap); first calls to new leads are neither counted nor held; "
+        "a touch over the cap waits for the next working day",
+    )
+
+    @classmethod
+    def names(cls) -> tuple[str, ...]:
+        """The channels' names, as a sequence step writes them: ``("email", "sms", "social")``."""
+        return tuple(
+            name
+            for name, field in cls.model_fields.items()
+            if isinstance(field.annotation, type) and issubclass(field.annotation, Channel)
+        )
 
     def by_name(self) -> dict[str, Channel]:
-        """``{"email": ..., "sms": ...}``: every channel under the name a sequence step uses."""
-        return {name: getattr(self, name) for name in type(self).model_fields}
+        """``{"email": ..., "sms": ..., "social": ...}``: each channel under its step name."""
+        return {name: getattr(self, name) for name in self.names()}

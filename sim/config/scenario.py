@@ -27,7 +27,15 @@ from sim.config.response_curves import (
     ResponseCurve,
     WeibullCurve,
 )
-from sim.config.seasonality import CallingWindow, TimeZoneMix, YearCalendar, check_leads_callable
+from sim.config.seasonality import Seasonality, SeasonalVolume, YearCalendar
+from sim.config.time_zones import (
+    CallingWindow,
+    TimeZoneMix,
+    ZoneOffsets,
+    check_leads_callable,
+    named_zones,
+    zone_offsets,
+)
 from sim.config.units import MINUTES_PER_WEEK
 
 MAX_LEADS_PER_WEEK = 10_000_000
@@ -85,8 +93,13 @@ class LeadSource(LeadTraits):
     profile: HourOfWeekProfile = Field("business_hours", description="hour-of-week arrival weights")
     time_zones: TimeZoneMix | None = Field(
         None,
-        description="share of leads per time zone, in hours relative to the reps' zone "
-        "(none: all in the reps' zone)",
+        description="share of leads per time zone: hours relative to the reps' zone, or IANA "
+        "names (with calendar.time_zone) that follow daylight saving (none: all in the reps' zone)",
+    )
+    seasonality: SeasonalVolume = Field(
+        Seasonality(),
+        description="this source's own weekly volume multipliers, a cycle ([1, 1.5]) or campaign "
+        "weeks ([{week: 6, volume: 2}]), on top of calendar.seasonality (none: as every source)",
     )
 
 
@@ -539,10 +552,28 @@ class Scenario(ConfigModel):
 
     @model_validator(mode="after")
     def _leads_can_be_called(self) -> Scenario:
+        for source in self.sources:
+            named = named_zones([source.time_zones])
+            if named and self.calendar.time_zone is None:
+                raise ValueError(
+                    f"source {source.name!r} has leads in {named[0]}: a named zone needs "
+                    "calendar.time_zone (the reps' zone, e.g. America/New_York) and "
+                    "calendar.start_date (a Monday), to know each date's offset"
+                )
         zones = {source.name: source.time_zones for source in self.sources}
         callers = [group.shift for group in self.reps if group.role != "closer"]
-        check_leads_callable(self.response.local_calling_window, zones, callers)
+        check_leads_callable(
+            self.response.local_calling_window, zones, callers, self.lead_zone_offsets()
+        )
         return self
+
+    def lead_zone_offsets(self) -> dict[str, ZoneOffsets]:
+        """Each named lead zone's offsets to the team over the run (computed once, cached)."""
+        calendar = self.calendar
+        return {
+            zone: zone_offsets(zone, calendar.time_zone, calendar.start_date, self.end)  # type: ignore[arg-type]
+            for zone in named_zones([source.time_zones for source in self.sources])
+        }
 
     @property
     def window(self) -> tuple[float, float]:

@@ -1,4 +1,4 @@
-"""The year around the working week: holidays, seasonal volume, campaign weeks, lead time zones.
+"""The year around the working week: holidays, seasonal volume, campaign weeks, the team's zone.
 
 Engine time 0 is Monday 00:00 of week 0, so day ``d`` (0-based) covers minutes
 ``[d * 1440, (d + 1) * 1440)`` and week ``w`` covers days ``7w .. 7w + 6``. A
@@ -17,9 +17,10 @@ from typing import Annotated
 from pydantic import AfterValidator, BeforeValidator, Field, model_serializer, model_validator
 
 from sim.config._types import ConfigModel
-from sim.config.calendar import DAY_NAMES, ClockTime, Shift, WeeklyCalendar
+from sim.config.calendar import DAY_NAMES, WeeklyCalendar
 from sim.config.durations import shown
-from sim.config.units import MINUTES_PER_DAY, MINUTES_PER_HOUR, MINUTES_PER_WEEK
+from sim.config.time_zones import named_zone
+from sim.config.units import MINUTES_PER_DAY
 
 HOLIDAY_VOLUME = 0.3
 """Share of a normal day's leads that still arrive on a holiday: a stated assumption
@@ -37,6 +38,11 @@ def _day_name(value: object) -> object:
 def _holiday(value: object) -> object:
     """An ISO date (``2026-12-25``, YAML may read it as a date) stands for ``{date: ...}``."""
     return {"date": value} if isinstance(value, str | dt.date) else value
+
+
+def _team_zone(name: str | None) -> str | None:
+    """The reps' zone, if the time-zone database knows it."""
+    return None if name is None else named_zone(name)
 
 
 class Holiday(ConfigModel):
@@ -105,6 +111,20 @@ class Seasonality(ConfigModel):
                 factor *= campaign.volume
         return factor
 
+    def on_top_of(
+        self, day_volumes: tuple[float, ...] | None, week: int
+    ) -> tuple[float, ...] | None:
+        """*day_volumes* of *week* (the calendar's; None: all 1) times this week's multiplier."""
+        factor = self.volume_in_week(week)
+        if factor == 1.0:
+            return day_volumes
+        return tuple(volume * factor for volume in (day_volumes or (1.0,) * 7))
+
+
+SeasonalVolume = Annotated[Seasonality, BeforeValidator(_seasonality)]
+"""Weekly volume multipliers as written: ``[1, 1, 1.2]`` (a repeating cycle) or
+``[{week: 6, volume: 2.0}]`` (campaign weeks)."""
+
 
 class YearCalendar(ConfigModel):
     """Holidays and seasonal lead volume (the scenario's ``calendar:`` section)."""
@@ -119,16 +139,25 @@ class YearCalendar(ConfigModel):
         None,
         description="add this country's public holidays (needs the optional 'holidays' package)",
     )
+    time_zone: Annotated[str | None, AfterValidator(_team_zone)] = Field(
+        None,
+        description="the reps' IANA time zone (e.g. America/New_York), with start_date: lead "
+        "zones given by name then follow both zones' daylight-saving changes",
+    )
     holiday_volume: float = Field(
         HOLIDAY_VOLUME, ge=0, description="share of a normal day's leads arriving on a holiday"
     )
-    seasonality: Annotated[Seasonality, BeforeValidator(_seasonality)] = Seasonality()
+    seasonality: SeasonalVolume = Seasonality()
 
     @model_validator(mode="after")
     def _dates_need_a_start(self) -> YearCalendar:
         dated = [h.date for h in self.holidays if h.date is not None]
-        if (dated or self.country) and self.start_date is None:
-            what = f"the holiday {dated[0].isoformat()}" if dated else "country"
+        if (dated or self.country or self.time_zone) and self.start_date is None:
+            what = (
+                f"the holiday {dated[0].isoformat()}"
+                if dated
+                else ("country" if self.country else "time_zone")
+            )
             raise ValueError(
                 f"{what} needs calendar.start_date (the date of the simulation's time 0, a Monday)"
             )
@@ -221,106 +250,3 @@ class HolidayCalendar:
         while int(t // MINUTES_PER_DAY) in self.closed:
             t = self.weekly.next_open((int(t // MINUTES_PER_DAY) + 1) * MINUTES_PER_DAY)
         return t
-
-
-# -- lead time zones ------------------------------------------------------------------
-
-
-def _offset_hours(value: object) -> object:
-    if isinstance(value, dict):
-        try:
-            return {float(k): v for k, v in value.items()}
-        except (TypeError, ValueError):
-            bad = next(k for k in value if not _is_number_text(k))
-            raise ValueError(
-                f"unknown time-zone offset {shown(bad)}; expected hours relative to the reps' "
-                "zone, e.g. '-3' (3 hours behind the team) or '+1'"
-            ) from None
-    return value
-
-
-def _is_number_text(value: object) -> bool:
-    try:
-        float(value)  # type: ignore[arg-type]
-    except (TypeError, ValueError):
-        return False
-    return True
-
-
-def _shares_of_one(mix: dict[float, float]) -> dict[float, float]:
-    for offset, share in mix.items():
-        if not -24 < offset < 24:
-            raise ValueError(f"expected offsets between -24 and 24 hours, got {offset:g}")
-        if share < 0:
-            raise ValueError(f"expected non-negative shares, got {share:g} for offset {offset:g}")
-    if abs(sum(mix.values()) - 1) > 1e-6:
-        raise ValueError(f"expected shares that sum to 1, got {sum(mix.values()):g}")
-    return mix
-
-
-TimeZoneMix = Annotated[
-    dict[float, float], AfterValidator(_shares_of_one), BeforeValidator(_offset_hours)
-]
-"""Share of a source's leads in each time zone, keyed by hours relative to the reps' zone
-(``{"-3": 0.4, "0": 0.6}``: 40% three hours behind the team, 60% in the team's zone)."""
-
-
-class CallingWindow(Shift):
-    """When leads may be called, in each lead's own local time.
-
-    Default 08:00-21:00 every day: the US TCPA rule (47 CFR 64.1200(c)(1)) forbids
-    telemarketing calls before 8 a.m. or after 9 p.m. at the called party's location.
-    """
-
-    start: ClockTime = "08:00"
-    end: ClockTime = "21:00"
-
-    @model_validator(mode="before")
-    @classmethod
-    def _every_day_by_default(cls, data: object) -> object:
-        if isinstance(data, dict) and "days" not in data:
-            return {**data, "days": "everyday"}
-        return data
-
-
-def local_windows_in_team_time(window: Shift, offset_minutes: float) -> WeeklyCalendar:
-    """The calling *window* (lead's local time) as a weekly calendar in the reps' time.
-
-    A lead *offset_minutes* ahead of the team is at local time ``t + offset``, so its
-    local window ``[s, e)`` is ``[s - offset, e - offset)`` in team time (wrapped around the week).
-    """
-    shifted: list[tuple[float, float]] = []
-    for start, end in window.windows():
-        start, end = start - offset_minutes, end - offset_minutes
-        base = (start // MINUTES_PER_WEEK) * MINUTES_PER_WEEK
-        start, end = start - base, end - base
-        if end <= MINUTES_PER_WEEK:
-            shifted.append((start, end))
-        else:
-            shifted += [(start, MINUTES_PER_WEEK), (0.0, end - MINUTES_PER_WEEK)]
-    return WeeklyCalendar(shifted)
-
-
-def check_leads_callable(
-    window: Shift | None,
-    zones_by_source: dict[str, dict[float, float] | None],
-    callers: list[Shift],
-) -> None:
-    """Refuse a calling *window* that some source's leads could never be called in: in
-    their zone it never overlaps a shift of the reps who call (*callers*)."""
-    if window is None:
-        return
-    for source, zones in zones_by_source.items():
-        for hours in zones or {0.0: 1.0}:
-            local = local_windows_in_team_time(window, hours * MINUTES_PER_HOUR).windows
-            if not any(
-                min(end, stop) > max(start, begin)
-                for start, end in local
-                for shift in callers
-                for begin, stop in shift.windows()
-            ):
-                raise ValueError(
-                    f"leads of source {source!r} at {hours:+g} h could never be called: their "
-                    "local_calling_window never overlaps a shift of reps who call new leads; "
-                    "expected a window that does"
-                )

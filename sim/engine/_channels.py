@@ -1,4 +1,4 @@
-"""Sequence cadences of :class:`~sim.engine.floor.SalesFloor`: emails and texts between the calls.
+"""Sequence cadences of :class:`~sim.engine.floor.SalesFloor`: other channels between the calls.
 
 With a sequence follow-up policy (:class:`policies.sequence.SequenceCadence`) an
 unanswered call is followed by the sequence's next step, which may be a touch on
@@ -15,8 +15,11 @@ Each step falls due at its offset after the first call (or at once if the previo
 step ended later), never sooner than the policy's ``min_gap`` after the previous
 touch; steps that fall outside working hours wait for the next window, and a busy
 team may put off or skip them like any cadence step. A rep who has sent a channel's
-``daily_cap_per_rep`` today puts a further touch on it back to the next working day. Other cadences leave the floor
-as it was: an unanswered call is followed up after the policy's gap.
+``daily_cap_per_rep`` today puts a further touch on it back to the next working day, and
+so does a rep who has made ``channels.daily_touch_cap_per_rep`` sequence touches today on
+all channels together (follow-up calls included; first calls to new leads are neither
+counted nor held). Other cadences leave the floor as it was: an unanswered call is
+followed up after the policy's gap.
 
 This is a part of the floor, split out to keep each module one stage of the sales
 rhythm; it uses the floor's scheduling (``_due_task``, ``_watch_patience``) and
@@ -56,6 +59,8 @@ TOUCHES_TALLIED = 12
 
 _CONTACTED, _QUALIFIED = 0, 1
 """Rows of :attr:`ChannelTouches.contacts_by_touches`."""
+_ALL_CHANNELS = "all channels"
+"""The key of the cap across channels among the per-channel caps."""
 
 
 class ChannelTouches:
@@ -99,19 +104,33 @@ class ChannelTouches:
             for name, channel in self._channels.items()
         }
         self._caps = {name: channel.daily_cap_per_rep for name, channel in self._channels.items()}
+        self._caps[_ALL_CHANNELS] = self.scenario.channels.daily_touch_cap_per_rep
         self._sent_today: dict[tuple[str, int], list[int]] = {}
-        """``(channel, rep id) -> [day, touches sent that day]`` for capped channels."""
+        """``(channel or all channels, rep id) -> [day, touches sent that day]`` under caps."""
         self._next_gap[FOLLOW_UP] = self._skip_to_next_step
         self._end[FIRST_ATTEMPT] = self._end[FOLLOW_UP] = self._end_sequence_call
+        if self._caps[_ALL_CHANNELS] is not None:
+            self._begin_follow_up_uncapped = self._begin[FOLLOW_UP]
+            self._begin[FOLLOW_UP] = self._begin_capped_follow_up
         for name in self._channels:
             self._queue_and_rank[name] = (RESPONDER_QUEUE, 1)
             self._begin[name] = self._begin_channel_touch
             self._end[name] = self._end_channel_touch
             self._next_gap[name] = self._skip_to_next_step
 
+    def _begin_capped_follow_up(self, rep: Rep, task: Task, now: float) -> tuple[float, int]:
+        """A follow-up call counts toward the rep's cap across channels (put off if over it)."""
+        if self._over_cap(FOLLOW_UP, rep, now):
+            return 0.0, DEFERRED
+        return self._begin_follow_up_uncapped(rep, task, now)  # type: ignore[no-any-return]
+
     def _end_sequence_call(self, task: Task, outcome: int, now: float) -> None:
         """A call of the sequence ended: tally a contact by the touches before it, then go on."""
         lead: Lead = task.subject  # type: ignore[assignment]
+        if outcome == DEFERRED:
+            if lead.outcome is None:
+                self._put_off_to_tomorrow(task, lead, now)
+            return
         if (
             lead.cohort
             and lead.outcome is None
@@ -145,18 +164,23 @@ class ChannelTouches:
         """
         self._next_sequence_step(lead, now)
 
-    def _over_cap(self, channel: str, rep: Rep, now: float) -> bool:
-        """Whether *rep* already sent its daily cap on *channel* today; counts this touch if not."""
-        cap = self._caps[channel]
-        if cap is None:
-            return False
+    def _over_cap(self, kind: str, rep: Rep, now: float) -> bool:
+        """Whether *rep* already made today's cap of touches of *kind* or of all channels
+        together; counts this touch under both if not."""
         day = int(now // MINUTES_PER_DAY)
-        sent = self._sent_today.setdefault((channel, rep.id), [day, 0])
-        if sent[0] != day:
-            sent[0], sent[1] = day, 0
-        if sent[1] >= cap:
-            return True
-        sent[1] += 1
+        counted: list[list[int]] = []
+        for key in (kind, _ALL_CHANNELS):
+            cap = self._caps.get(key)
+            if cap is None:
+                continue
+            sent = self._sent_today.setdefault((key, rep.id), [day, 0])
+            if sent[0] != day:
+                sent[0], sent[1] = day, 0
+            if sent[1] >= cap:
+                return True
+            counted.append(sent)
+        for sent in counted:
+            sent[1] += 1
         return False
 
     def _begin_channel_touch(self, rep: Rep, task: Task, now: float) -> tuple[float, int]:
@@ -177,9 +201,8 @@ class ChannelTouches:
         lead: Lead = task.subject  # type: ignore[assignment]
         if lead.outcome is not None:
             return
-        if outcome == DEFERRED:  # the rep's cap is reached: the touch waits for tomorrow
-            tomorrow = (now // MINUTES_PER_DAY + 1) * MINUTES_PER_DAY
-            self._due_task(task.kind, lead, tomorrow, self._on_time_window)
+        if outcome == DEFERRED:
+            self._put_off_to_tomorrow(task, lead, now)
             return
         if outcome == OPTED_OUT:
             self._close(lead, LOST_OPTED_OUT)
@@ -191,6 +214,11 @@ class ChannelTouches:
                 self._call_back(lead, now)
                 return
         self._next_sequence_step(lead, now)
+
+    def _put_off_to_tomorrow(self, task: Task, lead: Lead, now: float) -> None:
+        """The rep's cap is reached: the touch waits for the next working day."""
+        tomorrow = (now // MINUTES_PER_DAY + 1) * MINUTES_PER_DAY
+        self._due_task(task.kind, lead, tomorrow, self._on_time_window)
 
     def _call_back(self, lead: Lead, now: float) -> None:
         """The rep calls a lead who replied at once, in place of its next call step (if any)."""

@@ -17,6 +17,7 @@ import numpy as np
 
 from sim.config.scenario import LeadSource, LeadTraits
 from sim.config.seasonality import YearCalendar
+from sim.config.time_zones import ZoneOffsets, zone_offsets
 from sim.config.units import HOURS_PER_DAY, HOURS_PER_WEEK, MINUTES_PER_HOUR, MINUTES_PER_WEEK
 from sim.engine.streams import Streams
 
@@ -45,6 +46,8 @@ class LeadDraw(NamedTuple):
     and the seed of its own generator for the decision stage and life as a customer."""
     local_offset: float = 0.0
     """Minutes the lead's local clock is ahead of the reps' (its source's time-zone mix)."""
+    time_zone: str | None = None
+    """The lead's IANA zone, if its source names zones (its offset then changes with the date)."""
 
 
 class TraitStreams:
@@ -84,6 +87,7 @@ class TraitStreams:
                     patience.tolist(),
                     luck,
                     repeat(0.0, n),  # local offset: the reps' zone until a time-zone mix says
+                    repeat(None, n),  # no named zone
                     strict=True,
                 ),
             )
@@ -122,14 +126,16 @@ def lead_draws(
 
     Each source has its own arrival, attribute, luck (and time-zone) streams, so
     changing one source's volume leaves the other sources' leads untouched. The
-    *calendar*'s holidays and seasonality scale each week's rates (exact thinning).
+    *calendar*'s holidays and seasonality, and a source's own seasonality on top, scale
+    each week's rates (exact thinning).
     """
     per_source = [
         (
             hourly_rates(source),
             streams.rng(f"arrivals:{source.name}"),
             trait_streams(source.name, source, streams),
-            time_zone_draws(source, streams),
+            time_zone_draws(source, streams, calendar, end),
+            source.seasonality,
         )
         for source in sources
     ]
@@ -143,8 +149,10 @@ def lead_draws(
             else None
         )
         batch: list[LeadDraw] = []
-        for index, (rates, arrival_rng, traits, zones) in enumerate(per_source):
-            week_rates = rates if volumes is None else rates * np.repeat(volumes, HOURS_PER_DAY)
+        week = int(week_start // MINUTES_PER_WEEK)
+        for index, (rates, arrival_rng, traits, zones, own) in enumerate(per_source):
+            days = own.on_top_of(volumes, week)
+            week_rates = rates if days is None else rates * np.repeat(days, HOURS_PER_DAY)
             draws = traits.draws(
                 thinned_arrivals(week_rates, week_start, week_end, arrival_rng), index
             )
@@ -155,19 +163,33 @@ def lead_draws(
 
 
 def time_zone_draws(
-    source: LeadSource, streams: Streams
+    source: LeadSource, streams: Streams, calendar: YearCalendar | None, end: float
 ) -> Callable[[list[LeadDraw]], list[LeadDraw]] | None:
-    """A function giving each of the source's leads a local offset from its time-zone mix
-    (None: every lead in the reps' zone). Draws come from the source's own stream."""
+    """A function giving each of the source's leads a zone from its time-zone mix (None: every
+    lead in the reps' zone): a fixed offset, or an IANA name with its offset on the day the
+    lead arrives (the floor reads it again at each call; *calendar* names the reps' zone and
+    the first day, *end* is the last arrival). Draws come from the source's own stream."""
     mix = source.time_zones
     if not mix or set(mix) == {0.0}:
         return None
-    offsets = np.asarray([hours * MINUTES_PER_HOUR for hours in mix])
+    offsets = [
+        zone * MINUTES_PER_HOUR
+        if isinstance(zone, float)
+        else zone_offsets(zone, calendar.time_zone, calendar.start_date, end)  # type: ignore[union-attr, arg-type]
+        for zone in mix
+    ]
     shares = np.asarray(list(mix.values()))
     rng = streams.rng(f"time_zones:{source.name}")
 
     def placed(draws: list[LeadDraw]) -> list[LeadDraw]:
-        chosen = rng.choice(offsets, size=len(draws), p=shares / shares.sum()).tolist()
-        return [d._replace(local_offset=o) for d, o in zip(draws, chosen, strict=True)]
+        chosen = rng.choice(len(offsets), size=len(draws), p=shares / shares.sum()).tolist()
+        return [_in_zone(draw, offsets[i]) for draw, i in zip(draws, chosen, strict=True)]
 
     return placed
+
+
+def _in_zone(draw: LeadDraw, zone: float | ZoneOffsets) -> LeadDraw:
+    """*draw* placed at a fixed offset (minutes), or in a named zone (its offset on arrival)."""
+    if isinstance(zone, ZoneOffsets):
+        return draw._replace(local_offset=zone.at(draw.arrived_at), time_zone=zone.name)
+    return draw._replace(local_offset=zone)

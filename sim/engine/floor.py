@@ -357,7 +357,7 @@ class SalesFloor(
             draw.luck,
             cohort,
         )
-        lead.local_offset = draw.local_offset
+        lead.local_offset, lead.time_zone = draw.local_offset, draw.time_zone
         if cohort and draw.source == len(self.scenario.sources):
             self.meter.cohort_referral_leads += 1
         self._active[lead.id] = lead

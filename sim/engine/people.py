@@ -139,6 +139,7 @@ class Lead(Person):
         "sequence_step",
         "source",
         "stage_touches",
+        "time_zone",
         "value",
     )
 
@@ -162,7 +163,11 @@ class Lead(Person):
         self.fit = fit
         self.luck = luck
         self.local_offset = 0.0
-        """Minutes the lead's local clock is ahead of the reps' (its time zone)."""
+        """Minutes the lead's local clock is ahead of the reps' (its time zone); for a lead in
+        a named zone, the offset on its arrival or at its latest call (clocks change, see
+        sim.config.time_zones)."""
+        self.time_zone: str | None = None
+        """The lead's IANA zone if its source names one (None: a fixed offset)."""
         self.attempts = 0
         self.first_attempt_at = math.inf
         self.reached_at = math.inf

@@ -258,6 +258,18 @@ FIELD_CASES = [
         id="unknown-channel-section",
     ),
     pytest.param(
+        _set(lambda d: _scenario(d, "channels"), "daily_touch_cap_per_rep", -1),
+        "scenario.channels.daily_touch_cap_per_rep",
+        ["greater than or equal to 0"],
+        id="negative-cap-across-channels",
+    ),
+    pytest.param(
+        _set(lambda d: _scenario(d, "channels"), "social", {"reply_chance": 9}),
+        "scenario.channels.social.reply_chance",
+        ["less than or equal to 1", "got 9"],
+        id="social-reply-chance-above-one",
+    ),
+    pytest.param(
         _set(_actions, "no_answer", "5 minutes"),
         "scenario.actions.no_answer",
         ["expected a duration", "'5m'", "'5 minutes'"],
@@ -655,6 +667,12 @@ FIELD_CASES = [
         id="seasonality-mixed",
     ),
     pytest.param(
+        _set(_source, "seasonality", [{"week": 2, "volume": -1}]),
+        "scenario.sources[0].seasonality",
+        ["greater than or equal to 0"],
+        id="source-campaign-negative-volume",
+    ),
+    pytest.param(
         _set(_source, "time_zones", {"-3": 0.5, "0": 0.4}),
         "scenario.sources[0].time_zones",
         ["expected shares that sum to 1", "got 0.9"],
@@ -665,6 +683,24 @@ FIELD_CASES = [
         "scenario.sources[0].time_zones",
         ["unknown time-zone offset 'east'", "hours relative to the reps' zone"],
         id="time-zone-not-a-number",
+    ),
+    pytest.param(
+        _set(_source, "time_zones", {"Europe/London": 1.0}),
+        "scenario",
+        ["source 'web_form' has leads in Europe/London", "needs calendar.time_zone"],
+        id="named-lead-zone-without-team-zone",
+    ),
+    pytest.param(
+        _set(lambda d: _scenario(d, "calendar"), "time_zone", "America/New_York"),
+        "scenario.calendar",
+        ["time_zone needs calendar.start_date", "a Monday"],
+        id="team-zone-without-start-date",
+    ),
+    pytest.param(
+        lambda d: _scenario(d, "calendar").update(start_date="2027-03-01", time_zone="Eastern"),
+        "scenario.calendar.time_zone",
+        ["unknown time zone 'Eastern'", "expected an IANA name such as 'America/New_York'"],
+        id="team-zone-unknown",
     ),
     pytest.param(
         _set(_response, "local_calling_window", {"start": "20:00", "end": "08:00"}),
@@ -680,6 +716,18 @@ FIELD_CASES = [
         "scenario",
         ["source 'web_form' at -12 h could never be called", "expected a window that does"],
         id="calling-window-never-open-while-reps-work",
+    ),
+    pytest.param(
+        lambda d: (
+            _source(d).__setitem__("time_zones", {"Europe/London": 1.0}),
+            _scenario(d, "calendar").update(start_date="2027-03-01", time_zone="America/New_York"),
+            # 09:00-13:30 in London: 05:00-09:30 in New York in late March, but 04:00-08:30
+            # the rest of the run, before the reps' 08:30 start.
+            _response(d).__setitem__("local_calling_window", {"start": "09:00", "end": "13:30"}),
+        ),
+        "scenario",
+        ["source 'web_form' in Europe/London (+5 h from the team) could never be called"],
+        id="calling-window-never-open-in-a-named-zone",
     ),
 ]
 

@@ -17,13 +17,8 @@ import pytest
 
 from sim.config.calendar import WeeklyCalendar
 from sim.config.scenario import LeadSource
-from sim.config.seasonality import (
-    CallingWindow,
-    HolidayCalendar,
-    YearCalendar,
-    local_windows_in_team_time,
-    working_windows,
-)
+from sim.config.seasonality import HolidayCalendar, YearCalendar, working_windows
+from sim.config.time_zones import CallingWindow, local_windows_in_team_time
 from sim.config.units import MINUTES_PER_DAY, MINUTES_PER_HOUR, MINUTES_PER_WEEK
 from sim.engine.arrivals import lead_draws
 from sim.engine.streams import Streams
@@ -184,3 +179,39 @@ def test_the_calling_window_defaults_to_the_tcpa_hours_every_day() -> None:
     window = CallingWindow()
     assert (window.start, window.end) == (8 * MINUTES_PER_HOUR, 21 * MINUTES_PER_HOUR)
     assert len(window.days) == 7
+
+
+# --- a source's own seasonality ------------------------------------------------------------------
+
+
+def test_a_sources_own_campaign_multiplies_its_leads_on_top_of_the_calendar() -> None:
+    weeks, per_week = 8, 3000.0
+    plain = LeadSource(name="web", leads_per_week=per_week, profile="flat")
+    other = LeadSource(name="phone", leads_per_week=per_week, profile="flat")
+    campaign = LeadSource(**{**plain.model_dump(), "seasonality": [{"week": 2, "volume": 3}]})
+    cycle = LeadSource(**{**plain.model_dump(), "seasonality": [1.0, 0.5]})
+    calendar = YearCalendar(seasonality=[1.0, 2.0])  # every source: odd weeks doubled
+
+    def by_week(draws: list, source: int) -> np.ndarray:
+        weeks_of = [int(d.arrived_at // MINUTES_PER_WEEK) for d in draws if d.source == source]
+        return np.bincount(weeks_of, minlength=weeks)
+
+    base = _draws([plain, other], weeks, calendar)
+    lifted = _draws([campaign, other], weeks, calendar)
+    # The other source's leads are untouched; the campaign source's other weeks too.
+    assert [d for d in lifted if d.source == 1] == [d for d in base if d.source == 1]
+    assert [d for d in lifted if d.source == 0 and d.arrived_at < 2 * MINUTES_PER_WEEK] == [
+        d for d in base if d.source == 0 and d.arrived_at < 2 * MINUTES_PER_WEEK
+    ]
+    _assert_poisson(int(by_week(lifted, 0)[2]), per_week * 1.0 * 3)
+    _assert_poisson(int(by_week(lifted, 0)[3]), per_week * 2.0)
+    cycled = by_week(_draws([cycle], weeks, calendar), 0)
+    for week in range(weeks):  # the calendar's cycle times the source's own
+        _assert_poisson(int(cycled[week]), per_week * (1.0, 2.0)[week % 2] * (1.0, 0.5)[week % 2])
+
+
+def test_a_source_without_its_own_seasonality_draws_as_before() -> None:
+    source = LeadSource(name="web", leads_per_week=800)
+    neutral = LeadSource(**{**source.model_dump(), "seasonality": [1.0]})
+    calendar = YearCalendar(seasonality=[1.0, 1.5], holidays=[{"week": 1, "day": "mon"}])
+    assert _draws([neutral], 3, calendar) == _draws([source], 3, calendar)
