@@ -417,7 +417,7 @@ class SalesFloor(
         if candidates:
             rep = self._choose(candidates)
             for queue in rep.queues:
-                self._idle[queue].remove(rep)  # the first one tried, for the longest idle
+                self._idle[queue].remove(rep)  # at the front when the longest idle is chosen
             self._start(rep, task)
             return
         subject = task.subject
