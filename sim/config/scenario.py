@@ -161,6 +161,37 @@ def _default_qualification_curve() -> ExponentialCurve:
     return ExponentialCurve.model_validate({"family": "exponential", "scale": 70.0, "floor": 0.084})
 
 
+class Comebacks(ConfigModel):
+    """Unanswered leads who come back on their own (docs/comebacks.md).
+
+    A voicemail on attempt *k* brings a call-back with ``voicemail_callback_chance x
+    attempt_decay ** (k - 1)`` after an exponential delay (mean ``callback_delay``); a lead whose follow-ups ended
+    without reaching it inquires again with ``return_chance`` after an exponential
+    delay (mean ``return_delay``). Both chances shrink with the lead's touch fatigue
+    as a prospect's win chance does (``decision.annoyance_per_extra_touch`` per
+    remembered touch beyond ``fatigue.tolerance``), and a lead who opted out never
+    comes back. A lead who comes back has just engaged and is at the phone: a rep
+    takes its call at once.
+    """
+
+    voicemail_callback_chance: Probability = Field(
+        0.0,
+        description="chance that a voicemail on a 1st attempt brings a call-back (before fatigue; "
+        "off by default, 0.048 published: docs/comebacks.md)",
+    )
+    callback_delay: PositiveMinutes = Field(
+        "4h", description="mean time from a voicemail to the lead's call-back (exponential)"
+    )
+    return_chance: Probability = Field(
+        0.0,
+        description="chance that a lead whose follow-ups ended unreached inquires again "
+        "(before fatigue; off by default, 0.1 assumed: docs/comebacks.md)",
+    )
+    return_delay: PositiveMinutes = Field(
+        "2w", description="mean time from the last follow-up to the lead's return (exponential)"
+    )
+
+
 class ResponseModel(ConfigModel):
     """How a lead answers the phone, and how its interest fades.
 
@@ -204,6 +235,10 @@ class ResponseModel(ConfigModel):
         default_factory=_default_qualification_curve,
         description="multiplier on the chance a conversation qualifies the lead, by minutes "
         "since it last engaged",
+    )
+    comebacks: Comebacks = Field(
+        default_factory=Comebacks,
+        description="unanswered leads who call back or inquire again on their own",
     )
 
 
