@@ -7,8 +7,10 @@ fatigue, and the chance of coming back shrinks with fatigue as a prospect's win
 chance does (``decision.annoyance_per_extra_touch`` per remembered touch beyond
 ``fatigue.tolerance``); a lead who opted out never comes back.
 
-- A voicemail (``actions.voicemail_share`` of unanswered dials) brings a call-back
-  with ``voicemail_callback_chance x annoyance`` after an exponential delay.
+- A voicemail (``actions.voicemail_share`` of unanswered dials) on attempt *k* brings
+  a call-back with ``voicemail_callback_chance x attempt_decay ** (k - 1) x annoyance``
+  after an exponential delay (the contact model's decay: people learn to ignore a
+  number that keeps calling).
 - When the follow-ups end unreached, a lead with no call-back pending returns with
   ``return_chance x annoyance`` after an exponential delay; otherwise (or if it
   does not come back) it is lost as never reached, as before.
@@ -24,7 +26,8 @@ reached on the 1st attempt (a new web form or call is a new inquiry, and lead
 systems such as Velocify's file it as a new lead, reached by its first call). A
 comeback that arrives while the lead is reached, closed, or being dialled is ignored.
 
-Draws come from the lead's own generators (seeded from its luck), so the same lead
+Whether a dial leaves a voicemail is drawn as before; the comebacks' own draws come
+from the lead's own generators (seeded from its luck), so the same lead
 calls back at the same time under every cadence that left it the same voicemails, and
 draws the same return luck however many attempts its cadence made: paired comparisons
 of cadences stay paired. With both chances at 0 (the default) nothing is drawn and

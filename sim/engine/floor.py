@@ -15,8 +15,7 @@ a hot window after it last engaged x a decay per attempt x the hour of week);
 a conversation with a realistic lead qualifies it with probability ``intent x
 skill x qualification_curve(...)`` (interest fading since it engaged).
 Unreached leads are followed up on the cadence's gaps until the attempts run
-out (or on a sequence's steps, emails and texts between the calls); some call back
-on their own, fewer the more they were touched. A qualified lead meets a closer and is nurtured until it decides; its
+out (or on a sequence's steps, emails and texts between the calls). A qualified lead meets a closer and is nurtured until it decides; its
 interest fades between touches, and a lead whose interest falls too low buys
 from a competitor. Won leads become customers, touched on the retention cadence
 (relationship drives repeat purchases and churn). Touches add fatigue (opt-outs).
@@ -329,14 +328,6 @@ class SalesFloor(
         self.meter.fold()
         self._at(MINUTES_PER_WEEK, self._on_week_end, None)
 
-    @staticmethod
-    def _cancel_pending(person: Person) -> Task | None:
-        task = person.task
-        if task is not None:
-            task.live = False
-            person.task = None
-        return task
-
     # -- leads -------------------------------------------------------------------
 
     def _schedule_next_arrival(self) -> None:
@@ -471,9 +462,12 @@ class SalesFloor(
 
     def _drop_pending(self, person: Person) -> None:
         """Cancel *person*'s pending task (off its queue's count if it was waiting)."""
-        task = self._cancel_pending(person)
-        if task is not None and task.queued:
-            self._stopped_waiting(task)
+        task = person.task
+        if task is not None:
+            task.live = False
+            person.task = None
+            if task.queued:
+                self._stopped_waiting(task)
 
     def _stopped_waiting(self, task: Task) -> None:
         """A queued *task* left its queue because its subject closed."""
