@@ -14,6 +14,7 @@ from pydantic import Field, field_validator, model_validator
 from sim.config._types import ConfigModel, Minutes, PositiveMinutes, Probability
 from sim.config.calendar import HourOfWeekProfile, Shift
 from sim.config.channels import Channels
+from sim.config.comebacks import Comebacks
 from sim.config.distributions import (
     Duration,
     LognormalDuration,
@@ -159,37 +160,6 @@ def _default_qualification_curve() -> ExponentialCurve:
     # Same fit: interest fades over about an hour (x0.68 at 30 min, x0.47 at 1 h),
     # and 8% of it lasts (what makes a follow-up days later worth a call).
     return ExponentialCurve.model_validate({"family": "exponential", "scale": 70.0, "floor": 0.084})
-
-
-class Comebacks(ConfigModel):
-    """Unanswered leads who come back on their own (docs/comebacks.md).
-
-    A voicemail on attempt *k* brings a call-back with ``voicemail_callback_chance x
-    attempt_decay ** (k - 1)`` after an exponential delay (mean ``callback_delay``); a lead whose follow-ups ended
-    without reaching it inquires again with ``return_chance`` after an exponential
-    delay (mean ``return_delay``). Both chances shrink with the lead's touch fatigue
-    as a prospect's win chance does (``decision.annoyance_per_extra_touch`` per
-    remembered touch beyond ``fatigue.tolerance``), and a lead who opted out never
-    comes back. A lead who comes back has just engaged and is at the phone: a rep
-    takes its call at once.
-    """
-
-    voicemail_callback_chance: Probability = Field(
-        0.0,
-        description="chance that a voicemail on a 1st attempt brings a call-back (before fatigue; "
-        "off by default, 0.048 published: docs/comebacks.md)",
-    )
-    callback_delay: PositiveMinutes = Field(
-        "4h", description="mean time from a voicemail to the lead's call-back (exponential)"
-    )
-    return_chance: Probability = Field(
-        0.0,
-        description="chance that a lead whose follow-ups ended unreached inquires again "
-        "(before fatigue; off by default, 0.1 assumed: docs/comebacks.md)",
-    )
-    return_delay: PositiveMinutes = Field(
-        "2w", description="mean time from the last follow-up to the lead's return (exponential)"
-    )
 
 
 class ResponseModel(ConfigModel):

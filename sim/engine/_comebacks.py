@@ -44,7 +44,7 @@ import math
 import random
 from typing import Any
 
-from sim.config.scenario import Comebacks
+from sim.config.comebacks import Comebacks
 from sim.engine.arrivals import LUCK_STAGE
 from sim.engine.people import (
     INBOUND_CALL,
