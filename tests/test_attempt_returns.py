@@ -8,7 +8,11 @@ cadence's attempt cap as the only difference. What a sales leader should recogni
 - follow-ups are worth something: a second attempt wins a clear share of extra deals;
 - each further attempt wins fewer extra deals than the one before;
 - past a point, the extra deals of one more attempt are worth less than what the
-  attempts cost (touch cost plus the rep minutes they take, at the rep's hourly cost).
+  attempts cost (touch cost plus the rep minutes they take, at the rep's hourly cost);
+- and when the attempts come close together, past a point one more attempt loses deals
+  even though rep time is free: an unreached lead may call back or inquire again on its
+  own (as a fresh, interested lead), and every attempt adds to the fatigue that makes it
+  less likely to (docs/comebacks.md). Without comebacks the same attempts still pay.
 """
 
 from __future__ import annotations
@@ -98,3 +102,83 @@ def test_past_a_point_one_more_attempt_costs_more_than_it_wins(
         net[high] = _paired_mean_and_halfwidth(won - cost)
     assert net[2][0] - net[2][1] > 0, net  # the second attempt pays for itself
     assert net[10][0] + net[10][1] < 0, net  # attempts 9-10 do not
+
+
+HAMMERING = ["2h"]
+"""The documented cadence of the comeback test: a follow-up every 2 hours, day and night."""
+HAMMERING_CAPS = (1, 2, 4, 8)
+NEGATIVE_FROM = 4
+"""The documented point (docs/comebacks.md): on 2-hourly follow-ups, attempts 5-8 lose deals."""
+KEEN_SOURCE = {
+    "deal_value": {"mean": 2400, "sd": 1},
+    "fit_rate": 1.0,
+    "intent": {"mean": 0.6, "concentration": 4},
+}
+"""Every lead realistic and keen and every deal worth the same: the won value counts deals."""
+COMEBACKS = {"voicemail_callback_chance": 0.048, "return_chance": 0.1}
+"""The documented comeback chances (docs/comebacks.md; off in the default scenario)."""
+NO_COMEBACKS = {"voicemail_callback_chance": 0.0, "return_chance": 0.0}
+
+
+def _hammered(study: Experiment, attempts: int, comebacks: dict[str, float]) -> Experiment:
+    config = study.to_config()
+    config["scenario"]["sources"][0].update(KEEN_SOURCE)
+    config["scenario"]["response"]["comebacks"] = comebacks
+    config["policy"]["followup"] = {"name": "steps", "steps": HAMMERING, "max_attempts": attempts}
+    return Experiment.model_validate(config)
+
+
+def won_value(floor: SalesFloor) -> float:
+    """The cohort's won deal value (rep time not counted: capacity is unlimited)."""
+    return floor.meter.deal_revenue
+
+
+@pytest.fixture(scope="module")
+def hammered() -> dict[tuple[bool, int], np.ndarray]:
+    """Per (comebacks on, cap): won value by replication on paired seeds."""
+    study = lead_response_experiment(leads=6_000, replications=REPLICATIONS, seed=404)
+    seeds = replication_seeds(404, REPLICATIONS)
+    runs = {}
+    for comebacks, cap in itertools.product((True, False), HAMMERING_CAPS):
+        experiment = _hammered(study, cap, COMEBACKS if comebacks else NO_COMEBACKS)
+        runs[comebacks, cap] = np.array(
+            run_many(experiment.scenario, experiment.policy, seeds, jobs=2, measure=won_value)
+        )
+    return runs
+
+
+def _gains_per_attempt(
+    hammered: dict[tuple[bool, int], np.ndarray], comebacks: bool
+) -> dict[int, tuple[float, float]]:
+    """Per step between caps (keyed by its higher cap): extra won value per attempt, mean and CI."""
+    return {
+        high: _paired_mean_and_halfwidth(
+            (hammered[comebacks, high] - hammered[comebacks, low]) / (high - low)
+        )
+        for low, high in itertools.pairwise(HAMMERING_CAPS)
+    }
+
+
+@pytest.mark.slow
+def test_close_attempts_past_a_point_lose_deals_with_unlimited_reps(
+    hammered: dict[tuple[bool, int], np.ndarray],
+) -> None:
+    gains = _gains_per_attempt(hammered, comebacks=True)
+    means = [mean for mean, _ in gains.values()]
+    # The extra won value of an attempt falls with its number ...
+    assert all(b < a for a, b in itertools.pairwise(means)), gains
+    assert gains[2][0] - gains[2][1] > 0, gains  # a second attempt still wins deals
+    # ... and beyond the documented point it is negative: the 95% CI lies below zero.
+    last = HAMMERING_CAPS[-1]
+    assert HAMMERING_CAPS[-2] == NEGATIVE_FROM
+    assert gains[last][0] + gains[last][1] < 0, gains
+
+
+@pytest.mark.slow
+def test_it_is_the_comebacks_that_make_close_attempts_lose(
+    hammered: dict[tuple[bool, int], np.ndarray],
+) -> None:
+    # Without comebacks, the same late attempts still win deals: an unreached lead is worth nothing.
+    last = HAMMERING_CAPS[-1]
+    mean, halfwidth = _gains_per_attempt(hammered, comebacks=False)[last]
+    assert mean - halfwidth > 0, (mean, halfwidth)

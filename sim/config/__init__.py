@@ -11,6 +11,7 @@ time zones).
 from sim.config._types import ConfigError, ConfigModel, Minutes, PositiveMinutes, Probability
 from sim.config.calendar import HourOfWeekProfile, Shift, WeeklyCalendar
 from sim.config.channels import CALL, Channel, Channels
+from sim.config.comebacks import Comebacks
 from sim.config.distributions import Draws, Duration, MoneyAmount, OptionalDuration, Proportion
 from sim.config.durations import format_duration, parse_duration, shown
 from sim.config.response_curves import ResponseCurve, minutes_until_below
@@ -33,6 +34,7 @@ __all__ = [
     "CampaignWeek",
     "Channel",
     "Channels",
+    "Comebacks",
     "ConfigError",
     "ConfigModel",
     "Draws",

@@ -14,6 +14,7 @@ from pydantic import Field, field_validator, model_validator
 from sim.config._types import ConfigModel, Minutes, PositiveMinutes, Probability
 from sim.config.calendar import HourOfWeekProfile, Shift
 from sim.config.channels import Channels
+from sim.config.comebacks import Comebacks
 from sim.config.distributions import (
     Duration,
     LognormalDuration,
@@ -204,6 +205,10 @@ class ResponseModel(ConfigModel):
         default_factory=_default_qualification_curve,
         description="multiplier on the chance a conversation qualifies the lead, by minutes "
         "since it last engaged",
+    )
+    comebacks: Comebacks = Field(
+        default_factory=Comebacks,
+        description="unanswered leads who call back or inquire again on their own",
     )
 
 

@@ -40,7 +40,6 @@ from sim.engine.people import (
     DEFERRED,
     FIRST_ATTEMPT,
     FOLLOW_UP,
-    LOST_NEVER_REACHED,
     LOST_OPTED_OUT,
     NOT_REACHED,
     OPTED_OUT,
@@ -72,6 +71,7 @@ class ChannelTouches:
     _due_task: Any
     _end: Any
     _end_attempt: Any
+    _follow_ups_ended: Any
     _next_gap: Any
     _on_time_window: Any
     _queue_and_rank: Any
@@ -148,7 +148,7 @@ class ChannelTouches:
         if lead.replied:  # the automated touches ended with the reply: calls only
             step = self._next_call_step(step)
         if step >= len(sequence):
-            self._close(lead, LOST_NEVER_REACHED)
+            self._follow_ups_ended(lead, now)
             return
         kind, offset = sequence[step]
         lead.sequence_step = step

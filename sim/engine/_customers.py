@@ -41,8 +41,7 @@ class CustomerCare:
     """Retention touches, repeat purchases, churn and referral requests."""
 
     _at: Any
-    _cancel_pending: Any
-    _stopped_waiting: Any
+    _drop_pending: Any
     _due_task: Any
     _touch: Any
     clock: Any
@@ -105,9 +104,7 @@ class CustomerCare:
 
     def _churn(self, customer: Customer, opted_out: bool) -> None:
         customer.active = False
-        task = self._cancel_pending(customer)
-        if task is not None and task.queued:
-            self._stopped_waiting(task)
+        self._drop_pending(customer)
         del self._active[customer.id]
         if customer.cohort:
             self.meter.churned += 1

@@ -146,10 +146,18 @@ class DecisionStage:
         """``win_rate x interest x engagement x annoyance`` for the prospect deciding at *now*."""
         interest = self._interest(now - lead.last_engaged_at)
         engagement = 1.0 - self._engagement_gap_left ** self._engagement(lead, now)
+        return self._win_rate * interest * engagement * self._annoyance(lead, now)
+
+    def _annoyance(self, lead: Lead, now: float) -> float:
+        """``(1 - annoyance_per_extra_touch) ** extra``: what the lead's fatigue leaves of a chance.
+
+        *extra* is the lead's remembered touches at *now* beyond the fatigue tolerance
+        (none: 1). It shrinks a prospect's win chance and an unreached lead's chance
+        of coming back on its own (:mod:`sim.engine._comebacks`).
+        """
         remembered = lead.fatigue * math.exp((lead.fatigue_at - now) / self._annoyance_memory)
         extra = remembered - self._fatigue_tolerance
-        annoyance = self._annoyance_keep**extra if extra > 0 else 1.0
-        return self._win_rate * interest * engagement * annoyance
+        return self._annoyance_keep**extra if extra > 0 else 1.0
 
     def _win(self, lead: Lead, now: float) -> None:
         self._close(lead, WON)

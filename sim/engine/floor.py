@@ -39,6 +39,7 @@ from sim.config.seasonality import HolidayCalendar, working_windows
 from sim.config.units import HOURS_PER_WEEK, MINUTES_PER_HOUR, MINUTES_PER_WEEK, MINUTES_PER_YEAR
 from sim.engine._adherence import CadenceKeeping
 from sim.engine._channels import ChannelTouches
+from sim.engine._comebacks import LeadComebacks
 from sim.engine._customers import CustomerCare
 from sim.engine._decision import DecisionStage
 from sim.engine._local_time import LocalCallingHours
@@ -59,7 +60,6 @@ from sim.engine.people import (
     FOLLOW_UP,
     LOST_DISQUALIFIED,
     LOST_INTEREST_DECAYED,
-    LOST_NEVER_REACHED,
     LOST_OPTED_OUT,
     LOST_UNREALISTIC,
     MEETING,
@@ -108,7 +108,13 @@ class Recorder(Protocol):
 
 
 class SalesFloor(
-    DecisionStage, CustomerCare, LeadScreening, CadenceKeeping, ChannelTouches, LocalCallingHours
+    DecisionStage,
+    CustomerCare,
+    LeadScreening,
+    CadenceKeeping,
+    ChannelTouches,
+    LeadComebacks,
+    LocalCallingHours,
 ):
     """One replication: leads, customers, reps and work queues run under one cadence.
 
@@ -225,6 +231,7 @@ class SalesFloor(
             RETENTION: self._end_retention,
             DEPARTMENT_REFERRAL: self._end_referral,
         }
+        self._setup_comebacks(response.comebacks)
 
     def _setup_reps(self) -> None:
         self.reps: list[Rep] = []
@@ -321,14 +328,6 @@ class SalesFloor(
         self.meter.fold()
         self._at(MINUTES_PER_WEEK, self._on_week_end, None)
 
-    @staticmethod
-    def _cancel_pending(person: Person) -> Task | None:
-        task = person.task
-        if task is not None:
-            task.live = False
-            person.task = None
-        return task
-
     # -- leads -------------------------------------------------------------------
 
     def _schedule_next_arrival(self) -> None:
@@ -394,9 +393,7 @@ class SalesFloor(
         lead.outcome = outcome
         if self._recorder is not None:
             self._recorder.lead_closed(lead, outcome, self.clock.now)
-        task = self._cancel_pending(lead)
-        if task is not None and task.queued:
-            self._stopped_waiting(task)
+        self._drop_pending(lead)
         del self._active[lead.id]
         if lead.cohort:
             self.meter.lead_closed(lead, outcome)
@@ -460,6 +457,15 @@ class SalesFloor(
             if self._calling_window is None or not self._outside_calling_window(task):
                 break  # a call its lead may not take now went back to wait for its window
         self._start(rep, task)
+
+    def _drop_pending(self, person: Person) -> None:
+        """Cancel *person*'s pending task (off its queue's count if it was waiting)."""
+        task = person.task
+        if task is not None:
+            task.live = False
+            person.task = None
+            if task.queued:
+                self._stopped_waiting(task)
 
     def _stopped_waiting(self, task: Task) -> None:
         """A queued *task* left its queue because its subject closed."""
@@ -525,25 +531,25 @@ class SalesFloor(
             lead.owner = rep.id
         opted_out = self._touch(lead, now)
         since = now - lead.last_engaged_at
-        luck = lead.luck
-        u = luck[attempt - 1] if attempt <= LUCK_ATTEMPTS else self._uniform()
+        u = lead.luck[attempt - 1] if attempt <= LUCK_ATTEMPTS else self._uniform()
         hour = int((now + lead.local_offset) // MINUTES_PER_HOUR) % HOURS_PER_WEEK
         at_phone = lead.reachability * self._contact(since) * self._attempt_decay ** (attempt - 1)
         if u >= at_phone * self._answer_by_hour[hour]:
-            duration = (
-                self._voicemail() if self._uniform() < self._voicemail_share else self._no_answer()
-            )
-            return duration, OPTED_OUT if opted_out else NOT_REACHED
+            return self._unanswered_dial(lead, now), OPTED_OUT if opted_out else NOT_REACHED
         if lead.reached_attempt == 0:
             lead.reached_attempt = attempt
         lead.reached_at = min(lead.reached_at, now)
         duration = self._talk()
         if opted_out:
             return duration, OPTED_OUT
+        return duration, self._conversation(lead, rep, since)
+
+    def _conversation(self, lead: Lead, rep: Rep, since: float) -> int:
+        """How a conversation *since* minutes after the lead engaged ends: unrealistic, qualified or not."""
         if not lead.fit:
-            return duration, UNREALISTIC_FOUND
-        qualified = luck[LUCK_QUALIFY] < lead.intent * rep.skill * self._qualify(since)
-        return duration, QUALIFIED if qualified else REACHED
+            return UNREALISTIC_FOUND
+        qualified = lead.luck[LUCK_QUALIFY] < lead.intent * rep.skill * self._qualify(since)
+        return QUALIFIED if qualified else REACHED
 
     def _end_attempt(self, task: Task, outcome: int, now: float) -> None:
         lead: Lead = task.subject  # type: ignore[assignment]
@@ -562,7 +568,7 @@ class SalesFloor(
         gaps = self._followup_gaps
         gap = gaps[attempts] if attempts < len(gaps) else self._followup.gap_after(attempts)
         if gap is None:
-            self._close(lead, LOST_NEVER_REACHED)
+            self._follow_ups_ended(lead, now)
             return
         self._due_task(FOLLOW_UP, lead, now + gap, self._on_time_window)
         if not lead.patience_watched:

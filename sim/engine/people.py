@@ -23,8 +23,10 @@ NURTURE = "nurture"
 RETENTION = "retention"
 DEPARTMENT_REFERRAL = "department_referral"
 PLANNING = "planning"
+INBOUND_CALL = "inbound_call"
+"""A lead who called back or inquired again on its own: a rep takes its call."""
 """The manager's daily planning and review, done by a closer before other work."""
-RESPONDER_WORK = (SCREEN, FIRST_ATTEMPT, FOLLOW_UP)
+RESPONDER_WORK = (SCREEN, FIRST_ATTEMPT, FOLLOW_UP, INBOUND_CALL)
 CLOSER_WORK = (MEETING, NURTURE, RETENTION, DEPARTMENT_REFERRAL, PLANNING)
 RESPONDER_QUEUE, CLOSER_QUEUE = 0, 1
 QUEUE_OF = {
@@ -117,7 +119,9 @@ class Lead(Person):
     __slots__ = (
         "arrived_at",
         "attempts",
+        "callback_rng",
         "channel_touches",
+        "comes_back_at",
         "decide_at",
         "earliest_decision_at",
         "engagement",
@@ -125,6 +129,7 @@ class Lead(Person):
         "expected_value",
         "first_attempt_at",
         "fit",
+        "follow_ups_over",
         "intent",
         "local_offset",
         "luck",
@@ -179,7 +184,13 @@ class Lead(Person):
         """Whether the lead replied to a touch that ends a sequence's automated touches."""
         self.channel_touches = 0
         """Touches on other channels than the phone so far (emails, texts)."""
-        """Whether the lead replied to a touch that ends a sequence's automated touches."""
+        self.comes_back_at = math.inf
+        """When the lead will call back or inquire again on its own (inf: not expected)."""
+        self.follow_ups_over = False
+        """Whether the follow-ups ended unreached and the lead is left to come back on its own."""
+        self.callback_rng: random.Random | None = None
+        """The lead's own generator for voicemail call-backs, made at its first voicemail: the
+        same lead has the same call-back luck under every cadence."""
         self.qualified = False
         self.outcome: str | None = None
         self.owner = -1
