@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from sim.config.economics import Economics
+from sim.report.evidence import POLICY_ASSUMPTIONS
 from sim.report.formatting import in_currency
 from sim.report.recommendation import (
     CompareEvidence,
@@ -13,6 +14,7 @@ from sim.report.recommendation import (
     Robustness,
     RunEvidence,
     Workload,
+    assumption_words,
     recommendation,
 )
 
@@ -166,3 +168,11 @@ def test_money_is_written_in_the_scenario_currency() -> None:
     with in_currency(Economics(currency="EUR")):
         text = recommendation(_run())[2]
     assert "€1,736,970" in text and "$" not in text
+
+
+def test_a_follow_up_change_rests_on_whether_unanswered_leads_come_back() -> None:
+    """How many attempts pay depends on comebacks (docs/comebacks.md): the report names them."""
+    assert "scenario.response.comebacks" in POLICY_ASSUMPTIONS["followup"]
+    assert assumption_words("scenario.response.comebacks") == (
+        "how often unanswered leads call back or inquire again (scenario.response.comebacks)"
+    )

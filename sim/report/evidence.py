@@ -41,7 +41,7 @@ worlds (replications) in which each variant beats the baseline."""
 POLICY_ASSUMPTIONS = {
     "speed_to_lead": ("scenario.response.contact", "scenario.response.qualification"),
     "queue": ("scenario.response.contact", "scenario.response.qualification"),
-    "followup": ("scenario.response.contact", "scenario.fatigue"),
+    "followup": ("scenario.response.contact", "scenario.fatigue", "scenario.response.comebacks"),
     "screening": (
         "scenario.screening.deep.false_negative_rate",
         "scenario.screening.deep.false_positive_rate",

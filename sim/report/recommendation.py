@@ -45,6 +45,7 @@ ASSUMPTION_WORDS = {
     "scenario.referrals.customers": "how many contacts customers can refer",
     "scenario.customers": "how often customers buy again and churn",
     "scenario.fatigue": "how much extra touches annoy a lead",
+    "scenario.response.comebacks": "how often unanswered leads call back or inquire again",
     "scenario.economics.rep_cost_per_hour": "the cost of a rep hour",
 }
 """Plain words for the settings a recommendation usually rests on (by field path)."""
