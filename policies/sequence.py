@@ -53,6 +53,12 @@ class SequenceCadence(FollowUpPolicy):
     min_gap: Minutes = Field(
         "0m", description="shortest time between two touches on one lead (any channel)"
     )
+    max_attempts: int = Field(
+        6,
+        ge=1,
+        exclude=True,  # derived from steps: written back, it would pin the next steps' calls
+        description="the number of call steps (set from steps, not written to YAML)",
+    )
 
     @model_validator(mode="before")
     @classmethod

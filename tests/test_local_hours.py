@@ -122,3 +122,18 @@ def test_the_report_shows_coverage_by_local_hour_only_with_several_zones(
     one_zone = _report(tiny, write_yaml, tmp_path / "one", capsys)
     assert title not in one_zone.read_text(encoding="utf-8")  # the heatmap says it all
     assert not (one_zone.parent / "figures" / "local_hours.png").exists()
+
+
+@pytest.mark.slow
+def test_the_local_hour_figure_names_zones_given_by_name(
+    tiny: dict[str, Any], write_yaml: Any, tmp_path: Path, capsys: Any
+) -> None:
+    """Named zones mixed with offsets (once a TypeError that left the run without a report)."""
+    data = copy.deepcopy(tiny)
+    data["scenario"].setdefault("calendar", {}).update(
+        time_zone="America/New_York", start_date="2027-03-01"
+    )
+    for source in data["scenario"]["sources"]:
+        source["time_zones"] = {"America/Los_Angeles": 0.4, "Europe/London": 0.4, "-3": 0.2}
+    page = _report(data, write_yaml, tmp_path, capsys).read_text(encoding="utf-8")
+    assert "hours from the reps&#39; zone: -3; named: America/Los_Angeles, Europe/London" in page

@@ -36,7 +36,8 @@ import pytest
 import yaml
 
 from sim.cli import main
-from sim.tuning import database_url
+from sim.experiment import load_experiment
+from sim.tuning import database_url, search_space
 from tests.postgres import PASSWORD, postgres_server
 
 REPO = Path(__file__).resolve().parent.parent
@@ -198,13 +199,16 @@ def tune_in_process(
 def assert_refused(
     experiment: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str], message: str
 ) -> None:
-    """``tune`` exits 2 with one line starting ``error: {message}`` and writes nothing."""
+    """``tune`` exits 2 with one line ``error: {file}: {message}...`` and writes nothing;
+    ``check`` finds the same."""
     out = tmp_path / "results"
     code, err = tune_in_process(experiment, out, 3, capsys)
     assert code == 2
-    assert err.startswith(f"error: {message}"), err
+    assert err.startswith(f"error: {experiment}: {message}"), err
     assert len(err.strip().splitlines()) == 1 and "Traceback" not in err
     assert not out.exists()  # no study journal, no run folder
+    assert main(["check", str(experiment)]) == 2
+    assert capsys.readouterr() == ("", err)
 
 
 # --- several workers on one study ------------------------------------------------------------
@@ -731,10 +735,11 @@ def test_a_range_with_low_above_high_exits_2(
     data = tune_data(tiny)
     data["tune"]["parameters"]["policy.followup.max_attempts"] = {"low": 6, "high": 2}
     out = tmp_path / "results"
-    code, err = tune_in_process(write_yaml(data), out, 3, capsys)
+    path = write_yaml(data)
+    code, err = tune_in_process(path, out, 3, capsys)
     assert code == 2
     assert err.strip() == (
-        "error: tune.parameters.policy.followup.max_attempts: low (6) is above high (2)"
+        f"error: {path}: tune.parameters.policy.followup.max_attempts: low (6) is above high (2)"
     ), err
     assert not out.exists()
 
@@ -936,6 +941,18 @@ def test_a_study_chooses_the_channel_order_by_name_and_best_yaml_runs_it(
         tmp_path,
     )
     assert done.returncode == 0, done.stderr
+
+
+def test_named_steps_may_hold_another_number_of_calls(
+    tiny: dict[str, Any], write_yaml: Callable[..., Path], capsys
+) -> None:
+    """The experiment's own steps must not pin the calls of the others (docs/channels.md)."""
+    data = sequence_tune_data(tiny)
+    two_calls = [{"call": "0m"}, {"email": "10m"}, {"call": "1d"}, {"sms": "2d"}]
+    data["tune"]["parameters"]["policy.followup.steps"]["choices"]["two_calls"] = two_calls
+    path = write_yaml(data)
+    assert search_space(load_experiment(path)).named["policy.followup.steps"]["two_calls"]
+    assert main(["check", str(path)]) == 0, capsys.readouterr().err
 
 
 @pytest.mark.parametrize(

@@ -50,6 +50,12 @@ def cmd_check(args: argparse.Namespace) -> int:
     experiment = load(args)
     if experiment.uncertain:
         check_uncertain_inputs(experiment, source(args))
+    if experiment.compare is not None:
+        arms(experiment, source(args))  # each variant a valid experiment
+    if experiment.tune is not None:
+        from sim.tuning import checked_search_space  # Optuna loads only for a tune: section
+
+        checked_search_space(experiment, source(args))  # each range and named choice valid
     scenario = experiment.scenario
     workload = estimate_workload([experiment], experiment.replications)
     print(

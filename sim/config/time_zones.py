@@ -25,6 +25,7 @@ import functools
 import zoneinfo
 from collections.abc import Sequence
 from dataclasses import dataclass
+from difflib import get_close_matches
 from typing import Annotated
 
 from pydantic import AfterValidator, BeforeValidator, model_validator
@@ -48,13 +49,17 @@ def _known_zone(name: str) -> bool:
     return True
 
 
+def _unknown_zone(name: str, expected: str) -> ValueError:
+    """The error for a zone name the database lacks, with the closest name it has."""
+    close = get_close_matches(name, sorted(zoneinfo.available_timezones()), n=1, cutoff=0.8)
+    hint = f" (did you mean {close[0]!r}?)" if close else ""
+    return ValueError(f"unknown time zone {shown(name)}{hint}; expected {expected}")
+
+
 def named_zone(name: str) -> str:
     """*name* if it is a time zone the database knows; a ConfigError-ready ValueError if not."""
     if not _known_zone(name):
-        raise ValueError(
-            f"unknown time zone {shown(name)}; expected an IANA name such as "
-            "'America/New_York' or 'Europe/London'"
-        )
+        raise _unknown_zone(name, "an IANA name such as 'America/New_York' or 'Europe/London'")
     return name
 
 
@@ -67,8 +72,14 @@ def _zone_key(key: object) -> float | str:
         return float(key)  # type: ignore[arg-type]
     except (TypeError, ValueError):
         pass
-    if isinstance(key, str) and _known_zone(key):
-        return key
+    if isinstance(key, str) and key[:1].isalpha():  # a name, not an offset such as "+3h"
+        if _known_zone(key):
+            return key
+        raise _unknown_zone(
+            key,
+            "an IANA zone name such as 'America/Los_Angeles', or hours relative to the reps' "
+            "zone such as '-3'",
+        )
     raise ValueError(
         f"unknown time-zone offset {shown(key)}; expected hours relative to the reps' zone, "
         "e.g. '-3' (3 hours behind the team) or '+1', or an IANA zone name such as "

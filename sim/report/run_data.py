@@ -190,9 +190,9 @@ class RunData:
         """The experiment *policy* ran (the folder's own for anything else)."""
         return self.arms.get(policy or "", self.experiment)
 
-    def lead_time_zones(self, policy: str | None) -> set[float]:
-        """The time zones *policy*'s leads live in, in hours relative to the reps' zone."""
-        zones: set[float] = set()
+    def lead_time_zones(self, policy: str | None) -> set[float | str]:
+        """The time zones *policy*'s leads live in: hours relative to the reps' zone, or IANA names."""
+        zones: set[float | str] = set()
         for source in self.experiment_of(policy).scenario.sources:
             mix = source.time_zones or {0.0: 1.0}
             zones.update(offset for offset, share in mix.items() if share > 0)

@@ -14,7 +14,13 @@ heartbeats), ``_study`` (creating, seeding), ``_workers`` (worker processes), ``
 
 from sim.tuning._confirm import best_trials, trial_experiment, trials_table, tuning_sentence
 from sim.tuning._figures import tuning_figures
-from sim.tuning._space import SearchSpace, baseline_values, experiment_with, search_space
+from sim.tuning._space import (
+    SearchSpace,
+    baseline_values,
+    checked_search_space,
+    experiment_with,
+    search_space,
+)
 from sim.tuning._storage import StorageSpec, database_url, fail_stale_trials, storage_spec
 from sim.tuning._study import TrialSeededSampler, open_study, trial_seed
 from sim.tuning._tune import SavedTune, TuneResult, TuneStatus, TuneStopped, tune, write_tune_run
@@ -29,6 +35,7 @@ __all__ = [
     "TuneStopped",
     "baseline_values",
     "best_trials",
+    "checked_search_space",
     "database_url",
     "experiment_with",
     "fail_stale_trials",

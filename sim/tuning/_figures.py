@@ -48,8 +48,9 @@ def tuning_figures(study: optuna.Study, experiment: Experiment, folder: Path) ->
     for stem, draw in figures.items():
         try:
             # Optuna marks its matplotlib plots experimental, and tight_layout may find a
-            # crowded slice plot too tight: neither is news for the user's terminal.
-            with warnings.catch_warnings():
+            # crowded slice plot too tight: neither is news for the user's terminal. Optuna
+            # switches matplotlib to its ggplot style; rc_context keeps that to its figures.
+            with warnings.catch_warnings(), plt.rc_context():
                 warnings.simplefilter("ignore")
                 drawn = draw()
                 figure = drawn.flatten()[0].figure if hasattr(drawn, "flatten") else drawn.figure

@@ -243,6 +243,14 @@ def search_space(experiment: Experiment) -> SearchSpace:
     return space
 
 
+def checked_search_space(experiment: Experiment, source: str = "<experiment>") -> SearchSpace:
+    """:func:`search_space`, a bad ``tune:`` entry reported with the experiment file *source*."""
+    try:
+        return search_space(experiment)
+    except ConfigError as exc:
+        raise ConfigError(f"{source}: {exc}") from None
+
+
 def experiment_with(experiment: Experiment, values: dict[str, Any], where: str) -> Experiment:
     """*experiment* (without its designs) with the fields at the given paths set to *values*."""
     data = experiment.to_config(designs=False)

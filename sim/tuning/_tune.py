@@ -41,7 +41,7 @@ from sim.tuning._confirm import (
     tuning_sentence,
 )
 from sim.tuning._figures import tuning_figures
-from sim.tuning._space import search_space, tuning_section
+from sim.tuning._space import checked_search_space, tuning_section
 from sim.tuning._storage import storage_spec
 from sim.tuning._study import finished_trials, open_study, reload
 from sim.tuning._workers import WorkerPlan, run_workers
@@ -119,10 +119,10 @@ def _check_out_folder(out: Path) -> None:
         raise ConfigError(f"--out {out}: cannot write into {existing} (permission denied)")
 
 
-def _check_budget(experiment: Experiment, trials: int, timeout: float | None) -> None:
+def _check_budget(experiment: Experiment, trials: int, timeout: float | None, source: str) -> None:
     if trials < 1:
         raise ConfigError(f"--trials {trials}: expected a whole number >= 1")
-    size = search_space(experiment).size()
+    size = checked_search_space(experiment, source).size()
     if size is not None and trials > size:
         raise ConfigError(
             f"--trials {trials}: the search space holds only {size} distinct settings; "
@@ -164,7 +164,7 @@ def tune(
     plausible worlds each chosen cadence beats the baseline.
     """
     tuning = tuning_section(experiment)
-    _check_budget(experiment, trials, timeout)
+    _check_budget(experiment, trials, timeout, source)
     uncertainty = uncertainty or tuning.robust
     if uncertainty:
         PlausibleWorlds(experiment, source)  # no uncertain: section, or a bad field: fails now

@@ -681,7 +681,7 @@ FIELD_CASES = [
     pytest.param(
         _set(_source, "time_zones", {"east": 1.0}),
         "scenario.sources[0].time_zones",
-        ["unknown time-zone offset 'east'", "hours relative to the reps' zone"],
+        ["unknown time zone 'east'", "hours relative to the reps' zone"],
         id="time-zone-not-a-number",
     ),
     pytest.param(

@@ -31,6 +31,15 @@ def test_one_attempt_per_call_step_and_the_calls_only_gaps() -> None:
     assert [policy.gap_after(k) for k in (1, 2, 3)] == [1440.0, 2880.0, None]
 
 
+def test_the_yaml_form_leaves_the_derived_attempts_out_so_new_steps_fit() -> None:
+    """``--set policy.followup.steps`` and tune's named choices edit the written-out policy:
+    a written ``max_attempts`` would refuse steps with another number of calls."""
+    written = SequenceCadence(steps=MIXED).model_dump(mode="json")
+    assert "max_attempts" not in written
+    two_calls = SequenceCadence.model_validate({**written, "steps": MIXED[:3]})
+    assert two_calls.max_attempts == 2
+
+
 def test_the_default_sequence_and_exit_rules() -> None:
     policy = SequenceCadence()
     assert policy.schedule[0] == ("call", 0.0)

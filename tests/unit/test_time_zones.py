@@ -92,7 +92,12 @@ def test_a_named_zone_is_drawn_with_the_same_stream_as_offsets_and_keeps_traits(
 @pytest.mark.parametrize(
     ("zones", "message"),
     [
-        ({"Europe/Londn": 1.0}, "unknown time-zone offset 'Europe/Londn'"),
+        (
+            {"Europe/Londn": 1.0},
+            r"unknown time zone 'Europe/Londn' \(did you mean 'Europe/London'\?\)",
+        ),
+        ({"america/los_angeles": 1.0}, r"\(did you mean 'America/Los_Angeles'\?\)"),
+        ({"+3h": 1.0}, "unknown time-zone offset '\\+3h'; expected hours"),
         ({"Europe/London": 0.5, "0": 0.4}, "expected shares that sum to 1"),
     ],
 )

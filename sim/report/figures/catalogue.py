@@ -132,13 +132,21 @@ def _local_hours(run: RunData) -> Iterator[PlannedFigure]:
         return
     if all(len(run.lead_time_zones(p)) < 2 for p in run.policies):
         return  # one zone: the hour-of-week heatmap says it all
-    zones = sorted(set().union(*(run.lead_time_zones(p) for p in run.policies)))
-    offsets = ", ".join(f"{z:+g}" if z else "0" for z in zones)
+    zones = set().union(*(run.lead_time_zones(p) for p in run.policies))
+    offsets = sorted(z for z in zones if isinstance(z, float))
+    names = sorted(z for z in zones if isinstance(z, str))  # IANA names: their offsets vary
+    listed = []
+    if offsets:
+        listed.append(
+            f"hours from the reps' zone: {', '.join(f'{z:+g}' if z else '0' for z in offsets)}"
+        )
+    if names:
+        listed.append(f"named: {', '.join(names)}")
     yield PlannedFigure(
         "local_hours",
         "Coverage by the lead's local hour",
-        "The leads live in several time zones (hours from the reps' zone: "
-        f"{offsets}), so the reps' hours are not theirs. Left: "
+        f"The leads live in several time zones ({'; '.join(listed)}), so the reps' hours "
+        "are not theirs. Left: "
         "share of the leads arriving in each hour of their own day whose first call came "
         "within 5 minutes. Right: share of the first calls made in each of the lead's local "
         "hours that got through. Lines: mean over replications, bands: 95% CI; grey bars: "
