@@ -88,8 +88,8 @@ def test_ties_across_worlds_are_said() -> None:
 def test_rep_hours_say_paid_and_busy_hours() -> None:
     text = recommendation(_compare(_effect(0.043, 0.024, 0.063, True)))[-1]
     assert text == (
-        "Rep hours: fast needs the same paid rep hours (800 a week); reps are busy +12 hours a "
-        "week (512 against 500)."
+        "Rep hours: fast needs the same paid rep hours (800 a week); reps are busy 12 more hours "
+        "a week (512 against 500)."
     )
 
 
@@ -98,7 +98,18 @@ def test_more_paid_hours_are_counted() -> None:
     evidence = CompareEvidence(
         **{**evidence.__dict__, "best_workload": Workload(840.0, 530.0)}  # two more reps
     )
-    assert "+40 paid rep hours a week (840 against 800)" in recommendation(evidence)[-1]
+    assert "40 more paid rep hours a week (840 against 800)" in recommendation(evidence)[-1]
+
+
+def test_fewer_hours_are_said_in_words() -> None:
+    evidence = _compare(_effect(0.043, 0.024, 0.063, True))
+    evidence = CompareEvidence(
+        **{**evidence.__dict__, "best_workload": Workload(780.0, 420.0)}  # fewer attempts
+    )
+    assert recommendation(evidence)[-1] == (
+        "Rep hours: fast needs 20 fewer paid rep hours a week (780 against 800); "
+        "reps are busy 80 fewer hours a week (420 against 500)."
+    )
 
 
 def test_noise_is_not_a_recommendation_to_switch() -> None:

@@ -201,6 +201,11 @@ def _assumptions_text(
     )
 
 
+def _more_or_fewer(hours: float) -> str:
+    """``'12 more'`` or ``'80 fewer'`` (whole hours)."""
+    return f"{abs(hours):,.0f} {'more' if hours > 0 else 'fewer'}"
+
+
 def _hours_text(base: Workload | None, best: Workload | None, best_name: str) -> str:
     if base is None or best is None:
         return ""
@@ -209,11 +214,12 @@ def _hours_text(base: Workload | None, best: Workload | None, best_name: str) ->
     paid_text = (
         f"the same paid rep hours ({base.paid_hours_per_week:,.0f} a week)"
         if abs(paid) < 0.5
-        else f"{paid:+,.0f} paid rep hours a week ({best.paid_hours_per_week:,.0f} against "
-        f"{base.paid_hours_per_week:,.0f})"
+        else f"{_more_or_fewer(paid)} paid rep hours a week ({best.paid_hours_per_week:,.0f} "
+        f"against {base.paid_hours_per_week:,.0f})"
     )
+    busy_text = "as many hours" if abs(busy) < 0.5 else f"{_more_or_fewer(busy)} hours"
     return (
-        f"Rep hours: {best_name} needs {paid_text}; reps are busy {busy:+,.0f} hours a week "
+        f"Rep hours: {best_name} needs {paid_text}; reps are busy {busy_text} a week "
         f"({best.busy_hours_per_week:,.0f} against {base.busy_hours_per_week:,.0f})."
     )
 
