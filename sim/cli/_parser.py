@@ -184,6 +184,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--stratify",
         choices=("none", "source", "source,owner"),
         default="source",
+        metavar="{none|source|source,owner}",
         help="base chances by source (default) or by source and owner (selection-bias adjustment)",
     )
     calibrate_parser.add_argument(
