@@ -81,7 +81,7 @@ def _channels(data: dict[str, Any], **fields: Any) -> dict[str, Any]:
 
 def test_a_calls_only_cadence_ignores_the_channels(tiny: dict[str, Any]) -> None:
     changed = _channels(
-        tiny, reply_chance=0.9, cost_per_touch=100, fatigue_weight=5, time=30, daily_cap_per_rep=0
+        tiny, reply_chance=0.9, cost_per_touch=100, fatigue_weight=5, time=30, daily_cap_per_rep=1
     )
     assert _kpis(changed, None) == _kpis(tiny, None)
 

@@ -37,7 +37,7 @@ class Channel(ConfigModel):
     )
     daily_cap_per_rep: int | None = Field(
         None,
-        ge=0,
+        ge=1,
         description="most touches one rep sends on this channel a day (none: no cap); "
         "a touch over the cap waits for the next working day",
     )
@@ -75,7 +75,7 @@ class SocialChannel(Channel):
     )
     daily_cap_per_rep: int | None = Field(
         20,
-        ge=0,
+        ge=1,
         description="most touches one rep sends on this channel a day (none: no cap); "
         "a touch over the cap waits for the next working day",
     )
@@ -89,7 +89,7 @@ class Channels(ConfigModel):
     social: SocialChannel = SocialChannel()
     daily_touch_cap_per_rep: int | None = Field(
         None,
-        ge=0,
+        ge=1,
         description="most sequence touches one rep makes a day across all channels, follow-up "
         "calls included (none: no cap); first calls to new leads are neither counted nor held; "
         "a touch over the cap waits for the next working day",

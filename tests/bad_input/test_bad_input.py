@@ -260,8 +260,20 @@ FIELD_CASES = [
     pytest.param(
         _set(lambda d: _scenario(d, "channels"), "daily_touch_cap_per_rep", -1),
         "scenario.channels.daily_touch_cap_per_rep",
-        ["greater than or equal to 0"],
+        ["greater than or equal to 1"],
         id="negative-cap-across-channels",
+    ),
+    pytest.param(
+        _set(lambda d: _scenario(d, "channels"), "daily_touch_cap_per_rep", 0),
+        "scenario.channels.daily_touch_cap_per_rep",
+        ["greater than or equal to 1", "got 0"],
+        id="zero-cap-across-channels",
+    ),
+    pytest.param(
+        _set(lambda d: _scenario(d, "channels"), "email", {"daily_cap_per_rep": 0}),
+        "scenario.channels.email.daily_cap_per_rep",
+        ["greater than or equal to 1", "got 0"],
+        id="zero-channel-cap",
     ),
     pytest.param(
         _set(lambda d: _scenario(d, "channels"), "social", {"reply_chance": 9}),
