@@ -25,13 +25,14 @@ from sim.report.display import comparison_tables
 
 
 def cmd_tune(args: argparse.Namespace) -> int:
-    from sim.tuning import TuneStatus, TuneStopped, tune, write_tune_run
+    from sim.tuning import TuneStatus, TuneStopped, checked_search_space, tune, write_tune_run
 
     experiment = load_experiment(args.experiment, _overrides(args))
     if experiment.tune is None:
         raise ConfigError(
             f"{args.experiment or DEFAULT_EXPERIMENT}: no tune: section; expected objectives and parameters"
         )
+    checked_search_space(experiment, source(args))  # a bad range or choice before any estimate
     section = experiment.tune
     args.uncertainty = args.uncertainty or section.robust  # quantile and CVaR need worlds
     trial_replications = args.trials * section.replications
