@@ -9,18 +9,22 @@ The machine this project is developed on is shared, so wall time alone says litt
 other processes take cores away at random. CPU time is much less disturbed, so each
 part of the command is measured in a fresh process both ways, and the wall time on an
 idle machine is *estimated* from CPU time: the serial parts (start-up, loading the
-experiment, the report) count in full, the replications count as their worker CPU
-divided by the workers, and the report as the larger CPU time of the two processes
-that share its figures (:mod:`sim.report.figures.catalogue`). The load average is printed
+experiment, the report) count in full, the replications count as the CPU time of
+the workers and of this process (which imports the report's code meanwhile) divided
+by the workers, and the report as the larger CPU time of the two processes that share
+its figures (:mod:`sim.report.figures.catalogue`). The load average is printed
 before and after, so a reader can tell a quiet measurement from a disturbed one.
 
 Parts, in the order the command runs them:
 
 1. **start-up**: the interpreter's start and importing ``sim.cli`` (everything
-   ``python -m sim`` imports before it parses its arguments);
+   ``python -m sim`` imports before it parses its arguments: what the worker
+   processes need, not the report's matplotlib);
 2. **experiment**: reading and validating ``experiments/baseline.yaml``;
 3. **replications**: :func:`sim.analysis.run` on ``--jobs`` worker processes (default:
-   the cores this process may use), the workers forked after start-up;
+   the cores this process may use), the workers forked after start-up; meanwhile
+   this process imports the report's code (``meanwhile=import_report_code``, as
+   the command does), so its CPU time shares the cores with the workers';
 4. **report**: :func:`sim.report.saving.save_run`: tables, figures, HTML and PDF.
 """
 
@@ -75,13 +79,14 @@ class _Stopwatch:
     def lap(self, name: str, workers: int = 0) -> None:
         """End part *name*.
 
-        *workers*: how many child processes shared the children's CPU while this
-        process waited (0: children ran beside this process, which waits only for
-        the slower of the two, so the idle estimate is the larger CPU time).
+        *workers*: how many child processes ran while this process did its share of
+        the part on the same cores (their CPU and this process's are spread over the
+        workers); 0: one helper ran beside this process, and the slower of the two
+        decides (the idle estimate is the larger CPU time).
         """
         cpu, children = _cpu()
         own, theirs = cpu - self._cpu, children - self._children
-        estimate = own + theirs / workers if workers else max(own, theirs)
+        estimate = (own + theirs) / workers if workers else max(own, theirs)
         self.parts.append(Part(name, time.perf_counter() - self._wall, own, theirs, estimate))
         self._wall = time.perf_counter()
         self._cpu, self._children = cpu, children
@@ -98,15 +103,16 @@ def measure_parts(replications: int | None, jobs: int | None, started_at: float)
     from sim.analysis import run
     from sim.analysis.replications import default_jobs
     from sim.experiment import load_experiment
+    from sim.report.run_folder import import_report_code
     from sim.report.saving import save_run
 
     watch.lap("start-up (python, import sim.cli)")
     experiment = load_experiment(None, [])
     watch.lap("experiment (load and validate)")
     workers = jobs or default_jobs()
-    result = run(experiment, replications=replications, jobs=workers)
+    result = run(experiment, replications=replications, jobs=workers, meanwhile=import_report_code)
     n = replications or experiment.replications
-    watch.lap(f"replications ({n} on {workers} workers)", workers=min(workers, n))
+    watch.lap(f"replications ({n} on {workers} workers) + report imports", workers=min(workers, n))
     with tempfile.TemporaryDirectory() as out:
         save_run(result, out, jobs=workers, wall_seconds=watch.parts[-1].wall, report=True)
         watch.lap("report (tables, figures, HTML, PDF)")  # the figure helper runs beside

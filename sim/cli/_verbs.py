@@ -37,6 +37,7 @@ from sim.engine.kpis import KPIS
 from sim.experiment import check_uncertain_inputs, estimate_workload
 from sim.report.display import comparison_tables, summary_table, sweep_table
 from sim.report.formatting import in_currency
+from sim.report.run_folder import import_report_code
 from sim.report.saving import (
     check_results_root,
     save_comparison,
@@ -89,6 +90,7 @@ def cmd_run(args: argparse.Namespace) -> int:
             progress=bar.update,
             uncertainty=args.uncertainty,
             source=source(args),
+            meanwhile=None if args.no_report else import_report_code,  # while the workers run
         )
     wall = time.perf_counter() - started
     saved = save_run(result, args.out, jobs=args.jobs, wall_seconds=wall, report=not args.no_report)

@@ -15,11 +15,13 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import matplotlib as mpl
 from cycler import cycler
-from matplotlib.figure import Figure
+
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
 
 PALETTE = (
     "#0072B2",  # blue
@@ -115,6 +117,8 @@ def policy_styles(policies: Sequence[str]) -> dict[str, PolicyStyle]:
 
 def new_figure(width: float, height: float) -> Figure:
     """An empty figure of *width* x *height* inches with constrained layout (no pyplot)."""
+    from matplotlib.figure import Figure  # not at import: sim.report imports this module eagerly
+
     return Figure(figsize=(width, height), layout="constrained")
 
 
