@@ -80,13 +80,14 @@ class _Stopwatch:
         """End part *name*.
 
         *workers*: how many child processes ran while this process did its share of
-        the part on the same cores (their CPU and this process's are spread over the
-        workers); 0: one helper ran beside this process, and the slower of the two
-        decides (the idle estimate is the larger CPU time).
+        the part on the same cores: their CPU and this process's spread over the
+        workers, but never less than this process's own (it cannot be split);
+        0: one helper ran beside this process, and the slower of the two decides
+        (the idle estimate is the larger CPU time).
         """
         cpu, children = _cpu()
         own, theirs = cpu - self._cpu, children - self._children
-        estimate = (own + theirs) / workers if workers else max(own, theirs)
+        estimate = max(own, (own + theirs) / workers) if workers else max(own, theirs)
         self.parts.append(Part(name, time.perf_counter() - self._wall, own, theirs, estimate))
         self._wall = time.perf_counter()
         self._cpu, self._children = cpu, children
