@@ -25,12 +25,15 @@ Parts, in the order the command runs them:
    the cores this process may use), the workers forked after start-up; meanwhile
    this process imports the report's code (``meanwhile=import_report_code``, as
    the command does), so its CPU time shares the cores with the workers';
-4. **report**: :func:`sim.report.saving.save_run`: tables, figures, HTML and PDF.
+4. **report**: :func:`sim.report.saving.save_run`: tables, figures, HTML and PDF;
+5. **exit**: the interpreter's teardown (``python -m sim`` freezes the garbage
+   collector first, so it does not walk every object it made before exiting).
 """
 
 from __future__ import annotations
 
 import argparse
+import gc
 import json
 import os
 import resource
@@ -121,15 +124,26 @@ def measure_parts(replications: int | None, jobs: int | None, started_at: float)
 
 
 def measure_in_fresh_process(replications: int | None, jobs: int | None) -> list[Part]:
-    """:func:`measure_parts` in a fresh interpreter, so start-up imports are really measured."""
+    """:func:`measure_parts` in a fresh interpreter, so start-up imports are really measured.
+
+    The last part, the interpreter's exit, is measured from here: the wall time after
+    the last part, and the CPU time of the fresh process and its children that no
+    part accounts for.
+    """
+    started_at = time.perf_counter()
     command = [sys.executable, "-m", "benchmarks.cli_run", "--parts-here"]
-    command += ["--started-at", repr(time.perf_counter())]
+    command += ["--started-at", repr(started_at)]
     if replications:
         command += ["--replications", str(replications)]
     if jobs:
         command += ["--jobs", str(jobs)]
+    children_before = _cpu()[1]
     output = subprocess.run(command, check=True, capture_output=True, text=True).stdout
-    return [Part(**part) for part in json.loads(output.strip().splitlines()[-1])]
+    wall, cpu = time.perf_counter() - started_at, _cpu()[1] - children_before
+    parts = [Part(**part) for part in json.loads(output.strip().splitlines()[-1])]
+    exit_cpu = cpu - sum(p.cpu + p.children_cpu for p in parts)
+    exit_wall = wall - sum(p.wall for p in parts)
+    return [*parts, Part("exit (interpreter teardown)", exit_wall, exit_cpu, 0.0, exit_cpu)]
 
 
 def parts_report(parts: Sequence[Part]) -> str:
@@ -186,6 +200,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.parts_here:  # the fresh process started by measure_in_fresh_process
         parts = measure_parts(args.replications, args.jobs, args.started_at or time.perf_counter())
         print(json.dumps([asdict(p) for p in parts]))
+        gc.freeze()  # exit as `python -m sim` does (sim/__main__.py)
         return 0
     print(f"python -m sim run: load average {os.getloadavg()[0]:.1f} at the start")
     print(parts_report(measure_in_fresh_process(args.replications, args.jobs)))
