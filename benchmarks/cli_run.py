@@ -103,6 +103,7 @@ def measure_parts(replications: int | None, jobs: int | None, started_at: float)
     start-up of ``python -m sim``: the interpreter and everything ``sim.cli`` imports.
     """
     watch = _Stopwatch(started_at)
+    gc.disable()  # as sim/__main__.py: no collections while importing, then freeze
     import sim.cli  # noqa: F401 -- what `python -m sim` imports before parsing its arguments
     from sim.analysis import run
     from sim.analysis.replications import default_jobs
@@ -110,6 +111,8 @@ def measure_parts(replications: int | None, jobs: int | None, started_at: float)
     from sim.report.run_folder import import_report_code
     from sim.report.saving import save_run
 
+    gc.freeze()
+    gc.enable()
     watch.lap("start-up (python, import sim.cli)")
     experiment = load_experiment(None, [])
     watch.lap("experiment (load and validate)")
