@@ -40,10 +40,30 @@ class VolumeRun:
     scale: int
     events: int
     cpu_seconds: float
+    collector_seconds: float
+    """CPU seconds of it spent in the cyclic garbage collector (timed by ``gc.callbacks``)."""
 
     @property
     def microseconds_per_event(self) -> float:
         return 1e6 * self.cpu_seconds / self.events
+
+    @property
+    def collector_microseconds_per_event(self) -> float:
+        return 1e6 * self.collector_seconds / self.events
+
+
+class CollectorTime:
+    """Adds up the CPU time of every garbage collection while it is registered."""
+
+    def __init__(self) -> None:
+        self.seconds = 0.0
+        self._started = 0.0
+
+    def __call__(self, phase: str, info: dict[str, int]) -> None:
+        if phase == "start":
+            self._started = time.process_time()
+        else:
+            self.seconds += time.process_time() - self._started
 
 
 def scaled_experiment(scale: int) -> Experiment:
@@ -62,10 +82,16 @@ def measure(experiment: Experiment, scale: int, simpy_clock: bool) -> VolumeRun:
     clock = SimPyClock() if simpy_clock else None
     floor = SalesFloor(experiment.scenario, experiment.policy, seed, clock=clock)
     gc.collect()
-    started = time.process_time()
-    floor.simulate()
-    cpu_seconds = time.process_time() - started
-    return VolumeRun("SimPy" if simpy_clock else "lean", scale, floor.events, cpu_seconds)
+    collector = CollectorTime()
+    gc.callbacks.append(collector)
+    try:
+        started = time.process_time()
+        floor.simulate()
+        cpu_seconds = time.process_time() - started
+    finally:
+        gc.callbacks.remove(collector)
+    clock_name = "SimPy" if simpy_clock else "lean"
+    return VolumeRun(clock_name, scale, floor.events, cpu_seconds, collector.seconds)
 
 
 def volume_report(runs: Sequence[VolumeRun]) -> str:
@@ -77,10 +103,12 @@ def volume_report(runs: Sequence[VolumeRun]) -> str:
             f"{r.events:,}",
             f"{r.cpu_seconds:.2f}",
             f"{r.microseconds_per_event:.2f}",
+            f"{r.collector_microseconds_per_event:.2f}",
         ]
         for r in runs
     ]
-    lines = [table(["clock", "volume", "events", "CPU s", "us/event"], rows, align="llrrr"), ""]
+    header = ["clock", "volume", "events", "CPU s", "us/event", "of which collector"]
+    lines = [table(header, rows, align="llrrrr"), ""]
     for clock in dict.fromkeys(r.clock for r in runs):
         mine = [r for r in runs if r.clock == clock]
         growth = mine[-1].microseconds_per_event / mine[0].microseconds_per_event
