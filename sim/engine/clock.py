@@ -12,8 +12,8 @@ replication also holds thousands that wait days or months (follow-ups days
 ahead, decisions, repeat-purchase and churn chances). Those wait in one list per
 hour and join the heap only when their hour comes, so the heap holds the next
 hour's events, not every pending one. (Measured on the default team scaled 1x and
-8x: CPU per event grows 21% with hourly buckets, 27% with daily ones, 33% on
-SimPy's single heap; the rest of the growth is the work queues and the cache.)
+8x, with the collector still on: CPU per event grew 21% with hourly buckets, 27%
+with daily ones, 33% on SimPy's single heap; see docs/performance.md for the rest.)
 While it runs, :func:`fewer_garbage_collections` keeps the cyclic collector off.
 """
 
