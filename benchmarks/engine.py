@@ -36,7 +36,8 @@ absolute speeds differ from machine to machine, ratios much less.
    roughly flat: the engine keeps only the leads still active, not every lead it has seen.
 
 3. **Volume** (:mod:`benchmarks.volume`): the default team and lead volume scaled 1x, 2x,
-   4x and 8x; CPU per event on the lean clock and on SimPy, and its growth 8x / 1x.
+   4x and 8x, taking turns; CPU per event on the lean clock and on SimPy (and the garbage
+   collector's share of it), and its growth 8x / 1x.
 
 ``--one-replication WEEKS`` measures a single size in the current process and prints it as
 JSON (for profiling one size by hand).

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import gc
+
 import numpy as np
 import pytest
 
 from benchmarks.simpy_clock import SimPyClock
-from sim.engine.clock import Clock
+from sim.engine.clock import Clock, fewer_garbage_collections
 from sim.engine.floor import SalesFloor
 from sim.engine.kpis import replication_kpis
 from sim.experiment import load_experiment
@@ -54,3 +56,23 @@ def test_the_engine_gives_simpys_numbers(name: str) -> None:
     reference = SalesFloor(experiment.scenario, experiment.policy, seed, clock=SimPyClock())
     assert replication_kpis(lean.simulate()) == replication_kpis(reference.simulate())
     assert lean.events == reference.events
+
+
+@pytest.mark.parametrize("name", ["baseline", "comebacks", "multichannel", "retention"])
+def test_a_run_leaves_no_cyclic_garbage(name: str) -> None:
+    """The collector is off while simulating: memory stays bounded only if nothing forms cycles."""
+    experiment = load_experiment(
+        f"experiments/{name}.yaml", ["scenario.horizon=2w", "scenario.drain=1w"]
+    )
+    floor = SalesFloor(experiment.scenario, experiment.policy, np.random.SeedSequence(3))
+    gc.collect()
+    gc.disable()  # so that nothing the run left behind is collected before it is counted
+    try:
+        floor.simulate()
+        assert not gc.isenabled()  # the run leaves the collector as it found it
+        assert gc.collect() == 0  # the floor is alive: only cycles the run lost are collected
+    finally:
+        gc.enable()
+    with fewer_garbage_collections():
+        assert not gc.isenabled()
+    assert gc.isenabled()

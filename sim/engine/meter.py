@@ -10,10 +10,11 @@ Measured after, not during: time accounting would cost a Python call per task
 and per backlog change inside the event loop, so the engine only appends raw
 times to the meter's arrays (a few C-level appends) and the meter turns them
 into integrals and hour-of-week tables with numpy, a simulated week at a time
-(:meth:`Meter.fold`, so memory stays bounded) and once more at the end. The
-sums are taken in the order the events happened (``np.cumsum`` and
-``np.bincount`` add one by one), so every total is the same to the last bit as
-the running sums it replaces.
+(:meth:`Meter.fold`, so memory stays bounded) and once more at the end. A closed
+lead is one tuple appended, tallied with numpy at the same folds. The sums are
+taken in the order the events happened (``np.cumsum`` and ``np.bincount`` add
+one by one), so every total is the same to the last bit as the running sums it
+replaces.
 """
 
 from __future__ import annotations
@@ -27,7 +28,7 @@ import numpy as np
 from sim.config.calendar import WeeklyCalendar
 from sim.config.units import HOURS_PER_DAY, HOURS_PER_WEEK, MINUTES_PER_HOUR, MINUTES_PER_WEEK
 from sim.engine.people import LOST_REASONS, LOST_SCREENED_OUT, OPEN, WON, Lead
-from sim.engine.tally import AttemptTally, FirstAttemptTally, LocalHourTally
+from sim.engine.tally import AttemptTally, FirstAttemptTally, LocalHourTally, running_sum
 
 Staffing = Sequence[tuple[list[tuple[float, float]], int]]
 """Per rep group: its weekly shift windows (minutes of the week) and how many reps it has."""
@@ -86,9 +87,11 @@ class Meter:
         self.planning_minutes = 0.0
         """Rep minutes of the manager's daily planning started in the window."""
         self.outcomes = dict.fromkeys((WON, *LOST_REASONS, OPEN), 0)
-        self.first_attempts = FirstAttemptTally()
-        self.attempts = AttemptTally()
-        self.local_hours = LocalHourTally()
+        self._closed: list[tuple[float, float, float, float, int, int, bool, bool]] = []
+        """Cohort leads closed since the last fold, as :meth:`lead_closed` records them."""
+        self._first_attempts = FirstAttemptTally()
+        self._attempts = AttemptTally()
+        self._local_hours = LocalHourTally()
 
     def in_window(self, now: float) -> bool:
         """Whether *now* falls in the measurement window (a lead arriving then is in the cohort)."""
@@ -104,24 +107,62 @@ class Meter:
             # Never meant to be called: not part of the speed-to-lead statistics.
             self.screened_out_realistic += lead.fit
             return
-        self.attempts.add(lead.attempts, lead.reached_attempt, won)
-        reached_first = lead.reached_at == lead.first_attempt_at
-        reached = lead.reached_at != math.inf
-        delay = lead.first_attempt_delay
-        self.first_attempts.add(delay, reached_first, reached, lead.qualified, won)
-        self.local_hours.add(lead.arrived_at + lead.local_offset, delay, reached, reached_first)
+        self._closed.append(
+            (
+                lead.arrived_at,
+                lead.local_offset,
+                lead.first_attempt_at,
+                lead.reached_at,
+                lead.attempts,
+                lead.reached_attempt,
+                lead.qualified,
+                won,
+            )
+        )
+
+    @property
+    def first_attempts(self) -> FirstAttemptTally:
+        """Cohort leads (not screened out) by first-attempt delay, up to the last one closed."""
+        self._fold_closed_leads()
+        return self._first_attempts
+
+    @property
+    def attempts(self) -> AttemptTally:
+        """Cohort leads (not screened out) by attempt number, up to the last one closed."""
+        self._fold_closed_leads()
+        return self._attempts
+
+    @property
+    def local_hours(self) -> LocalHourTally:
+        """Cohort leads (not screened out) by their local hour, up to the last one closed."""
+        self._fold_closed_leads()
+        return self._local_hours
 
     def fold(self) -> None:
         """Turn the raw times appended so far into the time integrals, and empty the arrays."""
         self._fold_backlog()
         self._fold_busy()
-        self.local_hours.fold()
+        self._fold_closed_leads()
 
     def finish(self, now: float) -> None:
         """The run ended at *now*: account the backlog until then and fold the rest."""
         self.backlog_changed_at.append(now)
         self.backlog_steps.append(0)
         self.fold()
+
+    def _fold_closed_leads(self) -> None:
+        """Tally the leads closed since the last fold (the open ones, after the run, as one batch)."""
+        if not self._closed:
+            return
+        columns = np.array(self._closed, dtype=float).T
+        self._closed.clear()
+        arrived, offset, first_attempt, reached_at, attempts, reached_attempt = columns[:6]
+        qualified, won = columns[6:].astype(bool)
+        delay = first_attempt - arrived  # inf if never attempted
+        reached, reached_first = reached_at != math.inf, reached_at == first_attempt
+        self._first_attempts.add_many(delay, reached_first, reached, qualified, won)
+        self._attempts.add_many(attempts.astype(np.int64), reached_attempt.astype(np.int64), won)
+        self._local_hours.add_many(arrived + offset, delay, reached, reached_first)
 
     def _fold_backlog(self) -> None:
         w0, w1 = self.window_start, self.window_end
@@ -139,7 +180,7 @@ class Meter:
         start, end = np.maximum(since, w0), np.minimum(changed_at, w1)
         counted = (waiting != 0) & (end > start)
         start, end, waiting = start[counted], end[counted], waiting[counted].astype(float)
-        self.backlog_minutes = _running_sum(self.backlog_minutes, waiting * (end - start))
+        self.backlog_minutes = running_sum(self.backlog_minutes, waiting * (end - start))
         self.backlog_by_hour = add_by_hour(self.backlog_by_hour, start, end, waiting)
         self._backlog, self._backlog_since = int(levels[-1]), float(changed_at[-1])
         del self.backlog_changed_at[:], self.backlog_steps[:]
@@ -153,13 +194,13 @@ class Meter:
         on_shift_end = np.minimum(end, np.array(self.task_shift_ends, dtype=float))
         busy_start, busy_end = np.maximum(start, w0), np.minimum(on_shift_end, w1)
         busy = np.maximum(0.0, busy_end - busy_start)
-        self.busy_minutes = _running_sum(self.busy_minutes, busy)
+        self.busy_minutes = running_sum(self.busy_minutes, busy)
         counted = busy > 0
         self.busy_by_hour = add_by_hour(
             self.busy_by_hour, busy_start[counted], busy_end[counted], np.ones(int(counted.sum()))
         )
         overtime = np.maximum(0.0, np.minimum(end, w1) - np.maximum(on_shift_end, w0))
-        self.overtime_minutes = _running_sum(self.overtime_minutes, overtime[end > on_shift_end])
+        self.overtime_minutes = running_sum(self.overtime_minutes, overtime[end > on_shift_end])
         del self.task_starts[:], self.task_ends[:], self.task_shift_ends[:]
 
     @property
@@ -204,13 +245,6 @@ class Meter:
                         slot = hour % HOURS_PER_WEEK
                         closed[slot] = closed.get(slot, 0.0) + minutes
         return closed
-
-
-def _running_sum(total: float, values: np.ndarray) -> float:
-    """``total + values[0] + values[1] + ...``, added one by one as a running sum would."""
-    if not values.size:
-        return total
-    return float(np.cumsum(np.concatenate(([total], values)))[-1])
 
 
 def add_by_hour(

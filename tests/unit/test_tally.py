@@ -20,6 +20,7 @@ from sim.engine.tally import (
     FirstAttemptTally,
     bin_upper_edges,
     delay_bin,
+    delay_bins,
 )
 from tests.unit.hypothesis_settings import UNIT
 
@@ -44,6 +45,36 @@ def test_a_delay_falls_between_its_bins_edges(delay: float, other: float) -> Non
     assert edges[b] / edges[b - 1] == pytest.approx(BIN_RATIO)
     if other <= delay:
         assert delay_bin(other) <= b  # bins never go backwards
+
+
+@UNIT
+@given(st.lists(st.floats(0, 100 * YEAR) | st.just(math.inf), max_size=50))
+def test_delay_bins_are_delay_bin_to_the_last_one(delays: list[float]) -> None:
+    assert delay_bins(np.array(delays, dtype=float)).tolist() == [delay_bin(d) for d in delays]
+
+
+def test_delay_bins_at_the_bin_edges() -> None:
+    """Right at an edge numpy's log and math.log may round apart; the bins must not."""
+    edges = bin_upper_edges()[:-1]
+    delays = np.concatenate([edges, np.nextafter(edges, 0), np.nextafter(edges, np.inf)])
+    assert delay_bins(delays).tolist() == [delay_bin(d) for d in delays.tolist()]
+
+
+def test_a_batch_counts_as_its_leads_one_by_one() -> None:
+    rng = np.random.default_rng(5)
+    delays = np.where(rng.random(500) < 0.1, math.inf, rng.exponential(30.0, 500))
+    flags = rng.random((4, 500)) < 0.5
+    one_by_one, batch = FirstAttemptTally(), FirstAttemptTally()
+    for delay, *lead_flags in zip(delays.tolist(), *flags.tolist(), strict=True):
+        one_by_one.add(delay, *lead_flags)
+    batch.add_many(delays[:200], *flags[:, :200])
+    batch.add_many(delays[200:], *flags[:, 200:])
+    assert (batch.counts == one_by_one.counts).all()
+    assert batch.delay_sum == one_by_one.delay_sum  # a running sum, to the last bit
+    running = 0.0
+    for delay in delays.tolist():
+        running += delay if delay != math.inf else 0.0
+    assert batch.delay_sum == running
 
 
 def tally_of(delays: list[float]) -> FirstAttemptTally:
