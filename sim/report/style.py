@@ -17,7 +17,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-import matplotlib as mpl
 from cycler import cycler
 
 if TYPE_CHECKING:
@@ -88,6 +87,8 @@ DPI = 150
 @contextmanager
 def style() -> Iterator[None]:
     """Draw (and save) figures inside this block to get the salespulse style."""
+    import matplotlib as mpl  # not at import (0.1 s): sim.report imports this module eagerly
+
     with mpl.rc_context(STYLE):
         yield
 
@@ -117,7 +118,7 @@ def policy_styles(policies: Sequence[str]) -> dict[str, PolicyStyle]:
 
 def new_figure(width: float, height: float) -> Figure:
     """An empty figure of *width* x *height* inches with constrained layout (no pyplot)."""
-    from matplotlib.figure import Figure  # not at import: sim.report imports this module eagerly
+    from matplotlib.figure import Figure  # not at import, as in style()
 
     return Figure(figsize=(width, height), layout="constrained")
 
