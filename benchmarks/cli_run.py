@@ -9,24 +9,31 @@ The machine this project is developed on is shared, so wall time alone says litt
 other processes take cores away at random. CPU time is much less disturbed, so each
 part of the command is measured in a fresh process both ways, and the wall time on an
 idle machine is *estimated* from CPU time: the serial parts (start-up, loading the
-experiment, the report) count in full, the replications count as their worker CPU
-divided by the workers, and the report as the larger CPU time of the two processes
-that share its figures (:mod:`sim.report.figures.catalogue`). The load average is printed
+experiment, the report) count in full, the replications count as the CPU time of
+the workers and of this process (which imports the report's code meanwhile) divided
+by the workers, and the report as the larger CPU time of the two processes that share
+its figures (:mod:`sim.report.figures.catalogue`). The load average is printed
 before and after, so a reader can tell a quiet measurement from a disturbed one.
 
 Parts, in the order the command runs them:
 
 1. **start-up**: the interpreter's start and importing ``sim.cli`` (everything
-   ``python -m sim`` imports before it parses its arguments);
+   ``python -m sim`` imports before it parses its arguments: what the worker
+   processes need, not the report's matplotlib);
 2. **experiment**: reading and validating ``experiments/baseline.yaml``;
 3. **replications**: :func:`sim.analysis.run` on ``--jobs`` worker processes (default:
-   the cores this process may use), the workers forked after start-up;
-4. **report**: :func:`sim.report.saving.save_run`: tables, figures, HTML and PDF.
+   the cores this process may use), the workers forked after start-up; meanwhile
+   this process imports the report's code (``meanwhile=import_report_code``, as
+   the command does), so its CPU time shares the cores with the workers';
+4. **report**: :func:`sim.report.saving.save_run`: tables, figures, HTML and PDF;
+5. **exit**: the interpreter's teardown (``python -m sim`` freezes the garbage
+   collector first, so it does not walk every object it made before exiting).
 """
 
 from __future__ import annotations
 
 import argparse
+import gc
 import json
 import os
 import resource
@@ -75,13 +82,15 @@ class _Stopwatch:
     def lap(self, name: str, workers: int = 0) -> None:
         """End part *name*.
 
-        *workers*: how many child processes shared the children's CPU while this
-        process waited (0: children ran beside this process, which waits only for
-        the slower of the two, so the idle estimate is the larger CPU time).
+        *workers*: how many child processes ran while this process did its share of
+        the part on the same cores: their CPU and this process's spread over the
+        workers, but never less than this process's own (it cannot be split);
+        0: one helper ran beside this process, and the slower of the two decides
+        (the idle estimate is the larger CPU time).
         """
         cpu, children = _cpu()
         own, theirs = cpu - self._cpu, children - self._children
-        estimate = own + theirs / workers if workers else max(own, theirs)
+        estimate = max(own, (own + theirs) / workers) if workers else max(own, theirs)
         self.parts.append(Part(name, time.perf_counter() - self._wall, own, theirs, estimate))
         self._wall = time.perf_counter()
         self._cpu, self._children = cpu, children
@@ -94,19 +103,23 @@ def measure_parts(replications: int | None, jobs: int | None, started_at: float)
     start-up of ``python -m sim``: the interpreter and everything ``sim.cli`` imports.
     """
     watch = _Stopwatch(started_at)
+    gc.disable()  # as sim/__main__.py: no collections while importing, then freeze
     import sim.cli  # noqa: F401 -- what `python -m sim` imports before parsing its arguments
     from sim.analysis import run
     from sim.analysis.replications import default_jobs
     from sim.experiment import load_experiment
+    from sim.report.run_folder import import_report_code
     from sim.report.saving import save_run
 
+    gc.freeze()
+    gc.enable()
     watch.lap("start-up (python, import sim.cli)")
     experiment = load_experiment(None, [])
     watch.lap("experiment (load and validate)")
     workers = jobs or default_jobs()
-    result = run(experiment, replications=replications, jobs=workers)
+    result = run(experiment, replications=replications, jobs=workers, meanwhile=import_report_code)
     n = replications or experiment.replications
-    watch.lap(f"replications ({n} on {workers} workers)", workers=min(workers, n))
+    watch.lap(f"replications ({n} on {workers} workers) + report imports", workers=min(workers, n))
     with tempfile.TemporaryDirectory() as out:
         save_run(result, out, jobs=workers, wall_seconds=watch.parts[-1].wall, report=True)
         watch.lap("report (tables, figures, HTML, PDF)")  # the figure helper runs beside
@@ -114,15 +127,26 @@ def measure_parts(replications: int | None, jobs: int | None, started_at: float)
 
 
 def measure_in_fresh_process(replications: int | None, jobs: int | None) -> list[Part]:
-    """:func:`measure_parts` in a fresh interpreter, so start-up imports are really measured."""
+    """:func:`measure_parts` in a fresh interpreter, so start-up imports are really measured.
+
+    The last part, the interpreter's exit, is measured from here: the wall time after
+    the last part, and the CPU time of the fresh process and its children that no
+    part accounts for.
+    """
+    started_at = time.perf_counter()
     command = [sys.executable, "-m", "benchmarks.cli_run", "--parts-here"]
-    command += ["--started-at", repr(time.perf_counter())]
+    command += ["--started-at", repr(started_at)]
     if replications:
         command += ["--replications", str(replications)]
     if jobs:
         command += ["--jobs", str(jobs)]
+    children_before = _cpu()[1]
     output = subprocess.run(command, check=True, capture_output=True, text=True).stdout
-    return [Part(**part) for part in json.loads(output.strip().splitlines()[-1])]
+    wall, cpu = time.perf_counter() - started_at, _cpu()[1] - children_before
+    parts = [Part(**part) for part in json.loads(output.strip().splitlines()[-1])]
+    exit_cpu = cpu - sum(p.cpu + p.children_cpu for p in parts)
+    exit_wall = wall - sum(p.wall for p in parts)
+    return [*parts, Part("exit (interpreter teardown)", exit_wall, exit_cpu, 0.0, exit_cpu)]
 
 
 def parts_report(parts: Sequence[Part]) -> str:
@@ -179,6 +203,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.parts_here:  # the fresh process started by measure_in_fresh_process
         parts = measure_parts(args.replications, args.jobs, args.started_at or time.perf_counter())
         print(json.dumps([asdict(p) for p in parts]))
+        gc.freeze()  # exit as `python -m sim` does (sim/__main__.py)
         return 0
     print(f"python -m sim run: load average {os.getloadavg()[0]:.1f} at the start")
     print(parts_report(measure_in_fresh_process(args.replications, args.jobs)))

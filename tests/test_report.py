@@ -250,3 +250,35 @@ def test_money_is_written_in_the_scenario_currency(tmp_path: Path) -> None:
         assert unit_words(KPIS["profit"]) == "CHF"
         assert format_value(KPIS["profit"], -1234.5) == "-CHF 1,234"
     assert format_value(KPIS["profit"], 1234.5) == "$1,234"  # outside: the default, USD
+
+
+def test_the_pdf_embeds_fonts_only_for_characters_the_standard_ones_lack(
+    reported, tmp_path: Path
+) -> None:
+    from sim.report.content import Block, Report, SavedFigure, Summary
+    from sim.report.pdf import render_pdf
+
+    _, folder, _, pdf_path = reported
+    standard = pdf_path.read_bytes()
+    assert b"/Helvetica" in standard and b"DejaVu" not in standard  # nothing embedded
+    words = Summary(["Profit: 1,234 (95% CI 1,200 to 1,268) \u2022 \u00f77 \u2026"])
+    png = sorted((folder / "figures").glob("*.png"))[0]
+    figure = SavedFigure("f", "A figure", "Its caption", png, png.with_suffix(".svg"))
+    plain = Report("salespulse run: plain", "seed 1", [], words, None, [figure], [], [])
+    render_pdf(tmp_path / "plain.pdf", plain)
+    assert b"DejaVu" not in (tmp_path / "plain.pdf").read_bytes()
+    rupees = Report("salespulse run: \u20b9", "seed 1", [], words, None, [], [], [Block("b", "x")])
+    render_pdf(tmp_path / "rupees.pdf", rupees)
+    assert b"DejaVu" in (tmp_path / "rupees.pdf").read_bytes()  # the rupee sign needs DejaVu
+
+
+def test_the_report_verb_writes_no_font_warnings(tmp_path: Path) -> None:
+    """Fresh process: matplotlib warns once per font look-up, e.g. of a missing weight."""
+    import subprocess
+    import sys
+
+    folder = FOLDERS["compare"](tmp_path / "run")
+    done = subprocess.run(
+        [sys.executable, "-m", "sim", "report", str(folder)], capture_output=True, text=True
+    )
+    assert done.returncode == 0 and done.stderr == "", done.stderr

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from sim.analysis.executors import Workers
+from sim.analysis.executors import Meanwhile, Workers
 from sim.analysis.outputs import ReplicationOutput, RunResult, replication_output
 from sim.analysis.replications import Job, Progress, run_jobs
 from sim.analysis.stats import ALPHA, holm_adjusted, paired_differences
@@ -209,6 +209,7 @@ def compare(
     source: str = "<experiment>",
     first_replication: int = 0,
     uncertainty: bool = False,
+    meanwhile: Meanwhile = None,
 ) -> ComparisonResult:
     """Run the baseline and every variant on the same seeds and compare them.
 
@@ -222,6 +223,7 @@ def compare(
     drawn from the ``uncertain:`` section (a variant that sets an uncertain field to a
     value of its own keeps it); the differences and the ranking then say in what share of
     worlds each variant beats the baseline (``p_beats_baseline`` with its 95% CI).
+    *meanwhile()* is called once in this process while the first batch runs.
     """
     labelled = arms(experiment, source)
     worlds = PlausibleWorlds(experiment, source) if uncertainty else None
@@ -249,7 +251,9 @@ def compare(
             ]
             world_tables.append(worlds.table(seeds, done))
         per_arm = len(jobs_list) // len(labelled)
-        batch_outputs = run_jobs(jobs_list, jobs, progress, replication_output)
+        batch_outputs = run_jobs(
+            jobs_list, jobs, progress, replication_output, meanwhile=None if done else meanwhile
+        )
         for position, (label, _) in enumerate(labelled):
             outputs[label].extend(batch_outputs[position * per_arm : (position + 1) * per_arm])
         done = goal

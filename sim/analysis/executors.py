@@ -45,6 +45,9 @@ Measure = Callable[[SalesFloor], Any]
 Finished = Callable[[int, Any], None]
 """Called once per job with its index in the job list and its measured result."""
 
+Meanwhile = Callable[[], None] | None
+"""Called once in this process while the jobs run elsewhere, e.g. to import what comes after."""
+
 CONNECT_TIMEOUT_SECONDS = 5.0
 """How long to wait for a Dask scheduler to answer before giving up."""
 
@@ -92,10 +95,14 @@ class Executor(ABC):
     """Runs jobs somewhere."""
 
     @abstractmethod
-    def run(self, jobs: Sequence[Job], measure: Measure, finished: Finished) -> None:
+    def run(
+        self, jobs: Sequence[Job], measure: Measure, finished: Finished, meanwhile: Meanwhile = None
+    ) -> None:
         """Run every job and call *finished(index, result)* once per job, as each finishes.
 
-        Ctrl-C (or an exception from *finished*) cancels the jobs not yet started.
+        *meanwhile()* is called once, as soon as the jobs are on their way (before
+        them when they run in this process). Ctrl-C (or an exception from
+        *finished* or *meanwhile*) cancels the jobs not yet started.
         """
 
 
@@ -128,8 +135,12 @@ class LocalProcesses(Executor):
 
     processes: int = 1
 
-    def run(self, jobs: Sequence[Job], measure: Measure, finished: Finished) -> None:
+    def run(
+        self, jobs: Sequence[Job], measure: Measure, finished: Finished, meanwhile: Meanwhile = None
+    ) -> None:
         if self.processes <= 1 or len(jobs) <= 1:
+            if meanwhile:
+                meanwhile()
             for index, job in enumerate(jobs):
                 finished(index, run_replication(job, measure))
             return
@@ -138,10 +149,13 @@ class LocalProcesses(Executor):
             initializer=exit_with_parent,
             initargs=(os.getpid(),),
         ) as pool:
+            # The first submit forks every worker (while this process runs no other thread).
             pending: dict[Future[Any], int] = {
                 pool.submit(run_replication, job, measure): index for index, job in enumerate(jobs)
             }
             try:
+                if meanwhile:
+                    meanwhile()
                 while pending:
                     done, _ = wait(pending, return_when=FIRST_COMPLETED)
                     for future in done:
@@ -259,10 +273,14 @@ class DaskCluster(Executor):
             line += "\n  hint: start workers with --nthreads 1 --nworkers N to use N cores each"
         return line
 
-    def run(self, jobs: Sequence[Job], measure: Measure, finished: Finished) -> None:
+    def run(
+        self, jobs: Sequence[Job], measure: Measure, finished: Finished, meanwhile: Meanwhile = None
+    ) -> None:
         from distributed import as_completed
 
         if not jobs:  # e.g. a resumed sweep whose points were all finished
+            if meanwhile:
+                meanwhile()
             return
         batch = uuid.uuid4().hex[:8]
         arms: dict[tuple[int, int], Any] = {}
@@ -284,6 +302,8 @@ class DaskCluster(Executor):
                     key=f"replication-{batch}-{index}",
                 )
                 index_of[future] = index
+            if meanwhile:
+                meanwhile()
             try:
                 for future, result in as_completed(
                     list(index_of), loop=client.loop, with_results=True

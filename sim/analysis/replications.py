@@ -17,7 +17,15 @@ from typing import Any
 import numpy as np
 
 from policies.cadence import Cadence
-from sim.analysis.executors import Executor, Finished, Job, LocalProcesses, Measure, Workers
+from sim.analysis.executors import (
+    Executor,
+    Finished,
+    Job,
+    LocalProcesses,
+    Meanwhile,
+    Measure,
+    Workers,
+)
 from sim.analysis.outputs import ReplicationOutput, RunResult, replication_output
 from sim.analysis.worlds import PlausibleWorlds, world_jobs
 from sim.config.scenario import Scenario
@@ -42,11 +50,13 @@ def run_jobs(
     progress: Progress | None = None,
     measure: Measure = replication_kpis,
     on_result: Finished | None = None,
+    meanwhile: Meanwhile = None,
 ) -> list[Any]:
     """Run every job on *workers* (local processes, or an executor); results come back in job order.
 
     *on_result(index, result)* is called once per job as it finishes (in finishing
-    order), e.g. to checkpoint a sweep. Ctrl-C cancels the jobs not yet started.
+    order), e.g. to checkpoint a sweep. *meanwhile()* is called once in this process
+    while the jobs run (see :meth:`Executor.run`). Ctrl-C cancels the jobs not yet started.
     """
     results: list[Any] = [None] * len(jobs)
 
@@ -58,7 +68,7 @@ def run_jobs(
             progress(1)
 
     executor = workers if isinstance(workers, Executor) else LocalProcesses(workers)
-    executor.run(jobs, measure, finished)
+    executor.run(jobs, measure, finished, meanwhile)
     return results
 
 
@@ -69,9 +79,11 @@ def run_many(
     jobs: Workers = 1,
     progress: Progress | None = None,
     measure: Measure = replication_kpis,
+    meanwhile: Meanwhile = None,
 ) -> list[Any]:
     """One measured replication per seed (default: KPIs), in seed order."""
-    return run_jobs([Job(scenario, cadence, seed) for seed in seeds], jobs, progress, measure)
+    job_list = [Job(scenario, cadence, seed) for seed in seeds]
+    return run_jobs(job_list, jobs, progress, measure, meanwhile=meanwhile)
 
 
 def run(
@@ -82,6 +94,7 @@ def run(
     progress: Progress | None = None,
     uncertainty: bool = False,
     source: str = "<experiment>",
+    meanwhile: Meanwhile = None,
 ) -> RunResult:
     """Run *experiment* and summarise each KPI with a 95% confidence interval.
 
@@ -89,7 +102,9 @@ def run(
     ``uncertain:`` section and simulated twice (:mod:`sim.analysis.worlds`): the
     intervals then cover what we do not know about the team as well as simulation
     noise, and ``result.uncertainty`` tells the two apart. A file without that
-    section is a :class:`~sim.config.ConfigError` naming *source*.
+    section is a :class:`~sim.config.ConfigError` naming *source*. *meanwhile()* is
+    called once in this process while the workers simulate, e.g. to import what
+    writing the results takes (the command line does).
 
     >>> result = run(load_experiment("experiments/baseline.yaml"), jobs=2)
     >>> result.summary.loc["profit", ["mean", "ci_low", "ci_high"]]
@@ -99,9 +114,10 @@ def run(
     if uncertainty:
         worlds = PlausibleWorlds(experiment, source)
         in_worlds = [worlds.experiment(seed) for seed in seeds]
-        runs = run_jobs(world_jobs(in_worlds, seeds), jobs, progress, replication_output)
+        job_list = world_jobs(in_worlds, seeds)
+        runs = run_jobs(job_list, jobs, progress, replication_output, meanwhile=meanwhile)
         return RunResult.from_worlds(experiment.name, experiment, runs, worlds.table(seeds))
     outputs: list[ReplicationOutput] = run_many(
-        experiment.scenario, experiment.policy, seeds, jobs, progress, replication_output
+        experiment.scenario, experiment.policy, seeds, jobs, progress, replication_output, meanwhile
     )
     return RunResult.from_outputs(experiment.name, experiment, outputs)

@@ -20,7 +20,7 @@ from typing import Any
 
 import pandas as pd
 
-from sim.analysis.executors import Workers
+from sim.analysis.executors import Meanwhile, Workers
 from sim.analysis.replications import Job, Progress, run_jobs
 from sim.analysis.stats import summarise
 from sim.config import ConfigError, shown
@@ -187,8 +187,12 @@ def sweep(
     checkpoint: Checkpoint | None = None,
     source: str = "<experiment>",
     on_point: Callable[[int], None] | None = None,
+    meanwhile: Meanwhile = None,
 ) -> SweepResult:
-    """Run every point of the sweep on the same seeds; points already in *checkpoint* are skipped."""
+    """Run every point of the sweep on the same seeds; points already in *checkpoint* are skipped.
+
+    *meanwhile()* is called once in this process while the points run.
+    """
     points = sweep_points(experiment, source)
     design = experiment.sweep
     assert design is not None
@@ -211,7 +215,7 @@ def sweep(
     job_list = [
         Job(points[i][1].scenario, points[i][1].policy, seed) for i in todo for seed in seeds
     ]
-    run_jobs(job_list, jobs, progress, on_result=collect)
+    run_jobs(job_list, jobs, progress, on_result=collect, meanwhile=meanwhile)
     return _tables(experiment, design.parameters, points, finished)
 
 

@@ -21,18 +21,7 @@ from sim.cli._shared import (
 )
 from sim.experiment import estimate_workload
 from sim.report.saving import check_results_root
-from sim.sensitivity import (
-    DEFAULT_SAMPLES,
-    METHODS,
-    InputSetter,
-    check_request,
-    design_size,
-    paired_variant,
-    save_sensitivity,
-    sensitivity,
-    sensitivity_folder,
-    write_sensitivity_report,
-)
+from sim.sensitivity import DEFAULT_SAMPLES, METHODS
 
 TOP = 3
 """Inputs the terminal names for each KPI."""
@@ -74,6 +63,17 @@ def add_sensitivity_verb(verbs: argparse._SubParsersAction) -> None:
 
 
 def cmd_sensitivity(args: argparse.Namespace) -> int:
+    from sim.sensitivity import (  # matplotlib and SALib: only for this verb
+        InputSetter,
+        check_request,
+        design_size,
+        paired_variant,
+        save_sensitivity,
+        sensitivity,
+        sensitivity_folder,
+        write_sensitivity_report,
+    )
+
     experiment = load(args)
     kpis = args.kpis or ["profit"]
     samples = args.samples or DEFAULT_SAMPLES[args.method]

@@ -14,66 +14,63 @@ captions), ``evidence`` and ``recommendation`` (the opening recommendation: fact
 sentences), ``summary``, ``tables`` and ``assumptions`` (the words), ``content`` (what the
 layouts read), ``html`` and ``pdf`` (the layouts), ``report`` (all of it). How the report
 decides is in ``docs/report.md``.
+
+Importing the package is light: each name below loads its module on first use, so
+code that only writes run folders (or a command line that forks replication workers
+first) does not pay for matplotlib and the layouts. ``run_folder`` and ``style`` are
+also module names, so they are imported at once (both are light).
 """
 
-from sim.report.content import Block, Report, SavedFigure, Summary, Table
-from sim.report.display import comparison_tables, summary_table, sweep_table
-from sim.report.evidence import build_recommendation
-from sim.report.figures import draw_figures, figures_for, render_figures
-from sim.report.formatting import format_minutes, format_value, in_currency
-from sim.report.html import DEFAULT_TEMPLATE, TEMPLATE_VARIABLE, load_template
-from sim.report.recommendation import recommendation
-from sim.report.report import build_report, write_report
-from sim.report.run_data import Manifest, RunData, load_run
-from sim.report.run_folder import DEFAULT_RESULTS, fill_run_folder, run_folder
-from sim.report.saving import (
-    SavedFolder,
-    check_results_root,
-    save_comparison,
-    save_run,
-    save_sweep,
-    sweep_folder,
-)
-from sim.report.style import save_figure, style
-from sim.report.summary import build_summary
-from sim.report.tables import build_tables
+from __future__ import annotations
 
-__all__ = [
-    "DEFAULT_RESULTS",
-    "DEFAULT_TEMPLATE",
-    "TEMPLATE_VARIABLE",
-    "Block",
-    "Manifest",
-    "Report",
-    "RunData",
-    "SavedFigure",
-    "SavedFolder",
-    "Summary",
-    "Table",
-    "build_recommendation",
-    "build_report",
-    "build_summary",
-    "build_tables",
-    "check_results_root",
-    "comparison_tables",
-    "draw_figures",
-    "figures_for",
-    "fill_run_folder",
-    "format_minutes",
-    "format_value",
-    "in_currency",
-    "load_run",
-    "load_template",
-    "recommendation",
-    "render_figures",
-    "run_folder",
-    "save_comparison",
-    "save_figure",
-    "save_run",
-    "save_sweep",
-    "style",
-    "summary_table",
-    "sweep_folder",
-    "sweep_table",
-    "write_report",
-]
+import importlib
+from typing import Any
+
+from sim.report.run_folder import run_folder as run_folder
+from sim.report.style import style as style
+
+_EXPORTS = {
+    "Block": "sim.report.content",
+    "Report": "sim.report.content",
+    "SavedFigure": "sim.report.content",
+    "Summary": "sim.report.content",
+    "Table": "sim.report.content",
+    "comparison_tables": "sim.report.display",
+    "summary_table": "sim.report.display",
+    "sweep_table": "sim.report.display",
+    "build_recommendation": "sim.report.evidence",
+    "draw_figures": "sim.report.figures",
+    "figures_for": "sim.report.figures",
+    "render_figures": "sim.report.figures",
+    "format_minutes": "sim.report.formatting",
+    "format_value": "sim.report.formatting",
+    "in_currency": "sim.report.formatting",
+    "DEFAULT_TEMPLATE": "sim.report.html",
+    "TEMPLATE_VARIABLE": "sim.report.html",
+    "load_template": "sim.report.html",
+    "recommendation": "sim.report.recommendation",
+    "build_report": "sim.report.report",
+    "write_report": "sim.report.report",
+    "Manifest": "sim.report.run_data",
+    "RunData": "sim.report.run_data",
+    "load_run": "sim.report.run_data",
+    "DEFAULT_RESULTS": "sim.report.run_folder",
+    "fill_run_folder": "sim.report.run_folder",
+    "SavedFolder": "sim.report.saving",
+    "check_results_root": "sim.report.saving",
+    "save_comparison": "sim.report.saving",
+    "save_run": "sim.report.saving",
+    "save_sweep": "sim.report.saving",
+    "sweep_folder": "sim.report.saving",
+    "save_figure": "sim.report.style",
+    "build_summary": "sim.report.summary",
+    "build_tables": "sim.report.tables",
+}
+
+__all__ = sorted([*_EXPORTS, "run_folder", "style"])
+
+
+def __getattr__(name: str) -> Any:
+    if name in _EXPORTS:
+        return getattr(importlib.import_module(_EXPORTS[name]), name)
+    raise AttributeError(f"module 'sim.report' has no attribute {name!r}")

@@ -15,11 +15,12 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import matplotlib as mpl
 from cycler import cycler
-from matplotlib.figure import Figure
+
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
 
 PALETTE = (
     "#0072B2",  # blue
@@ -86,6 +87,8 @@ DPI = 150
 @contextmanager
 def style() -> Iterator[None]:
     """Draw (and save) figures inside this block to get the salespulse style."""
+    import matplotlib as mpl  # not at import (0.1 s): sim.report imports this module eagerly
+
     with mpl.rc_context(STYLE):
         yield
 
@@ -115,6 +118,8 @@ def policy_styles(policies: Sequence[str]) -> dict[str, PolicyStyle]:
 
 def new_figure(width: float, height: float) -> Figure:
     """An empty figure of *width* x *height* inches with constrained layout (no pyplot)."""
+    from matplotlib.figure import Figure  # not at import, as in style()
+
     return Figure(figsize=(width, height), layout="constrained")
 
 

@@ -6,66 +6,53 @@ names the inputs; :func:`sensitivity` screens them (Morris) or quantifies them
 :func:`analyse` is the same analysis over any evaluation function;
 :func:`save_sensitivity` writes the tables and the tornado and Sobol charts to a run folder;
 :func:`write_sensitivity_report` adds a report naming the inputs that matter most.
+
+Importing the package is light: each name loads its module on first use (the
+figures and the report need matplotlib), so the command line can offer the
+``sensitivity`` verb without paying for them on every command.
 """
 
-from sim.experiment import InputSetter, check_uncertain_inputs, uncertain_inputs, values_at
-from sim.sensitivity.analysis import (
-    METHODS,
-    RANKED_BY,
-    Evaluate,
-    Method,
-    SensitivityResult,
-    analyse,
-    design_size,
-    unit_design,
-)
-from sim.sensitivity.figures import sobol_figure, swings, tornado_figure
-from sim.sensitivity.report import (
-    SensitivityFolder,
-    is_sensitivity_folder,
-    load_sensitivity,
-    sensitivity_report,
-    write_sensitivity_report,
-)
-from sim.sensitivity.saving import save_sensitivity, sensitivity_folder
-from sim.sensitivity.study import (
-    DEFAULT_SAMPLES,
-    check_request,
-    difference,
-    measures,
-    paired_variant,
-    sensitivity,
-    simulated,
-)
+from __future__ import annotations
 
-__all__ = [
-    "DEFAULT_SAMPLES",
-    "METHODS",
-    "RANKED_BY",
-    "Evaluate",
-    "InputSetter",
-    "Method",
-    "SensitivityFolder",
-    "SensitivityResult",
-    "analyse",
-    "check_request",
-    "check_uncertain_inputs",
-    "design_size",
-    "difference",
-    "is_sensitivity_folder",
-    "load_sensitivity",
-    "measures",
-    "paired_variant",
-    "save_sensitivity",
-    "sensitivity",
-    "sensitivity_folder",
-    "sensitivity_report",
-    "simulated",
-    "sobol_figure",
-    "swings",
-    "tornado_figure",
-    "uncertain_inputs",
-    "unit_design",
-    "values_at",
-    "write_sensitivity_report",
-]
+import importlib
+from typing import Any
+
+_EXPORTS = {
+    "InputSetter": "sim.experiment",
+    "check_uncertain_inputs": "sim.experiment",
+    "uncertain_inputs": "sim.experiment",
+    "values_at": "sim.experiment",
+    "Evaluate": "sim.sensitivity.analysis",
+    "METHODS": "sim.sensitivity.analysis",
+    "Method": "sim.sensitivity.analysis",
+    "RANKED_BY": "sim.sensitivity.analysis",
+    "SensitivityResult": "sim.sensitivity.analysis",
+    "analyse": "sim.sensitivity.analysis",
+    "design_size": "sim.sensitivity.analysis",
+    "unit_design": "sim.sensitivity.analysis",
+    "sobol_figure": "sim.sensitivity.figures",
+    "swings": "sim.sensitivity.figures",
+    "tornado_figure": "sim.sensitivity.figures",
+    "SensitivityFolder": "sim.sensitivity.report",
+    "is_sensitivity_folder": "sim.sensitivity.report",
+    "load_sensitivity": "sim.sensitivity.report",
+    "sensitivity_report": "sim.sensitivity.report",
+    "write_sensitivity_report": "sim.sensitivity.report",
+    "save_sensitivity": "sim.sensitivity.saving",
+    "sensitivity_folder": "sim.sensitivity.saving",
+    "DEFAULT_SAMPLES": "sim.sensitivity.study",
+    "check_request": "sim.sensitivity.study",
+    "difference": "sim.sensitivity.study",
+    "measures": "sim.sensitivity.study",
+    "paired_variant": "sim.sensitivity.study",
+    "sensitivity": "sim.sensitivity.study",
+    "simulated": "sim.sensitivity.study",
+}
+
+__all__ = sorted(_EXPORTS)
+
+
+def __getattr__(name: str) -> Any:
+    if name in _EXPORTS:
+        return getattr(importlib.import_module(_EXPORTS[name]), name)
+    raise AttributeError(f"module 'sim.sensitivity' has no attribute {name!r}")
