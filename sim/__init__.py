@@ -14,8 +14,7 @@ Every duration inside the engine is in minutes.
 
 from __future__ import annotations
 
-import importlib
-from typing import Any
+from sim._lazy import lazy_exports
 
 _EXPORTS = {
     "KPIS": "sim.engine",
@@ -37,9 +36,6 @@ _EXPORTS = {
 __all__ = sorted(_EXPORTS)
 
 
-def __getattr__(name: str) -> Any:
-    # Imported on first use: `policies` builds on `sim.config._types`, so `sim` must not
-    # import `policies` while it is itself being imported.
-    if name in _EXPORTS:
-        return getattr(importlib.import_module(_EXPORTS[name]), name)
-    raise AttributeError(f"module 'sim' has no attribute {name!r}")
+# Imported on first use: `policies` builds on `sim.config._types`, so `sim` must not
+# import `policies` while it is itself being imported.
+__getattr__ = lazy_exports(__name__, _EXPORTS)

@@ -23,9 +23,7 @@ also module names, so they are imported at once (both are light).
 
 from __future__ import annotations
 
-import importlib
-from typing import Any
-
+from sim._lazy import lazy_exports
 from sim.report.run_folder import run_folder as run_folder
 from sim.report.style import style as style
 
@@ -70,7 +68,4 @@ _EXPORTS = {
 __all__ = sorted([*_EXPORTS, "run_folder", "style"])
 
 
-def __getattr__(name: str) -> Any:
-    if name in _EXPORTS:
-        return getattr(importlib.import_module(_EXPORTS[name]), name)
-    raise AttributeError(f"module 'sim.report' has no attribute {name!r}")
+__getattr__ = lazy_exports(__name__, _EXPORTS)

@@ -14,8 +14,7 @@ figures and the report need matplotlib), so the command line can offer the
 
 from __future__ import annotations
 
-import importlib
-from typing import Any
+from sim._lazy import lazy_exports
 
 _EXPORTS = {
     "InputSetter": "sim.experiment",
@@ -52,7 +51,4 @@ _EXPORTS = {
 __all__ = sorted(_EXPORTS)
 
 
-def __getattr__(name: str) -> Any:
-    if name in _EXPORTS:
-        return getattr(importlib.import_module(_EXPORTS[name]), name)
-    raise AttributeError(f"module 'sim.sensitivity' has no attribute {name!r}")
+__getattr__ = lazy_exports(__name__, _EXPORTS)
