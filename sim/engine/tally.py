@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import math
 from array import array
+from typing import ClassVar
 
 import numpy as np
 
@@ -115,7 +116,7 @@ TRACKED_ATTEMPTS = 12
 class AttemptTally:
     """Cohort leads by attempt number: attempted, first reached there; all leads and won ones."""
 
-    ROWS = ("attempted", "reached", "won_reached")
+    ROWS: ClassVar[tuple[str, ...]] = ("attempted", "reached", "won_reached")
 
     def __init__(self) -> None:
         self._last_attempt = [0] * (TRACKED_ATTEMPTS + 1)
