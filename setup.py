@@ -44,6 +44,9 @@ KERNEL = [
     )
 ]
 """The engine modules compiled: the event loop and everything it calls per event."""
+MYPY_OPTIONS = ["--follow-imports=silent", "--ignore-missing-imports", "--no-site-packages"]
+"""The kernel is typed by its own annotations; installed libraries (numpy, pydantic) count as
+untyped whether or not the build environment has them, so every build compiles the same code."""
 SOURCES_RECORD = f"{ENGINE}/_kernel_sources.json"
 PURE_PYTHON_VARIABLE = "SALESPULSE_PURE_PYTHON"
 
@@ -71,9 +74,7 @@ class BuildKernel(build_ext):
         try:
             from mypyc.build import mypycify
 
-            return mypycify(
-                ["--follow-imports=silent", "--ignore-missing-imports", *KERNEL], opt_level="3"
-            )
+            return mypycify([*MYPY_OPTIONS, *KERNEL], opt_level="3")
         except (Exception, SystemExit) as error:  # mypy exits on type errors
             _warn(f"mypyc could not compile the kernel: {type(error).__name__}: {error}")
             return []

@@ -100,9 +100,8 @@ def _choose() -> str:
     compiled = compiled_modules()
     if not compiled:
         return "pure Python (not compiled)"
-    if os.environ.get(PURE_PYTHON_VARIABLE, "") not in ("", "0"):
-        reason = f"{PURE_PYTHON_VARIABLE} is set"
-    else:
+    reason: str | None = f"{PURE_PYTHON_VARIABLE} is set"
+    if os.environ.get(PURE_PYTHON_VARIABLE, "") in ("", "0"):
         reason = stale_reason()
         if reason is None:
             return f"compiled (mypyc, {len(compiled)} modules)"
