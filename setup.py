@@ -51,6 +51,12 @@ SOURCES_RECORD = f"{ENGINE}/_kernel_sources.json"
 PURE_PYTHON_VARIABLE = "SALESPULSE_PURE_PYTHON"
 
 
+def _cause(error: BaseException) -> str:
+    """The error's kind and the start of its first line (a compiler command can be long)."""
+    first = (str(error).splitlines() or [""])[0]
+    return f"{type(error).__name__}: {first[:120]}{'...' if len(first) > 120 else ''}"
+
+
 def _warn(reason: str) -> None:
     print(
         f"WARNING: salespulse installs its pure-Python engine ({reason}); the numbers are "
@@ -76,7 +82,7 @@ class BuildKernel(build_ext):
 
             return mypycify([*MYPY_OPTIONS, *KERNEL], opt_level="3")
         except (Exception, SystemExit) as error:  # mypy exits on type errors
-            _warn(f"mypyc could not compile the kernel: {type(error).__name__}: {error}")
+            _warn(f"mypyc could not compile the kernel: {_cause(error)}")
             return []
 
     def run(self) -> None:
@@ -86,7 +92,9 @@ class BuildKernel(build_ext):
             super().run()
         except Exception as error:  # no C compiler, a compiler error: pure Python still works
             self._remove_outputs()
-            _warn(f"the compiled kernel could not be built: {type(error).__name__}: {error}")
+            _warn(
+                f"the compiled kernel could not be built, is a C compiler installed? {_cause(error)}"
+            )
             return
         self._record_sources()
 

@@ -105,6 +105,11 @@ class Recorder(Protocol):
 class SalesFloor(DecisionStage):
     """One replication: leads, customers, reps and work queues run under one cadence.
 
+    The stages of the sales rhythm are its base classes, one module each and one chain
+    (``DecisionStage`` <- ``CustomerCare`` <- ... <- ``LocalCallingHours`` <- ``FloorState``,
+    which declares what they share): single inheritance, so that the compiled kernel
+    (:mod:`sim.engine.kernel`) makes each a native class with typed fields.
+
     >>> floor = SalesFloor(experiment.scenario, experiment.policy, seed)
     >>> kpis = replication_kpis(floor.simulate())
     """
