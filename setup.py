@@ -47,6 +47,10 @@ KERNEL = [
 MYPY_OPTIONS = ["--follow-imports=silent", "--ignore-missing-imports", "--no-site-packages"]
 """The kernel is typed by its own annotations; installed libraries (numpy, pydantic) count as
 untyped whether or not the build environment has them, so every build compiles the same code."""
+SHARED_LIBRARY = "sim.engine._kernel"
+"""mypyc's runtime for the compiled modules, ``sim/engine/_kernel__mypyc.*.so``: inside the
+package (its default is a top-level module), so a copy of the package is complete.
+``sim.engine.kernel`` checks that it is there."""
 SOURCES_RECORD = f"{ENGINE}/_kernel_sources.json"
 PURE_PYTHON_VARIABLE = "SALESPULSE_PURE_PYTHON"
 
@@ -80,7 +84,7 @@ class BuildKernel(build_ext):
         try:
             from mypyc.build import mypycify
 
-            return mypycify([*MYPY_OPTIONS, *KERNEL], opt_level="3")
+            return mypycify([*MYPY_OPTIONS, *KERNEL], opt_level="3", group_name=SHARED_LIBRARY)
         except (Exception, SystemExit) as error:  # mypy exits on type errors
             _warn(f"mypyc could not compile the kernel: {_cause(error)}")
             return []
@@ -117,13 +121,13 @@ class BuildKernel(build_ext):
 
     def _remove_outputs(self) -> None:
         """Remove the record and every compiled kernel module, new or left from a past build."""
+        stems = [Path(source).stem for source in KERNEL]
+        stems.append(SHARED_LIBRARY.rpartition(".")[2] + "__mypyc")
         for folder in self._targets():
             (folder / SOURCES_RECORD).unlink(missing_ok=True)
-            for source in KERNEL:
-                for compiled in (folder / source).parent.glob(f"{Path(source).stem}.*.so"):
+            for stem in stems:
+                for compiled in (folder / ENGINE).glob(f"{stem}.*.so"):
                     compiled.unlink()
-            for shared in folder.glob("*__mypyc.*.so"):
-                shared.unlink()
 
 
 setup(

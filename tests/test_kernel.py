@@ -20,6 +20,7 @@ import pytest
 
 from sim.engine.kernel import (
     PURE_PYTHON_VARIABLE,
+    SHARED_LIBRARY,
     SOURCES_RECORD,
     compiled_modules,
     kernel,
@@ -80,10 +81,9 @@ def test_compiled_and_pure_python_kernels_give_identical_numbers() -> None:
 
 @needs_compiled
 def test_an_edited_source_is_never_shadowed_by_its_stale_compiled_module(tmp_path: Path) -> None:
+    # A copy of the packages alone (as a cluster worker may run) holds the whole kernel.
     for name in ("sim", "policies"):
         shutil.copytree(REPO / name, tmp_path / name, ignore=shutil.ignore_patterns("__pycache__"))
-    for shared in REPO.glob("*__mypyc.*"):
-        shutil.copy(shared, tmp_path)
     floor = tmp_path / "sim" / "engine" / "floor.py"
     floor.write_text(floor.read_text("utf-8") + "# edited after the build\n", "utf-8")
 
@@ -100,7 +100,8 @@ def test_an_edited_source_is_never_shadowed_by_its_stale_compiled_module(tmp_pat
 
 
 def _fake_build(folder: Path, modules: dict[str, str]) -> None:
-    """*modules* as sources with a compiled module beside each, and the build's record."""
+    """*modules* as sources with a compiled module beside each, mypyc's runtime and the record."""
+    (folder / f"{SHARED_LIBRARY}.cpython-311-x86_64-linux-gnu.so").write_bytes(b"")
     for name, text in modules.items():
         (folder / f"{name}.py").write_text(text, "utf-8")
         (folder / f"{name}.cpython-311-x86_64-linux-gnu.so").write_bytes(b"")
@@ -123,6 +124,12 @@ def test_the_record_decides_whether_the_compiled_modules_match(tmp_path: Path) -
 
     (tmp_path / "floor.cpython-311-x86_64-linux-gnu.so").unlink()
     assert stale_reason(tmp_path) == "the compiled kernel is incomplete (floor is not compiled)"
+
+    (tmp_path / f"{SHARED_LIBRARY}.cpython-311-x86_64-linux-gnu.so").unlink()
+    assert (
+        stale_reason(tmp_path)
+        == f"the compiled kernel is incomplete ({SHARED_LIBRARY} is not compiled)"
+    )
 
     _fake_build(tmp_path, {"floor": "x = 1\n"})
     assert stale_reason(tmp_path) == f"people is compiled but not in {SOURCES_RECORD}"

@@ -32,6 +32,8 @@ PURE_PYTHON_VARIABLE = "SALESPULSE_PURE_PYTHON"
 """Set to 1 to run the pure-Python engine even where the compiled kernel is built."""
 SOURCES_RECORD = "_kernel_sources.json"
 """Written by the build beside the compiled modules: ``{module: sha256 of its .py}``."""
+SHARED_LIBRARY = "_kernel__mypyc"
+"""mypyc's runtime, which every compiled module imports (``SHARED_LIBRARY`` in setup.py)."""
 REBUILD_HINT = "run `pip install -e .` again to rebuild it"
 
 _ENGINE = Path(__file__).parent
@@ -47,15 +49,16 @@ def source_digest(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
+def _is_compiled(folder: Path, module: str) -> bool:
+    return any(
+        (folder / f"{module}{suffix}").exists() for suffix in importlib.machinery.EXTENSION_SUFFIXES
+    )
+
+
 def compiled_modules(folder: Path = _ENGINE) -> list[str]:
     """Modules of *folder* that have a compiled extension beside their ``.py``."""
     return sorted(
-        source.stem
-        for source in folder.glob("*.py")
-        if any(
-            (folder / f"{source.stem}{suffix}").exists()
-            for suffix in importlib.machinery.EXTENSION_SUFFIXES
-        )
+        source.stem for source in folder.glob("*.py") if _is_compiled(folder, source.stem)
     )
 
 
@@ -71,6 +74,8 @@ def stale_reason(folder: Path = _ENGINE) -> str | None:
         if not source.exists() or source_digest(source) != digest:
             return f"{source.name} changed since the compiled kernel was built"
     missing = sorted(set(recorded) - set(compiled))
+    if not _is_compiled(folder, SHARED_LIBRARY):
+        missing.insert(0, SHARED_LIBRARY)
     if missing:
         return f"the compiled kernel is incomplete ({missing[0]} is not compiled)"
     unrecorded = sorted(set(compiled) - set(recorded))
