@@ -17,6 +17,10 @@ from typing import Any
 import pytest
 import yaml
 
+# Imported first, so the kernel is chosen once for the session: if a stale compiled kernel
+# falls back to pure Python, the subprocesses tests start inherit that without a warning.
+from sim.engine.kernel import PURE_PYTHON_VARIABLE, kernel
+
 REPO = Path(__file__).resolve().parent.parent
 BASELINE = REPO / "experiments" / "baseline.yaml"
 
@@ -32,9 +36,6 @@ def pytest_configure(config: pytest.Config) -> None:
 
 def pytest_pyfunc_call(pyfuncitem: pytest.Function) -> bool | None:
     """Run a ``pure_python_engine`` test in a subprocess on the pure-Python engine if need be."""
-    from sim.engine import kernel
-    from sim.engine.kernel import PURE_PYTHON_VARIABLE
-
     if pyfuncitem.get_closest_marker("pure_python_engine") is None or kernel().startswith("pure"):
         return None
     result = subprocess.run(

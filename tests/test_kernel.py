@@ -88,15 +88,19 @@ def test_an_edited_source_is_never_shadowed_by_its_stale_compiled_module(tmp_pat
     floor.write_text(floor.read_text("utf-8") + "# edited after the build\n", "utf-8")
 
     result = _run(
-        "import sim.engine, sim.engine.floor as f; print(sim.engine.kernel()); print(f.__file__)",
+        "import os, subprocess, sys, sim.engine, sim.engine.floor as f\n"
+        "print(sim.engine.kernel()); print(f.__file__)\n"
+        "child = 'import sim.engine; print(sim.engine.kernel())'\n"
+        "subprocess.run([sys.executable, '-c', child], check=True)",
         pythonpath=tmp_path,
     )
 
-    kernel_line, floor_file = result.stdout.splitlines()
+    kernel_line, floor_file, child_line = result.stdout.splitlines()
     assert kernel_line == "pure Python (floor.py changed since the compiled kernel was built)"
     assert floor_file == str(floor)
     warnings = [line for line in result.stderr.splitlines() if "KernelWarning" in line]
     assert len(warnings) == 1 and "pip install -e ." in warnings[0]
+    assert child_line == f"pure Python ({PURE_PYTHON_VARIABLE} is set)"  # and no second warning
 
 
 def _fake_build(folder: Path, modules: dict[str, str]) -> None:

@@ -10,7 +10,8 @@ is about twice as fast (``docs/performance.md``).
 Importing :mod:`sim.engine` runs this module first. It keeps the compiled kernel only
 when it is complete and every source still matches its record; otherwise (a source
 edited since the build, a compiled module or the record missing) every kernel module is
-imported from its ``.py``, with one :class:`KernelWarning` naming the reason and the fix.
+imported from its ``.py``, with one :class:`KernelWarning` naming the reason and the fix
+(child processes inherit the choice through ``SALESPULSE_PURE_PYTHON``, without the warning).
 Setting ``SALESPULSE_PURE_PYTHON=1`` chooses the pure-Python source without a warning.
 """
 
@@ -115,6 +116,8 @@ def _choose() -> str:
             KernelWarning,
             stacklevel=2,
         )
+        # Worker processes and subprocesses run the same engine, without repeating the warning.
+        os.environ[PURE_PYTHON_VARIABLE] = "1"
     sys.meta_path.insert(0, _SourceOnly(compiled))
     return f"pure Python ({reason})"
 
