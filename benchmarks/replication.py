@@ -36,6 +36,7 @@ from dataclasses import dataclass
 
 from benchmarks.common import table
 from sim.config.units import MINUTES_PER_WEEK
+from sim.engine import kernel
 from sim.engine.floor import SalesFloor
 from sim.engine.kpis import replication_kpis
 from sim.engine.people import Lead
@@ -74,6 +75,8 @@ class ReplicationMeasurement:
     """Leads still open when the replication ends (-1: not available)."""
     active_others: int
     """Other people still active when it ends: customers (-1: not available)."""
+    kernel: str
+    """The engine measured: compiled or pure Python (:func:`sim.engine.kernel`)."""
 
     @property
     def events_per_second(self) -> float:
@@ -128,6 +131,7 @@ def measure_one_replication(horizon_weeks: int, repeats: int) -> ReplicationMeas
         rss_growth_bytes=rss_growth,
         active_leads=active_leads,
         active_others=active_others,
+        kernel=kernel(),
     )
 
 
@@ -199,6 +203,7 @@ def replication_report(sizes: Sequence[ReplicationMeasurement], repeats: int) ->
     ]
     return "\n".join(
         [
+            f"  Engine: {base.kernel}.",
             "  experiments/baseline.yaml, replication 0, horizon overridden (warm-up and drain as in",
             f"  the file, so simulated time grows less than the horizon). Time: best of {repeats}.",
             "  Each size runs in a fresh process. Memory: the tracemalloc peak of one replication;",

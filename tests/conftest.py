@@ -7,6 +7,9 @@ so they stay valid as the schema grows.
 from __future__ import annotations
 
 import copy
+import os
+import subprocess
+import sys
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -14,8 +17,37 @@ from typing import Any
 import pytest
 import yaml
 
+# Imported first, so the kernel is chosen once for the session: if a stale compiled kernel
+# falls back to pure Python, the subprocesses tests start inherit that without a warning.
+from sim.engine.kernel import PURE_PYTHON_VARIABLE, kernel
+
 REPO = Path(__file__).resolve().parent.parent
 BASELINE = REPO / "experiments" / "baseline.yaml"
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line(
+        "markers",
+        "pure_python_engine: the test patches engine methods, which compiled classes do not "
+        "allow; where the compiled kernel is in use it runs in a subprocess on the "
+        "pure-Python engine (tests/test_kernel.py shows both give the same numbers)",
+    )
+
+
+def pytest_pyfunc_call(pyfuncitem: pytest.Function) -> bool | None:
+    """Run a ``pure_python_engine`` test in a subprocess on the pure-Python engine if need be."""
+    if pyfuncitem.get_closest_marker("pure_python_engine") is None or kernel().startswith("pure"):
+        return None
+    result = subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", pyfuncitem.nodeid],
+        cwd=REPO,
+        env={**os.environ, PURE_PYTHON_VARIABLE: "1"},
+        capture_output=True,
+        text=True,
+    )
+    if result.returncode != 0:
+        pytest.fail(f"failed on the pure-Python engine:\n{result.stdout[-4000:]}", pytrace=False)
+    return True
 
 
 @pytest.fixture(scope="session")

@@ -29,6 +29,7 @@ from benchmarks.replication import (
     measure_in_fresh_process,
     replication_report,
 )
+from sim.engine import kernel
 
 CUSTOMERS = 5_000
 SEED = 20240601
@@ -108,6 +109,7 @@ def test_one_replication_and_its_report(capsys: pytest.CaptureFixture[str]) -> N
     )
     report = replication_report([measurement, doubled], 1)
     assert "2H / H" in report
+    assert f"Engine: {kernel()}." in report  # which engine was measured: compiled or not
 
 
 def test_fresh_process_measures_its_own_memory() -> None:

@@ -415,6 +415,7 @@ def _overlap(a0: float, a1: float, b0: float, b1: float) -> float:
 # --- the invariants ----------------------------------------------------------------------
 
 
+@pytest.mark.pure_python_engine
 @PROPERTY
 @given(experiment=experiments(), seed=_seeds)
 def test_every_cohort_lead_ends_in_exactly_one_outcome(
@@ -438,6 +439,7 @@ def test_every_cohort_lead_ends_in_exactly_one_outcome(
     assert {lead for lead in record.arrived_at if lead not in record.closes} <= set(floor._active)
 
 
+@pytest.mark.pure_python_engine
 @PROPERTY
 @given(experiment=experiments(), seed=_seeds)
 def test_nothing_happens_to_a_lead_before_it_arrives_or_after_it_is_closed(
@@ -463,6 +465,7 @@ def test_nothing_happens_to_a_lead_before_it_arrives_or_after_it_is_closed(
         assert lead in record.arrived_at and len(closes) == 1
 
 
+@pytest.mark.pure_python_engine
 @PROPERTY
 @given(experiment=experiments(), seed=_seeds)
 def test_a_rep_does_one_thing_at_a_time_and_starts_only_on_shift(
@@ -499,6 +502,7 @@ def test_a_rep_does_one_thing_at_a_time_and_starts_only_on_shift(
             doing[rep] = None
 
 
+@pytest.mark.pure_python_engine
 @PROPERTY
 @given(experiment=experiments(), seed=_seeds)
 def test_rep_time_is_busy_on_shift_and_overtime_after_it(
@@ -540,6 +544,7 @@ def _regular_leads(record: Recorded) -> list[LeadDraw]:
     return [draw for draw in record.draws if draw.source < sources]
 
 
+@pytest.mark.pure_python_engine
 @pytest.mark.slow
 @settings(PROPERTY, max_examples=max(1, EXAMPLES * 3 // 5))
 @given(
@@ -611,6 +616,7 @@ def test_kpi_identities(experiment: Experiment, seed: np.random.SeedSequence) ->
         assert kpis["won_share"] <= kpis["qualified_share"] <= kpis["reached_share"]
 
 
+@pytest.mark.pure_python_engine
 @PROPERTY
 @given(experiment=experiments(), seed=_seeds)
 def test_work_follows_the_cadence(experiment: Experiment, seed: np.random.SeedSequence) -> None:
@@ -687,6 +693,7 @@ def test_value_queue_order_runs() -> None:
     assert kpis["leads"] > 0
 
 
+@pytest.mark.pure_python_engine
 def test_work_running_into_the_next_shift_is_overtime() -> None:
     # Shifts 01:00-24:00 every day leave a one-hour gap; every task takes three hours and
     # the rep never runs out of work, so some task runs from before 24:00 past 01:00 each day.

@@ -34,6 +34,7 @@ def _hour(minutes: float) -> int:
     return int(minutes // MINUTES_PER_HOUR) % HOURS_PER_DAY
 
 
+@pytest.mark.pure_python_engine
 def test_the_tally_matches_a_hand_count_of_the_cohort(tiny: dict[str, Any]) -> None:
     experiment = validate_experiment(_zoned(tiny))
     floor = SalesFloor(experiment.scenario, experiment.policy, SEED)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pandas as pd
+import pytest
 
 from sim import load_experiment, run
 from sim.engine.arrivals import LeadDraw
@@ -49,6 +50,7 @@ def _arrivals(overrides: list[str]) -> list[tuple[float, int, float, float, floa
     return seen
 
 
+@pytest.mark.pure_python_engine
 def test_policies_see_the_same_leads() -> None:
     """Common random numbers: a different cadence meets the very same leads."""
     fast = _arrivals(["policy.speed_to_lead.new_leads_first=true", "policy.queue.order=lifo"])
@@ -57,6 +59,7 @@ def test_policies_see_the_same_leads() -> None:
     assert fast == slow
 
 
+@pytest.mark.pure_python_engine
 def test_other_sources_unchanged_when_one_source_changes() -> None:
     base = _arrivals([])
     more_web = _arrivals(["scenario.sources[0].leads_per_week=2000"])

@@ -26,9 +26,9 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
-from typing import Any
 
 from sim.config.units import MINUTES_PER_DAY
+from sim.engine._channels import ChannelTouches
 from sim.engine.people import (
     CLOSER_QUEUE,
     DEPARTMENT_REFERRAL,
@@ -46,26 +46,9 @@ from sim.engine.people import (
 )
 from sim.engine.streams import Streams
 
-NextGap = Callable[[Any, float], float | None]
-"""``next_gap(subject, now)``: minutes to a skipped step's successor, or None (no successor)."""
 
-
-class CadenceKeeping:
+class CadenceKeeping(ChannelTouches):
     """When cadence steps fall due, and whether a busy team does them, puts them off or skips them."""
-
-    _at: Any
-    _begin: Any
-    _calendars: Any
-    _calling_window: Any
-    _next_call_time: Any
-    _end: Any
-    _queue_and_rank: Any
-    _release: Any
-    cadence: Any
-    clock: Any
-    meter: Any
-    reps: Any
-    scenario: Any
 
     def _setup_adherence(self, streams: Streams) -> None:
         self._adherence = self.scenario.adherence
@@ -87,7 +70,7 @@ class CadenceKeeping:
         self._queue_and_rank[PLANNING] = (CLOSER_QUEUE, -1)  # before any other work
         self._begin[PLANNING] = self._begin_planning
         self._end[PLANNING] = self._end_planning
-        self._next_gap: dict[str, NextGap] = {
+        self._next_gap = {
             FOLLOW_UP: self._next_follow_up_gap,
             NURTURE: self._next_nurture_gap,
             RETENTION: self._next_retention_gap,
@@ -106,7 +89,7 @@ class CadenceKeeping:
         calendar = self._calendars[self._queue_and_rank[kind][0]]
         due = calendar.next_open(earliest) if calendar is not None else earliest
         if kind == FOLLOW_UP and self._calling_window is not None:
-            due = self._next_call_time(subject, due)  # the lead's local calling window
+            due = self._next_call_time(subject, due)  # type: ignore[arg-type] # the lead's local calling window
         task = Task(kind, subject, due, due + window)
         if subject is not None:
             subject.task = task

@@ -28,14 +28,13 @@ bookkeeping (``_close``, ``_touch``).
 
 from __future__ import annotations
 
-from typing import Any
-
 import numpy as np
 
 from policies.sequence import SequenceCadence
 from sim.config.channels import CALL
 from sim.config.distributions import Draws
 from sim.config.units import MINUTES_PER_DAY
+from sim.engine._comebacks import LeadComebacks
 from sim.engine.people import (
     DEFERRED,
     FIRST_ATTEMPT,
@@ -62,23 +61,8 @@ _ALL_CHANNELS = "all channels"
 """The key of the cap across channels among the per-channel caps."""
 
 
-class ChannelTouches:
+class ChannelTouches(LeadComebacks):
     """Follow-ups of a sequence cadence: the next step after an unanswered call or a touch."""
-
-    _begin: Any
-    _call_again: Any
-    _close: Any
-    _due_task: Any
-    _end: Any
-    _end_attempt: Any
-    _follow_ups_ended: Any
-    _next_gap: Any
-    _on_time_window: Any
-    _queue_and_rank: Any
-    _touch: Any
-    _watch_patience: Any
-    cadence: Any
-    scenario: Any
 
     def _setup_channels(self, streams: Streams) -> None:
         """Wire the sequence's channels into the floor (after the adherence rules are set)."""

@@ -42,9 +42,9 @@ from __future__ import annotations
 
 import math
 import random
-from typing import Any
 
 from sim.config.comebacks import Comebacks
+from sim.engine._local_time import LocalCallingHours
 from sim.engine.arrivals import LUCK_STAGE
 from sim.engine.people import (
     INBOUND_CALL,
@@ -62,28 +62,8 @@ customer one (1). The return has its own, so a lead draws the same return luck h
 touches its cadence made."""
 
 
-class LeadComebacks:
+class LeadComebacks(LocalCallingHours):
     """Voicemail call-backs and later returns of unreached leads, both put off by fatigue."""
-
-    _annoyance: Any
-    _attempt_decay: Any
-    _at: Any
-    _begin: Any
-    _close: Any
-    _conversation: Any
-    _drop_pending: Any
-    _end: Any
-    _end_attempt: Any
-    _first_rank: Any
-    _no_answer: Any
-    _queue_and_rank: Any
-    _release: Any
-    _response_target: Any
-    _talk: Any
-    _voicemail: Any
-    _uniform: Any
-    _voicemail_share: Any
-    clock: Any
 
     def _setup_comebacks(self, rules: Comebacks) -> None:
         """Read the scenario's comeback rules; an inbound call is answered like a new lead."""

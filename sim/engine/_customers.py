@@ -14,13 +14,13 @@ A part of the floor, split out to keep each module one stage of the sales rhythm
 from __future__ import annotations
 
 from collections import deque
-from typing import Any
 
 import numpy as np
 
 from sim.config.distributions import Draws
 from sim.config.scenario import REFERRAL_SOURCE
 from sim.engine._referrals import ReferralPool
+from sim.engine._screening import LeadScreening
 from sim.engine.arrivals import trait_streams
 from sim.engine.people import (
     ASKED,
@@ -37,16 +37,8 @@ from sim.engine.people import (
 from sim.engine.streams import Streams
 
 
-class CustomerCare:
+class CustomerCare(LeadScreening):
     """Retention touches, repeat purchases, churn and referral requests."""
-
-    _at: Any
-    _drop_pending: Any
-    _due_task: Any
-    _touch: Any
-    clock: Any
-    cadence: Any
-    scenario: Any
 
     def _next_retention_touch(self, customer: Customer, now: float) -> None:
         gap = self._retention_gap(now - customer.won_at)
@@ -59,7 +51,7 @@ class CustomerCare:
         duration = self._retention_time()
         if self._touch(customer, now):
             return duration, OPTED_OUT
-        if customer.rng.random() >= customer.reachability:
+        if customer.rng.random() >= customer.reachability:  # type: ignore[union-attr]
             return duration, NOT_REACHED
         if self._asks_customer(now - customer.asked_at):
             customer.asked_at = now
@@ -84,23 +76,23 @@ class CustomerCare:
         if not customer.active:
             return
         now = self.clock.now
-        if customer.rng.random() < self._relationship(now - customer.last_engaged_at):
-            value = self._repeat_value(customer.rng.random())
+        if customer.rng.random() < self._relationship(now - customer.last_engaged_at):  # type: ignore[union-attr]
+            value = self._repeat_value(customer.rng.random())  # type: ignore[union-attr]
             if customer.cohort:
                 self.meter.repeat_purchases += 1
                 self.meter.repeat_revenue += value
-        self._at(customer.rng.expovariate(self._repeat_rate), self._on_repeat_chance, customer)
+        self._at(customer.rng.expovariate(self._repeat_rate), self._on_repeat_chance, customer)  # type: ignore[union-attr]
 
     def _on_churn_chance(self, customer: Customer) -> None:
         """A candidate churn at the faded-relationship rate, kept with the relationship's weakness."""
         if not customer.active:
             return
-        if customer.rng.random() < 1.0 - self._relationship(
+        if customer.rng.random() < 1.0 - self._relationship(  # type: ignore[union-attr]
             self.clock.now - customer.last_engaged_at
         ):
             self._churn(customer, opted_out=False)
             return
-        self._at(customer.rng.expovariate(self._churn_rate), self._on_churn_chance, customer)
+        self._at(customer.rng.expovariate(self._churn_rate), self._on_churn_chance, customer)  # type: ignore[union-attr]
 
     def _churn(self, customer: Customer, opted_out: bool) -> None:
         customer.active = False

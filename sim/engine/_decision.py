@@ -26,10 +26,10 @@ sales rhythm; it uses the floor's scheduling (``_at``, ``_due_task``,
 from __future__ import annotations
 
 import math
-from typing import Any
 
 from sim.config.response_curves import minutes_until_below
 from sim.config.scenario import DecisionStage as DecisionRules
+from sim.engine._customers import CustomerCare
 from sim.engine.arrivals import LUCK_STAGE, LUCK_WIN
 from sim.engine.people import (
     CLOSER_ON_TIME_MINUTES,
@@ -50,15 +50,8 @@ from sim.engine.people import (
 )
 
 
-class DecisionStage:
+class DecisionStage(CustomerCare):
     """Qualified leads: the meeting, nurture touches, the decision and a win."""
-
-    _at: Any
-    _close: Any
-    _due_task: Any
-    _release: Any
-    _touch: Any
-    clock: Any
 
     def _setup_decision_rules(self, rules: DecisionRules, fatigue_memory: float) -> None:
         """Read the scenario's decision stage into plain numbers for the hot path."""
@@ -111,7 +104,7 @@ class DecisionStage:
         lead.stage_touches += 1
         if self._touch(lead, now):
             return duration, OPTED_OUT
-        if task.kind == NURTURE and lead.rng.random() >= lead.reachability:
+        if task.kind == NURTURE and lead.rng.random() >= lead.reachability:  # type: ignore[union-attr]
             return duration, NOT_REACHED
         return duration, REACHED
 

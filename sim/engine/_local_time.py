@@ -14,10 +14,9 @@ held for its window is not counted as one that found no rep free.
 
 from __future__ import annotations
 
-from typing import Any
-
 from sim.config.calendar import WeeklyCalendar
 from sim.config.time_zones import ZoneCalendar, local_windows_in_team_time
+from sim.engine._state import FloorState
 from sim.engine.people import FIRST_ATTEMPT, FOLLOW_UP, QUEUE_OF, Lead, Rep, Task
 
 _CALLS = (FIRST_ATTEMPT, FOLLOW_UP)
@@ -25,15 +24,8 @@ _MAX_ALIGNMENTS = 64
 """Give up aligning the lead's window with the reps' shifts after this many tries (no overlap)."""
 
 
-class LocalCallingHours:
+class LocalCallingHours(FloorState):
     """Keeps calls inside each lead's local calling window, on the date's offset."""
-
-    _at: Any
-    _begin: Any
-    _calendars: Any
-    _release: Any
-    clock: Any
-    scenario: Any
 
     def _setup_local_time(self) -> None:
         """Set up the calling window and named zones (after the floor's rules are set)."""
@@ -59,9 +51,9 @@ class LocalCallingHours:
         local = self._local_calendars.get(key)
         if local is None:
             if lead.time_zone is None:
-                local = local_windows_in_team_time(self._calling_window, lead.local_offset)
+                local = local_windows_in_team_time(self._calling_window, lead.local_offset)  # type: ignore[arg-type]
             else:
-                local = ZoneCalendar(self._calling_window, self._zone_offsets[lead.time_zone])
+                local = ZoneCalendar(self._calling_window, self._zone_offsets[lead.time_zone])  # type: ignore[arg-type]
             self._local_calendars[key] = local
         return local
 

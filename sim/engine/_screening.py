@@ -18,11 +18,10 @@ A part of the floor, split out to keep each module one stage of the sales rhythm
 
 from __future__ import annotations
 
-from typing import Any
-
 from policies import DropChances
 from sim.config.distributions import Draws
 from sim.config.scenario import REFERRAL_SOURCE
+from sim.engine._adherence import CadenceKeeping
 from sim.engine.arrivals import LUCK_SCREEN
 from sim.engine.people import (
     DROPPED,
@@ -64,13 +63,8 @@ def screen_decision(
     return len(steps), False
 
 
-class LeadScreening:
+class LeadScreening(CadenceKeeping):
     """The check before the first call: who does it, how long it takes, whom it drops."""
-
-    _close: Any
-    _release: Any
-    cadence: Any
-    scenario: Any
 
     def _setup_screening(self, streams: Streams) -> None:
         """Each source's checks (the referral source last) and the check-time streams."""

@@ -71,7 +71,7 @@ class TraitStreams:
         patience = traits.patience.sample(rng, n) if traits.patience else np.full(n, np.inf)
         # Each lead's luck is a view of its row of one array (a list per lead would cost
         # a float object per number): indexing it gives the same Python floats.
-        rows = memoryview(self._luck.random((n, LUCK_SIZE)).reshape(-1))
+        rows = memoryview(self._luck.random((n, LUCK_SIZE)).reshape(-1))  # type: ignore[arg-type]
         luck = [rows[i : i + LUCK_SIZE] for i in range(0, n * LUCK_SIZE, LUCK_SIZE)]
         # _make builds each tuple in C, without a Python call per lead.
         return list(

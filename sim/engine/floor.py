@@ -37,13 +37,8 @@ from sim.config.distributions import Draws
 from sim.config.scenario import Scenario
 from sim.config.seasonality import HolidayCalendar, working_windows
 from sim.config.units import HOURS_PER_WEEK, MINUTES_PER_HOUR, MINUTES_PER_WEEK, MINUTES_PER_YEAR
-from sim.engine._adherence import CadenceKeeping
-from sim.engine._channels import ChannelTouches
-from sim.engine._comebacks import LeadComebacks
-from sim.engine._customers import CustomerCare
 from sim.engine._decision import DecisionStage
-from sim.engine._local_time import LocalCallingHours
-from sim.engine._screening import LeadScreening
+from sim.engine._state import EventList
 from sim.engine.arrivals import (
     LUCK_ATTEMPTS,
     LUCK_HOLD,
@@ -107,16 +102,13 @@ class Recorder(Protocol):
     def lead_closed(self, lead: Lead, outcome: str, now: float) -> None: ...
 
 
-class SalesFloor(
-    DecisionStage,
-    CustomerCare,
-    LeadScreening,
-    CadenceKeeping,
-    ChannelTouches,
-    LeadComebacks,
-    LocalCallingHours,
-):
+class SalesFloor(DecisionStage):
     """One replication: leads, customers, reps and work queues run under one cadence.
+
+    The stages of the sales rhythm are its base classes, one module each and one chain
+    (``DecisionStage`` <- ``CustomerCare`` <- ... <- ``LocalCallingHours`` <- ``FloorState``,
+    which declares what they share): single inheritance, so that the compiled kernel
+    (:mod:`sim.engine.kernel`) makes each a native class with typed fields.
 
     >>> floor = SalesFloor(experiment.scenario, experiment.policy, seed)
     >>> kpis = replication_kpis(floor.simulate())
@@ -129,7 +121,7 @@ class SalesFloor(
         seed: np.random.SeedSequence,
         trace: Trace | None = None,
         recorder: Recorder | None = None,
-        clock: Clock | None = None,
+        clock: EventList | None = None,
     ) -> None:
         self.scenario = scenario
         self.cadence = cadence
@@ -198,8 +190,9 @@ class SalesFloor(
         self._followup = cadence.followup
         # Policy answers that cannot change during a run, looked up instead of asked.
         tabled = min(cadence.followup.max_attempts, _TABLED_ATTEMPTS)
-        self._followup_gaps = [None] + [
-            cadence.followup.gap_after(attempt) for attempt in range(1, tabled + 1)
+        self._followup_gaps: list[float | None] = [
+            None,
+            *(cadence.followup.gap_after(attempt) for attempt in range(1, tabled + 1)),
         ]
         self._queue_and_rank = {
             kind: (queue, self._first_rank if kind in (FIRST_ATTEMPT, SCREEN) else 1)
@@ -263,7 +256,10 @@ class SalesFloor(
             WeeklyCalendar(role_windows[q]) if role_windows[q] else None for q in (0, 1)
         ]
         if holidays:
-            self._calendars = [c and HolidayCalendar(c, holidays) for c in self._calendars]
+            self._calendars = [
+                c and HolidayCalendar(c, holidays)  # type: ignore[arg-type]
+                for c in self._calendars
+            ]
         self._idle: list[list[Rep]] = [[], []]
         """Per queue, the idle on-shift reps who work it, longest idle first (generalists in both)."""
         self._queues: list[list[tuple[int, float, int, Task]]] = [[], []]
@@ -412,7 +408,7 @@ class SalesFloor(
         queue_index, rank = self._queue_and_rank[task.kind]
         candidates = self._idle[queue_index]
         if candidates:
-            rep = self._choose(candidates)
+            rep: Rep = self._choose(candidates)  # type: ignore[assignment]
             for queue in rep.queues:
                 self._idle[queue].remove(rep)  # at the front when the longest idle is chosen
             self._start(rep, task)

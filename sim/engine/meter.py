@@ -212,7 +212,7 @@ class Meter:
         """Rep minutes on shift within the measurement window (holidays left out)."""
         return sum(
             members * WeeklyCalendar(windows).open_minutes(self.window_start, self.window_end)
-            - members * sum(self._holiday_minutes_by_hour(WeeklyCalendar(windows)).values())
+            - members * sum(self._holiday_minutes_by_hour(WeeklyCalendar(windows)).values(), 0.0)
             for windows, members in self._staffing
             if members
         )

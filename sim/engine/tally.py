@@ -23,6 +23,7 @@ and whether it reached them; of the first call, whether it got through.
 from __future__ import annotations
 
 import math
+from typing import ClassVar
 
 import numpy as np
 
@@ -149,7 +150,7 @@ TRACKED_ATTEMPTS = 12
 class AttemptTally:
     """Cohort leads by attempt number: attempted, first reached there; all leads and won ones."""
 
-    ROWS = ("attempted", "reached", "won_reached")
+    ROWS: ClassVar[tuple[str, ...]] = ("attempted", "reached", "won_reached")
 
     def __init__(self) -> None:
         self._last_attempt = np.zeros(TRACKED_ATTEMPTS + 1, dtype=np.int64)

@@ -1,0 +1,136 @@
+"""What every stage of :class:`~sim.engine.floor.SalesFloor` may use: its state and its services.
+
+The floor is one class assembled from stages (decision, customers, screening,
+cadence keeping, channels, comebacks, local calling hours), each in its own
+module. Each stage is a *trait* of this one: the attributes and methods one stage
+uses but another module sets or defines are declared here once, with their types,
+so each module type-checks on its own and the compiled kernel (see
+:mod:`sim.engine.kernel`) can read them as typed fields rather than by name. The
+methods below are implemented by the floor or by one of its stages.
+"""
+
+from __future__ import annotations
+
+from abc import abstractmethod
+from collections.abc import Callable, Iterator
+from typing import Any, Protocol
+
+from policies.cadence import Cadence
+from sim.config.calendar import WeeklyCalendar
+from sim.config.distributions import Draws
+from sim.config.scenario import Scenario
+from sim.config.seasonality import HolidayCalendar
+from sim.config.time_zones import CallingWindow
+from sim.engine.arrivals import LeadDraw
+from sim.engine.meter import Meter
+from sim.engine.people import Customer, Lead, Person, Rep, Task
+
+
+class EventList(Protocol):
+    """What the floor needs of its clock: :class:`~sim.engine.clock.Clock`, or SimPy behind
+    the same three members (``benchmarks/simpy_clock.py``, which ``tests/test_clock.py`` runs
+    the engine on to check the lean clock's event order)."""
+
+    @property
+    def now(self) -> float: ...
+    @property
+    def scheduled(self) -> int: ...
+    def at(self, delay: float, callback: Callable[[Any], None], payload: Any) -> None: ...
+    def run(self, until: float) -> None: ...
+
+
+Schedule = Callable[[float, Callable[[Any], None], Any], None]
+"""``at(delay, callback, payload)``: :meth:`Clock.at <sim.engine.clock.Clock.at>`."""
+Begin = Callable[[Rep, Task, float], tuple[float, int]]
+"""Starts a task: ``begin(rep, task, now) -> (duration, outcome)``."""
+End = Callable[[Task, int, float], None]
+"""Ends a task: ``end(task, outcome, now)``."""
+NextGap = Callable[[Any, float], float | None]
+"""``next_gap(subject, now)``: minutes to a skipped step's successor, or None (no successor)."""
+Gap = Callable[[int], float | None]
+"""Minutes from the *n*-th touch to the next (None: no more touches)."""
+
+
+class FloorState:
+    """The floor's shared state and services, as its stages see them."""
+
+    scenario: Scenario
+    cadence: Cadence
+    clock: EventList
+    meter: Meter
+    reps: list[Rep]
+    _active: dict[int, Person]
+    """Open leads and active customers by id."""
+    _ids: Iterator[int]
+    _at: Schedule
+    _begin: dict[str, Begin]
+    _end: dict[str, End]
+    _calendars: list[WeeklyCalendar | HolidayCalendar | None]
+    """Per queue, the team's working hours (None: nobody works that queue)."""
+    _calling_window: CallingWindow | None
+    _queue_and_rank: dict[str, tuple[int, int]]
+    _waiting: list[int]
+    """Tasks waiting in each queue."""
+    _screens_source: list[bool]
+    _after_no_answer: Callable[[Lead, float], None]
+    _next_gap: dict[str, NextGap]
+    _on_time_window: float
+    _first_rank: int
+    _response_target: float
+
+    # Draws and rules of the scenario.
+    _talk: Draws
+    _no_answer: Draws
+    _voicemail: Draws
+    _meeting_time: Draws
+    _nurture_time: Draws
+    _retention_time: Draws
+    _referral_time: Draws
+    _uniform: Draws
+    _voicemail_share: float
+    _attempt_decay: float
+    _time_to_decide: Callable[[float], float]
+    _repeat_value: Callable[[float], float]
+    _relationship: Callable[[float], float]
+    _repeat_rate: float
+    _churn_rate: float
+    _fatigue_tolerance: float
+    _win_rate: float
+    _nurture_gap: Gap
+    _retention_gap: Callable[[float], float | None]
+
+    # Services: implemented by the floor or one of its stages.
+    @abstractmethod
+    def _release(self, task: Task) -> None: ...
+    @abstractmethod
+    def _close(self, lead: Lead, outcome: str) -> None: ...
+    @abstractmethod
+    def _touch(self, person: Person, now: float, fatigue_weight: float = 1.0) -> bool: ...
+    @abstractmethod
+    def _drop_pending(self, person: Person) -> None: ...
+    @abstractmethod
+    def _watch_patience(self, lead: Lead) -> None: ...
+    @abstractmethod
+    def _call_again(self, lead: Lead, now: float) -> None: ...
+    @abstractmethod
+    def _conversation(self, lead: Lead, rep: Rep, since: float) -> int: ...
+    @abstractmethod
+    def _end_attempt(self, task: Task, outcome: int, now: float) -> None: ...
+    @abstractmethod
+    def _on_referral_arrival(self, draw: LeadDraw) -> None: ...
+    @abstractmethod
+    def _due_task(
+        self, kind: str, subject: Person | None, earliest: float, window: float
+    ) -> Task: ...
+    @abstractmethod
+    def _next_call_time(self, lead: Lead, earliest: float) -> float: ...
+    @abstractmethod
+    def _follow_ups_ended(self, lead: Lead, now: float) -> None: ...
+    @abstractmethod
+    def _annoyance(self, lead: Lead, now: float) -> float: ...
+    @abstractmethod
+    def _next_retention_touch(self, customer: Customer, now: float) -> None: ...
+    @abstractmethod
+    def _on_repeat_chance(self, customer: Customer) -> None: ...
+    @abstractmethod
+    def _on_churn_chance(self, customer: Customer) -> None: ...
