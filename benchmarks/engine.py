@@ -79,6 +79,7 @@ from benchmarks.replication import (
 )
 from benchmarks.simpy_clock import SimPyClock
 from benchmarks.volume import run_volume
+from sim.engine import kernel
 from sim.engine.floor import SalesFloor
 from sim.engine.kpis import replication_kpis
 from sim.engine.streams import replication_seeds
@@ -296,6 +297,7 @@ def run_benchmarks(settings: Settings, quick: bool) -> None:
         f"SimPy {simpy.__version__}, {platform.system()} {platform.machine()}, "
         f"{os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.1f} at the start"
     )
+    print(f"Engine: {kernel()}.")
     print(
         "Speeds are compared as ratios measured in this run; other load on the machine adds noise."
     )

@@ -119,6 +119,17 @@ def test_check_the_default_experiment(capsys: pytest.CaptureFixture[str]) -> Non
     assert "OK: experiment 'baseline'" in capsys.readouterr().out
 
 
+def test_version_names_the_engine_that_runs() -> None:
+    """``--version`` says whether the compiled kernel or pure Python runs, as the engine does."""
+    env = {**os.environ, "SALESPULSE_PURE_PYTHON": "1"}
+    done = subprocess.run(
+        [sys.executable, "-m", "sim", "--version"], capture_output=True, text=True, env=env
+    )
+    assert done.returncode == 0
+    assert done.stdout.startswith("salespulse ")
+    assert "engine: pure Python (SALESPULSE_PURE_PYTHON is set)" in done.stdout
+
+
 @pytest.mark.parametrize("verb", [[], ["run"], ["check"]], ids=["sim", "run", "check"])
 def test_help(verb: list[str], capsys: pytest.CaptureFixture[str]) -> None:
     assert main([*verb, "--help"]) == 0

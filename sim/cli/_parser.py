@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import argparse
 import functools
+from collections.abc import Sequence
+from importlib.metadata import version
 from pathlib import Path
+from typing import Any
 
 from sim.analysis.replications import default_jobs
 from sim.cli._sensitivity import add_sensitivity_verb
@@ -31,11 +34,33 @@ from sim.cli._verbs import (
 )
 
 
+class _Version(argparse.Action):
+    """``--version``: the package version and which engine runs (compiled or pure Python).
+
+    The engine is imported only when the flag is given, so other commands start no slower.
+    """
+
+    def __init__(self, option_strings: Sequence[str], dest: str, **kwargs: Any) -> None:
+        super().__init__(
+            option_strings,
+            dest,
+            nargs=0,
+            help="print the version and which engine runs (compiled or pure Python), then exit",
+        )
+
+    def __call__(self, parser: argparse.ArgumentParser, *args: Any, **kwargs: Any) -> None:
+        import sim.engine
+
+        print(f"salespulse {version('salespulse')}, engine: {sim.engine.kernel()}")
+        parser.exit()
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = CliParser(
         prog="python -m sim",
         description="salespulse: simulate leads, reps and cadence policies with honest statistics.",
     )
+    parser.add_argument("--version", action=_Version)
     verbs = parser.add_subparsers(dest="verb", metavar="VERB", required=True)
 
     verb = functools.partial(add_verb, verbs)
