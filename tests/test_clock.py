@@ -65,8 +65,9 @@ def test_a_run_leaves_no_cyclic_garbage(name: str) -> None:
         f"experiments/{name}.yaml", ["scenario.horizon=2w", "scenario.drain=1w"]
     )
     floor = SalesFloor(experiment.scenario, experiment.policy, np.random.SeedSequence(3))
-    # Free what earlier tests left: with the compiled kernel a dropped floor takes two
-    # passes (its own cycle, then the lead-task pairs it held), so collect until none is found.
+    # Free what earlier tests left. Collecting a dropped compiled floor can leave some of its
+    # leads and tasks in CPython's list of deferred deallocations (the "trashcan"), released
+    # as cycles later; collect until a pass finds nothing, so none counts against this run.
     for _ in range(5):
         if not gc.collect():
             break
