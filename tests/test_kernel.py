@@ -100,6 +100,7 @@ def test_an_edited_source_is_never_shadowed_by_its_stale_compiled_module(tmp_pat
     assert floor_file == str(floor)
     warnings = [line for line in result.stderr.splitlines() if "KernelWarning" in line]
     assert len(warnings) == 1 and "pip install -e ." in warnings[0]
+    assert result.stderr.splitlines() == warnings  # one line, no source line under it
     assert child_line == f"pure Python ({PURE_PYTHON_VARIABLE} is set)"  # and no second warning
 
 

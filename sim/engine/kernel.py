@@ -111,10 +111,13 @@ def _choose() -> str:
         reason = stale_reason()
         if reason is None:
             return f"compiled (mypyc, {len(compiled)} modules)"
-        warnings.warn(
+        # Attributed to the engine's folder, not a line of code: one line on the terminal.
+        warnings.warn_explicit(
             f"salespulse runs its pure-Python engine: {reason}; {REBUILD_HINT}",
             KernelWarning,
-            stacklevel=2,
+            filename=str(_ENGINE),
+            lineno=0,
+            module=__name__,
         )
         # Worker processes and subprocesses run the same engine, without repeating the warning.
         os.environ[PURE_PYTHON_VARIABLE] = "1"
