@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from benchmarks.simpy_clock import SimPyClock
-from sim.engine.clock import Clock, fewer_garbage_collections
+from sim.engine.clock import Clock, garbage_collector_off
 from sim.engine.floor import SalesFloor
 from sim.engine.kpis import replication_kpis
 from sim.experiment import load_experiment
@@ -78,6 +78,6 @@ def test_a_run_leaves_no_cyclic_garbage(name: str) -> None:
         assert gc.collect() == 0  # the floor is alive: only cycles the run lost are collected
     finally:
         gc.enable()
-    with fewer_garbage_collections():
+    with garbage_collector_off():
         assert not gc.isenabled()
     assert gc.isenabled()

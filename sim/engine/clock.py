@@ -14,7 +14,7 @@ hour and join the heap only when their hour comes, so the heap holds the next
 hour's events, not every pending one. (Measured on the default team scaled 1x and
 8x, with the collector still on: CPU per event grew 21% with hourly buckets, 27%
 with daily ones, 33% on SimPy's single heap; see docs/performance.md for the rest.)
-While it runs, :func:`fewer_garbage_collections` keeps the cyclic collector off.
+While it runs, :func:`garbage_collector_off` keeps the cyclic collector off.
 """
 
 from __future__ import annotations
@@ -98,7 +98,7 @@ class Clock:
 
 
 @contextmanager
-def fewer_garbage_collections() -> Iterator[None]:
+def garbage_collector_off() -> Iterator[None]:
     """No cyclic garbage collection while simulating; one, after the run, at most.
 
     The engine allocates millions of short-lived objects and no reference cycles

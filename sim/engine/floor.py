@@ -46,7 +46,7 @@ from sim.engine.arrivals import (
     LeadDraw,
     lead_draws,
 )
-from sim.engine.clock import Clock, fewer_garbage_collections
+from sim.engine.clock import Clock, garbage_collector_off
 from sim.engine.meter import Meter
 from sim.engine.people import (
     CLOSER_QUEUE,
@@ -302,7 +302,7 @@ class SalesFloor(DecisionStage):
 
     def simulate(self) -> SalesFloor:
         """Simulate until the end of the drain; measurements are then on this object."""
-        with fewer_garbage_collections():  # the first week's arrivals too
+        with garbage_collector_off():  # the first week's arrivals too
             for index, windows in enumerate(self._shift_windows):
                 for start, end in windows:
                     self._at(start, self._on_shift_start, (index, end))

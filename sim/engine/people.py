@@ -208,11 +208,6 @@ class Lead(Person):
         self.expected_value = 0.0
         """What reps can estimate the lead is worth per rep minute (value-ordered queues only)."""
 
-    @property
-    def first_attempt_delay(self) -> float:
-        """Minutes from arrival to the first attempt (``inf`` if never attempted)."""
-        return self.first_attempt_at - self.arrived_at
-
 
 class Customer(Person):
     """A won lead: buys again while the relationship holds, churns when it fades."""
