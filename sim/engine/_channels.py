@@ -32,7 +32,6 @@ import numpy as np
 
 from policies.sequence import SequenceCadence
 from sim.config.channels import CALL
-from sim.config.distributions import Draws
 from sim.config.units import MINUTES_PER_DAY
 from sim.engine._comebacks import LeadComebacks
 from sim.engine.people import (
@@ -50,7 +49,7 @@ from sim.engine.people import (
     Rep,
     Task,
 )
-from sim.engine.streams import Streams
+from sim.engine.streams import Draws, Streams
 
 TOUCHES_TALLIED = 12
 """Touches before contact counted one by one; the last column of the tally holds this many or more."""

@@ -17,7 +17,6 @@ from collections import deque
 
 import numpy as np
 
-from sim.config.distributions import Draws
 from sim.config.scenario import REFERRAL_SOURCE
 from sim.engine._referrals import ReferralPool
 from sim.engine._screening import LeadScreening
@@ -34,7 +33,7 @@ from sim.engine.people import (
     Rep,
     Task,
 )
-from sim.engine.streams import Streams
+from sim.engine.streams import Draws, Streams
 
 
 class CustomerCare(LeadScreening):

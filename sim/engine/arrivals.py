@@ -10,8 +10,9 @@ bounded by one week of arrivals whatever the horizon.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Sequence
+from functools import partial
 from itertools import repeat
-from typing import NamedTuple
+from typing import Final, NamedTuple
 
 import numpy as np
 
@@ -21,14 +22,14 @@ from sim.config.time_zones import ZoneOffsets, zone_offsets
 from sim.config.units import HOURS_PER_DAY, HOURS_PER_WEEK, MINUTES_PER_HOUR, MINUTES_PER_WEEK
 from sim.engine.streams import Streams
 
-LUCK_ATTEMPTS = 8
+LUCK_ATTEMPTS: Final = 8
 """Attempts whose reach outcome uses the lead's own luck (later ones use a shared stream)."""
-LUCK_QUALIFY = LUCK_ATTEMPTS
-LUCK_WIN = LUCK_ATTEMPTS + 1
-LUCK_SCREEN = LUCK_ATTEMPTS + 2
-LUCK_HOLD = LUCK_ATTEMPTS + 3
-LUCK_STAGE = LUCK_ATTEMPTS + 4
-LUCK_SIZE = LUCK_ATTEMPTS + 5
+LUCK_QUALIFY: Final = LUCK_ATTEMPTS
+LUCK_WIN: Final = LUCK_ATTEMPTS + 1
+LUCK_SCREEN: Final = LUCK_ATTEMPTS + 2
+LUCK_HOLD: Final = LUCK_ATTEMPTS + 3
+LUCK_STAGE: Final = LUCK_ATTEMPTS + 4
+LUCK_SIZE: Final = LUCK_ATTEMPTS + 5
 
 
 class LeadDraw(NamedTuple):
@@ -48,6 +49,11 @@ class LeadDraw(NamedTuple):
     """Minutes the lead's local clock is ahead of the reps' (its source's time-zone mix)."""
     time_zone: str | None = None
     """The lead's IANA zone, if its source names zones (its offset then changes with the date)."""
+
+
+_new_draw = partial(tuple.__new__, LeadDraw)
+"""``LeadDraw`` from a tuple of all its fields, in C: ``LeadDraw._make`` checks the length in
+interpreted Python once per lead (the callers' ``zip(..., strict=True)`` gives every field)."""
 
 
 class TraitStreams:
@@ -73,10 +79,9 @@ class TraitStreams:
         # a float object per number): indexing it gives the same Python floats.
         rows = memoryview(self._luck.random((n, LUCK_SIZE)).reshape(-1))  # type: ignore[arg-type]
         luck = [rows[i : i + LUCK_SIZE] for i in range(0, n * LUCK_SIZE, LUCK_SIZE)]
-        # _make builds each tuple in C, without a Python call per lead.
         return list(
             map(
-                LeadDraw._make,
+                _new_draw,
                 zip(
                     times.tolist(),
                     repeat(source, n),

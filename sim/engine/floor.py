@@ -33,7 +33,6 @@ import numpy as np
 
 from policies.cadence import Cadence
 from sim.config.calendar import WeeklyCalendar
-from sim.config.distributions import Draws
 from sim.config.scenario import Scenario
 from sim.config.seasonality import HolidayCalendar, working_windows
 from sim.config.units import HOURS_PER_WEEK, MINUTES_PER_HOUR, MINUTES_PER_WEEK, MINUTES_PER_YEAR
@@ -76,7 +75,7 @@ from sim.engine.people import (
     Task,
     shift_windows_until,
 )
-from sim.engine.streams import Streams
+from sim.engine.streams import Draws, Streams
 
 _TABLED_ATTEMPTS = 64
 """Follow-up gaps are looked up for attempts below this (asked of the policy beyond)."""

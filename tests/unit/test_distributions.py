@@ -13,7 +13,8 @@ import pytest
 from pydantic import TypeAdapter
 
 from sim.config import ConfigModel
-from sim.config.distributions import Draws, Duration, MoneyAmount, Proportion, lognormal_parameters
+from sim.config.distributions import Duration, MoneyAmount, Proportion, lognormal_parameters
+from sim.engine.streams import Draws
 
 N = 200_000
 Z_LIMIT = 5.0
