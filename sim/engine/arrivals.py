@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator, Sequence
 from functools import partial
 from itertools import repeat
+from operator import attrgetter
 from typing import Final, NamedTuple
 
 import numpy as np
@@ -54,6 +55,9 @@ class LeadDraw(NamedTuple):
 _new_draw = partial(tuple.__new__, LeadDraw)
 """``LeadDraw`` from a tuple of all its fields, in C: ``LeadDraw._make`` checks the length in
 interpreted Python once per lead (the callers' ``zip(..., strict=True)`` gives every field)."""
+
+_arrival_time = attrgetter("arrived_at")
+"""A draw's arrival time, read in C (a sort key for a week's draws)."""
 
 
 class TraitStreams:
@@ -162,7 +166,8 @@ def lead_draws(
                 thinned_arrivals(week_rates, week_start, week_end, arrival_rng), index
             )
             batch.extend(draws if zones is None else zones(draws))
-        batch.sort(key=lambda draw: draw.arrived_at)
+        if len(per_source) > 1:  # one source's arrivals come sorted
+            batch.sort(key=_arrival_time)
         yield from batch
         week_start = week_end
 

@@ -143,6 +143,7 @@ class SalesFloor(DecisionStage):
         scenario, actions = self.scenario, self.scenario.actions
         last = scenario.end if scenario.drain_arrivals else scenario.window[1]  # arrivals stop
         self._draws = lead_draws(scenario.sources, streams, last, scenario.calendar)
+        self._referral_source = len(scenario.sources)  # referred leads' source index
         self._setup_screening(streams)
         self._setup_referrals(streams)
 
@@ -182,7 +183,7 @@ class SalesFloor(DecisionStage):
 
         speed = cadence.speed_to_lead
         self._response_target = speed.response_target
-        self._hold = speed.hold_minutes
+        self._hold = speed.hold_minutes if speed.holds_leads else None
         self._first_rank = 0 if speed.new_leads_first else 1
         self._priority = cadence.queue.priority_function()
         self._needs_value = cadence.queue.needs_value
@@ -352,14 +353,14 @@ class SalesFloor(DecisionStage):
             cohort,
         )
         lead.local_offset, lead.time_zone = draw.local_offset, draw.time_zone
-        if cohort and draw.source == len(self.scenario.sources):
+        if cohort and draw.source == self._referral_source:
             self.meter.cohort_referral_leads += 1
         self._active[lead.id] = lead
         lead.patience_ends = now + draw.patience
         if self._needs_value:
             lead.expected_value = self._source_value[draw.source]
         kind = SCREEN if self._screens_source[draw.source] else FIRST_ATTEMPT
-        hold = self._hold(draw.luck[LUCK_HOLD])
+        hold = self._hold(draw.luck[LUCK_HOLD]) if self._hold is not None else 0.0
         if hold > 0:
             task = Task(kind, lead, now + hold, now + hold + self._response_target)
             lead.task = task
