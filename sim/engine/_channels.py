@@ -176,9 +176,9 @@ class ChannelTouches(LeadComebacks):
             self.cohort_channel_touches += 1
             self.cohort_channel_cost += channel.cost_per_touch
         if self._touch(lead, now, channel.fatigue_weight):
-            return self._channel_time[task.kind](), OPTED_OUT
-        replied = self._reply_uniform() < channel.reply_chance
-        return self._channel_time[task.kind](), REACHED if replied else NOT_REACHED
+            return self._channel_time[task.kind].next(), OPTED_OUT
+        replied = self._reply_uniform.next() < channel.reply_chance
+        return self._channel_time[task.kind].next(), REACHED if replied else NOT_REACHED
 
     def _end_channel_touch(self, task: Task, outcome: int, now: float) -> None:
         lead: Lead = task.subject  # type: ignore[assignment]

@@ -92,7 +92,7 @@ class LeadScreening(CadenceKeeping):
             self._obvious_share[source],
             self._screen_steps[source],
         )
-        minutes = sum(self._check_times[i]() for i in range(checks))
+        minutes = sum(self._check_times[i].next() for i in range(checks))
         return minutes, DROPPED if dropped else NOT_REACHED
 
     def _end_screen(self, task: Task, outcome: int, now: float) -> None:

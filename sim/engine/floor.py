@@ -514,7 +514,7 @@ class SalesFloor(DecisionStage):
             self._opt_out_per_touch * (weight / self._fatigue_tolerance) ** self._fatigue_exponent
         )
         rng = person.rng
-        return (rng.random() if rng else self._uniform()) < chance
+        return (rng.random() if rng else self._uniform.next()) < chance
 
     def _begin_attempt(self, rep: Rep, task: Task, now: float) -> tuple[float, int]:
         lead: Lead = task.subject  # type: ignore[assignment]
@@ -527,7 +527,7 @@ class SalesFloor(DecisionStage):
             lead.owner = rep.id
         opted_out = self._touch(lead, now)
         since = now - lead.last_engaged_at
-        u = lead.luck[attempt - 1] if attempt <= LUCK_ATTEMPTS else self._uniform()
+        u = lead.luck[attempt - 1] if attempt <= LUCK_ATTEMPTS else self._uniform.next()
         hour = int((now + lead.local_offset) // MINUTES_PER_HOUR) % HOURS_PER_WEEK
         at_phone = lead.reachability * self._contact(since) * self._attempt_decay ** (attempt - 1)
         if u >= at_phone * self._answer_by_hour[hour]:
@@ -535,7 +535,7 @@ class SalesFloor(DecisionStage):
         if lead.reached_attempt == 0:
             lead.reached_attempt = attempt
         lead.reached_at = min(lead.reached_at, now)
-        duration = self._talk()
+        duration = self._talk.next()
         if opted_out:
             return duration, OPTED_OUT
         return duration, self._conversation(lead, rep, since)

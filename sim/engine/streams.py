@@ -18,11 +18,11 @@ import numpy as np
 class Draws:
     """Scalar draws from a distribution, generated a block at a time.
 
-    ``next_duration = Draws(distribution.sample, rng); next_duration()`` costs a list
-    pop instead of a numpy call per event. Draws depend only on the generator, so the
-    same stream gives the same sequence whatever the block size. It lives in the
-    engine, not beside the distributions, so that the compiled kernel makes its call
-    native (the engine calls it about twice per customer).
+    ``talk_times = Draws(distribution.sample, rng); talk_times.next()`` costs a list pop
+    instead of a numpy call per event. Draws depend only on the generator, so the same
+    stream gives the same sequence whatever the block size. It lives in the engine, not
+    beside the distributions, so that the compiled kernel calls :meth:`next` natively
+    (the engine draws about twice per customer).
     """
 
     def __init__(
@@ -36,7 +36,8 @@ class Draws:
         self._block = block
         self._buffer: list[float] = []
 
-    def __call__(self) -> float:
+    def next(self) -> float:
+        """The next draw."""
         if not self._buffer:
             self._buffer = self._sample(self._rng, self._block)[::-1].tolist()
         return self._buffer.pop()
@@ -58,7 +59,7 @@ class Streams:
         return np.random.Generator(np.random.PCG64(child))
 
     def uniforms(self, purpose: str) -> Draws:
-        """Uniform numbers in [0, 1) from *purpose*'s stream, one per call, drawn a block at a time.
+        """Uniform numbers in [0, 1) from *purpose*'s stream, one per ``next()``, drawn a block at a time.
 
         The same numbers, in the same order, as calling ``rng(purpose).random()`` each
         time (numpy fills a block one number after another), for a list pop instead of
