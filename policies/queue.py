@@ -12,6 +12,7 @@ if it reads ``task.value``).
 from __future__ import annotations
 
 from collections.abc import Callable
+from operator import attrgetter
 from typing import Literal, Protocol
 
 from policies.base import Policy, param
@@ -28,9 +29,9 @@ class Task(Protocol):
 Priority = Callable[[Task], float]
 """A task's place in the queue: smaller is served first."""
 
-_ORDERS: dict[str, Priority] = {
-    "deadline": lambda task: task.deadline,
-    "fifo": lambda task: task.due,
+_ORDERS: dict[str, Priority] = {  # attrgetter reads in C: no Python call per queued task
+    "deadline": attrgetter("deadline"),
+    "fifo": attrgetter("due"),
     "lifo": lambda task: -task.due,
     "value": lambda task: -task.value,
 }

@@ -10,6 +10,7 @@ overrides ``chooser``.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from operator import itemgetter
 from typing import Literal, Protocol
 
 import numpy as np
@@ -68,7 +69,7 @@ class RoutingPolicy(Policy):
 def _longest_idle(
     policy: RoutingPolicy, group_names: list[str], rep_count: int, rng: np.random.Generator
 ) -> Chooser:
-    return lambda candidates: candidates[0]
+    return itemgetter(0)  # candidates come longest idle first; in C, no Python call per task
 
 
 def _least_busy(

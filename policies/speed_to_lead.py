@@ -50,6 +50,12 @@ class SpeedToLeadPolicy(Policy):
         """
         return 0.0
 
+    @property
+    def holds_leads(self) -> bool:
+        """Whether :meth:`hold_minutes` may hold a lead at all: only where a subclass overrides
+        it (this policy starts every first attempt at once, so the engine need not ask per lead)."""
+        return type(self).hold_minutes is not SpeedToLeadPolicy.hold_minutes
+
 
 class ForcedDelay(SpeedToLeadPolicy):
     """Hold each new lead for a random delay before its first attempt (for experiments).

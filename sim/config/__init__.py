@@ -12,7 +12,7 @@ from sim.config._types import ConfigError, ConfigModel, Minutes, PositiveMinutes
 from sim.config.calendar import HourOfWeekProfile, Shift, WeeklyCalendar
 from sim.config.channels import CALL, Channel, Channels
 from sim.config.comebacks import Comebacks
-from sim.config.distributions import Draws, Duration, MoneyAmount, OptionalDuration, Proportion
+from sim.config.distributions import Duration, MoneyAmount, OptionalDuration, Proportion
 from sim.config.durations import format_duration, parse_duration, shown
 from sim.config.response_curves import ResponseCurve, minutes_until_below
 from sim.config.scenario import REFERRAL_SOURCE, LeadSource, LeadTraits, RepGroup, Scenario
@@ -37,7 +37,6 @@ __all__ = [
     "Comebacks",
     "ConfigError",
     "ConfigModel",
-    "Draws",
     "Duration",
     "Holiday",
     "HolidayCalendar",

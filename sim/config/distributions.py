@@ -3,8 +3,8 @@
 Each distribution is a small configuration model: ``sample(rng, n)`` returns
 *n* draws as a numpy array, and ``quantile(u)`` turns one uniform number into a
 draw (for randomness that belongs to one lead, see :mod:`sim.engine.floor`). The engine never calls numpy once per event
-(that would dominate its run time); it wraps a distribution in a :class:`Draws`
-buffer that refills a block of draws at a time.
+(that would dominate its run time); it wraps a distribution's ``sample`` in a
+:class:`sim.engine.streams.Draws` buffer that refills a block of draws at a time.
 
 YAML forms::
 
@@ -20,7 +20,6 @@ YAML forms::
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
 from statistics import NormalDist
 from typing import Annotated, Literal
 
@@ -194,30 +193,3 @@ class _Proportion(ConfigModel):
 
 
 Proportion = Annotated[_Proportion, BeforeValidator(_scalar_is_constant)]
-
-
-class Draws:
-    """Scalar draws from a distribution, generated a block at a time.
-
-    ``next_duration = Draws(dist, rng); next_duration()`` costs a list index
-    instead of a numpy call per event. Draws depend only on the generator, so
-    the same stream gives the same sequence whatever the block size.
-    """
-
-    __slots__ = ("_block", "_buffer", "_rng", "_sample")
-
-    def __init__(
-        self,
-        sample: Callable[[np.random.Generator, int], np.ndarray],
-        rng: np.random.Generator,
-        block: int = 512,
-    ) -> None:
-        self._sample = sample
-        self._rng = rng
-        self._block = block
-        self._buffer: list[float] = []
-
-    def __call__(self) -> float:
-        if not self._buffer:
-            self._buffer = self._sample(self._rng, self._block)[::-1].tolist()
-        return self._buffer.pop()

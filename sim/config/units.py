@@ -5,13 +5,15 @@ Inside the engine every duration is in **minutes** and t=0 is Monday 00:00 of we
 
 from __future__ import annotations
 
-SECONDS_PER_MINUTE = 60
-MINUTES_PER_HOUR = 60.0
-MINUTES_PER_DAY = 24 * MINUTES_PER_HOUR
-MINUTES_PER_WEEK = 7 * MINUTES_PER_DAY
-MINUTES_PER_YEAR = 365 * MINUTES_PER_DAY
-HOURS_PER_DAY = 24
-HOURS_PER_WEEK = 7 * HOURS_PER_DAY
+from typing import Final
 
-Z_95 = 1.959963984540054
+SECONDS_PER_MINUTE: Final = 60
+MINUTES_PER_HOUR: Final = 60.0
+MINUTES_PER_DAY: Final = 24 * MINUTES_PER_HOUR
+MINUTES_PER_WEEK: Final = 7 * MINUTES_PER_DAY
+MINUTES_PER_YEAR: Final = 365 * MINUTES_PER_DAY
+HOURS_PER_DAY: Final = 24
+HOURS_PER_WEEK: Final = 7 * HOURS_PER_DAY
+
+Z_95: Final = 1.959963984540054
 """The standard normal quantile of 0.975: a 95% two-sided interval is ``mean ± Z_95 x se``."""

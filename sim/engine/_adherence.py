@@ -118,7 +118,7 @@ class CadenceKeeping(ChannelTouches):
         load = self._waiting[queue] / (self._on_shift[queue] or 1)
         if load > self._busy_level:  # the common calm case skips the rule and the draw
             chance = self._slip_chance(load, self._planning_today)
-            u = self._adherence_uniform()
+            u = self._adherence_uniform.next()
             if u < chance * self._delayed_share:
                 meter.steps_delayed += counted
                 window = task.deadline - task.due

@@ -32,7 +32,6 @@ import numpy as np
 
 from policies.sequence import SequenceCadence
 from sim.config.channels import CALL
-from sim.config.distributions import Draws
 from sim.config.units import MINUTES_PER_DAY
 from sim.engine._comebacks import LeadComebacks
 from sim.engine.people import (
@@ -50,7 +49,7 @@ from sim.engine.people import (
     Rep,
     Task,
 )
-from sim.engine.streams import Streams
+from sim.engine.streams import Draws, Streams
 
 TOUCHES_TALLIED = 12
 """Touches before contact counted one by one; the last column of the tally holds this many or more."""
@@ -177,9 +176,9 @@ class ChannelTouches(LeadComebacks):
             self.cohort_channel_touches += 1
             self.cohort_channel_cost += channel.cost_per_touch
         if self._touch(lead, now, channel.fatigue_weight):
-            return self._channel_time[task.kind](), OPTED_OUT
-        replied = self._reply_uniform() < channel.reply_chance
-        return self._channel_time[task.kind](), REACHED if replied else NOT_REACHED
+            return self._channel_time[task.kind].next(), OPTED_OUT
+        replied = self._reply_uniform.next() < channel.reply_chance
+        return self._channel_time[task.kind].next(), REACHED if replied else NOT_REACHED
 
     def _end_channel_touch(self, task: Task, outcome: int, now: float) -> None:
         lead: Lead = task.subject  # type: ignore[assignment]

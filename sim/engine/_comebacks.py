@@ -88,14 +88,14 @@ class LeadComebacks(LocalCallingHours):
 
         A share of such dials leave a voicemail, and a voicemail may bring a call-back.
         """
-        if self._uniform() >= self._voicemail_share:
-            return self._no_answer()
+        if self._uniform.next() >= self._voicemail_share:
+            return self._no_answer.next()
         if self._callback_chance:
             rng = self._callback_rng(lead)
             ignored = self._attempt_decay ** (lead.attempts - 1)  # as answering the k-th call
             if rng.random() < self._callback_chance * ignored * self._annoyance(lead, now):
                 self._comes_back(lead, now + rng.expovariate(1.0 / self._callback_delay))
-        return self._voicemail()
+        return self._voicemail.next()
 
     def _follow_ups_ended(self, lead: Lead, now: float) -> None:
         """No follow-up is left: the lead waits for its call-back, may return later, or is lost."""
@@ -137,4 +137,4 @@ class LeadComebacks(LocalCallingHours):
             lead.reached_attempt = 1 if lead.follow_ups_over else lead.attempts
         lead.follow_ups_over = False
         lead.reached_at = min(lead.reached_at, now)
-        return self._talk(), self._conversation(lead, rep, now - lead.last_engaged_at)
+        return self._talk.next(), self._conversation(lead, rep, now - lead.last_engaged_at)

@@ -17,7 +17,6 @@ from collections import deque
 
 import numpy as np
 
-from sim.config.distributions import Draws
 from sim.config.scenario import REFERRAL_SOURCE
 from sim.engine._referrals import ReferralPool
 from sim.engine._screening import LeadScreening
@@ -34,7 +33,7 @@ from sim.engine.people import (
     Rep,
     Task,
 )
-from sim.engine.streams import Streams
+from sim.engine.streams import Draws, Streams
 
 
 class CustomerCare(LeadScreening):
@@ -48,14 +47,14 @@ class CustomerCare(LeadScreening):
     def _begin_retention(self, rep: Rep, task: Task, now: float) -> tuple[float, int]:
         """A retention touch; a customer reached is also asked for referrals when due."""
         customer: Customer = task.subject  # type: ignore[assignment]
-        duration = self._retention_time()
+        duration = self._retention_time.next()
         if self._touch(customer, now):
             return duration, OPTED_OUT
         if customer.rng.random() >= customer.reachability:  # type: ignore[union-attr]
             return duration, NOT_REACHED
         if self._asks_customer(now - customer.asked_at):
             customer.asked_at = now
-            return duration + self._referral_time(), ASKED
+            return duration + self._referral_time.next(), ASKED
         return duration, REACHED
 
     def _end_retention(self, task: Task, outcome: int, now: float) -> None:
@@ -133,7 +132,7 @@ class CustomerCare(LeadScreening):
         self._schedule_department_request(index)
 
     def _begin_referral(self, rep: Rep, task: Task, now: float) -> tuple[float, int]:
-        return self._referral_time(), REACHED
+        return self._referral_time.next(), REACHED
 
     def _end_referral(self, task: Task, outcome: int, now: float) -> None:
         """A department request is done: the longest-waiting department asked hands over contacts."""
@@ -153,6 +152,6 @@ class CustomerCare(LeadScreening):
         if n == 0:
             return
         now = self.clock.now
-        delays = np.array([self._referral_delay() for _ in range(n)])
+        delays = np.array([self._referral_delay.next() for _ in range(n)])
         for draw in self._referral_traits.draws(now + delays, len(self.scenario.sources)):
             self._at(draw.arrived_at - now, self._on_referral_arrival, draw)

@@ -100,7 +100,7 @@ class DecisionStage(CustomerCare):
 
     def _begin_nurture(self, rep: Rep, task: Task, now: float) -> tuple[float, int]:
         lead: Lead = task.subject  # type: ignore[assignment]
-        duration = self._meeting_time() if task.kind == MEETING else self._nurture_time()
+        duration = self._meeting_time.next() if task.kind == MEETING else self._nurture_time.next()
         lead.stage_touches += 1
         if self._touch(lead, now):
             return duration, OPTED_OUT

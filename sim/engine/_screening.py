@@ -19,7 +19,6 @@ A part of the floor, split out to keep each module one stage of the sales rhythm
 from __future__ import annotations
 
 from policies import DropChances
-from sim.config.distributions import Draws
 from sim.config.scenario import REFERRAL_SOURCE
 from sim.engine._adherence import CadenceKeeping
 from sim.engine.arrivals import LUCK_SCREEN
@@ -32,7 +31,7 @@ from sim.engine.people import (
     Rep,
     Task,
 )
-from sim.engine.streams import Streams
+from sim.engine.streams import Draws, Streams
 
 OBVIOUS, SUBTLE, REALISTIC = range(3)
 """What a lead really is, as an index into :class:`~policies.screening.DropChances`."""
@@ -93,7 +92,7 @@ class LeadScreening(CadenceKeeping):
             self._obvious_share[source],
             self._screen_steps[source],
         )
-        minutes = sum(self._check_times[i]() for i in range(checks))
+        minutes = sum(self._check_times[i].next() for i in range(checks))
         return minutes, DROPPED if dropped else NOT_REACHED
 
     def _end_screen(self, task: Task, outcome: int, now: float) -> None:

@@ -17,13 +17,13 @@ from typing import Any, Protocol
 
 from policies.cadence import Cadence
 from sim.config.calendar import WeeklyCalendar
-from sim.config.distributions import Draws
 from sim.config.scenario import Scenario
 from sim.config.seasonality import HolidayCalendar
 from sim.config.time_zones import CallingWindow
 from sim.engine.arrivals import LeadDraw
 from sim.engine.meter import Meter
 from sim.engine.people import Customer, Lead, Person, Rep, Task
+from sim.engine.streams import Draws
 
 
 class EventList(Protocol):

@@ -10,8 +10,8 @@ bounded by one week of arrivals whatever the horizon.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Sequence
-from itertools import repeat
-from typing import NamedTuple
+from functools import partial
+from typing import Final, NamedTuple
 
 import numpy as np
 
@@ -21,14 +21,14 @@ from sim.config.time_zones import ZoneOffsets, zone_offsets
 from sim.config.units import HOURS_PER_DAY, HOURS_PER_WEEK, MINUTES_PER_HOUR, MINUTES_PER_WEEK
 from sim.engine.streams import Streams
 
-LUCK_ATTEMPTS = 8
+LUCK_ATTEMPTS: Final = 8
 """Attempts whose reach outcome uses the lead's own luck (later ones use a shared stream)."""
-LUCK_QUALIFY = LUCK_ATTEMPTS
-LUCK_WIN = LUCK_ATTEMPTS + 1
-LUCK_SCREEN = LUCK_ATTEMPTS + 2
-LUCK_HOLD = LUCK_ATTEMPTS + 3
-LUCK_STAGE = LUCK_ATTEMPTS + 4
-LUCK_SIZE = LUCK_ATTEMPTS + 5
+LUCK_QUALIFY: Final = LUCK_ATTEMPTS
+LUCK_WIN: Final = LUCK_ATTEMPTS + 1
+LUCK_SCREEN: Final = LUCK_ATTEMPTS + 2
+LUCK_HOLD: Final = LUCK_ATTEMPTS + 3
+LUCK_STAGE: Final = LUCK_ATTEMPTS + 4
+LUCK_SIZE: Final = LUCK_ATTEMPTS + 5
 
 
 class LeadDraw(NamedTuple):
@@ -50,6 +50,66 @@ class LeadDraw(NamedTuple):
     """The lead's IANA zone, if its source names zones (its offset then changes with the date)."""
 
 
+LEADS_PER_BATCH = 1024
+"""Leads made into :class:`LeadDraw` objects at a time. A week's draws are made as numpy arrays
+at once (each stream's numbers in the same order whatever the batch), but their Python objects
+(about half a kilobyte a lead) a batch at a time, as the floor reaches them: a week of them at
+once would not stay in the processor's cache."""
+
+_new_draw = partial(tuple.__new__, LeadDraw)
+"""``LeadDraw`` from a tuple of all its fields, in C: ``LeadDraw._make`` checks the length in
+interpreted Python once per lead (the callers' ``zip(..., strict=True)`` gives every field)."""
+
+_LUCK_FIELD = LeadDraw._fields.index("luck")
+
+
+class LeadColumns:
+    """Leads' draws as numpy arrays, in arrival order; :meth:`draws` makes their objects."""
+
+    def __init__(self, fields: list[np.ndarray], luck: np.ndarray) -> None:
+        self.fields = fields
+        """Each field of :class:`LeadDraw` but the luck, in its order: one array each."""
+        self.luck = luck
+        """The leads' luck, one row of ``LUCK_SIZE`` numbers a lead."""
+
+    @property
+    def size(self) -> int:
+        """How many leads."""
+        return len(self.luck)
+
+    def draws(self, start: int = 0, stop: int | None = None) -> list[LeadDraw]:
+        """The :class:`LeadDraw` of leads *start* to *stop* (all by default)."""
+        fields = [field[start:stop].tolist() for field in self.fields]
+        # Each lead's luck is a view of its row of one array (a list per lead would cost
+        # a float object per number): indexing it gives the same Python floats.
+        rows = memoryview(self.luck[start:stop].reshape(-1))  # type: ignore[arg-type]
+        luck = [rows[i : i + LUCK_SIZE] for i in range(0, len(rows), LUCK_SIZE)]
+        return list(
+            map(
+                _new_draw,
+                zip(*fields[:_LUCK_FIELD], luck, *fields[_LUCK_FIELD:], strict=True),
+            )
+        )
+
+
+def merged(parts: list[LeadColumns]) -> LeadColumns:
+    """*parts* as one batch in arrival order (leads arriving at the same time keep the parts' order)."""
+    if len(parts) == 1:
+        return parts[0]
+    order = np.argsort(np.concatenate([part.fields[0] for part in parts]), kind="stable")
+    return LeadColumns(
+        [
+            np.concatenate([part.fields[i] for part in parts])[order]
+            for i in range(len(parts[0].fields))
+        ],
+        np.concatenate([part.luck for part in parts])[order],
+    )
+
+
+ZonePlacement = Callable[[np.ndarray], tuple[np.ndarray, np.ndarray]]
+"""Given leads' arrival times, each one's local offset (minutes) and IANA zone (or None)."""
+
+
 class TraitStreams:
     """Draws the latent traits of leads from one attribute stream and one luck stream."""
 
@@ -60,8 +120,11 @@ class TraitStreams:
         self._attributes = attribute_rng
         self._luck = luck_rng
 
-    def draws(self, times: np.ndarray, source: int) -> list[LeadDraw]:
-        """One :class:`LeadDraw` per arrival time, in the order given."""
+    def columns(
+        self, times: np.ndarray, source: int, zones: ZonePlacement | None = None
+    ) -> LeadColumns:
+        """The draws of leads arriving at *times* (in the order given) from source *source*,
+        placed in time zones by *zones* (None: the reps' zone)."""
         n = times.size
         traits, rng = self.traits, self._attributes
         intent = traits.intent.sample(rng, n)
@@ -69,29 +132,15 @@ class TraitStreams:
         value = traits.deal_value.sample(rng, n)
         fit = rng.random(n) < traits.fit_rate
         patience = traits.patience.sample(rng, n) if traits.patience else np.full(n, np.inf)
-        # Each lead's luck is a view of its row of one array (a list per lead would cost
-        # a float object per number): indexing it gives the same Python floats.
-        rows = memoryview(self._luck.random((n, LUCK_SIZE)).reshape(-1))  # type: ignore[arg-type]
-        luck = [rows[i : i + LUCK_SIZE] for i in range(0, n * LUCK_SIZE, LUCK_SIZE)]
-        # _make builds each tuple in C, without a Python call per lead.
-        return list(
-            map(
-                LeadDraw._make,
-                zip(
-                    times.tolist(),
-                    repeat(source, n),
-                    intent.tolist(),
-                    reach.tolist(),
-                    value.tolist(),
-                    fit.tolist(),
-                    patience.tolist(),
-                    luck,
-                    repeat(0.0, n),  # local offset: the reps' zone until a time-zone mix says
-                    repeat(None, n),  # no named zone
-                    strict=True,
-                ),
-            )
+        luck = self._luck.random((n, LUCK_SIZE))
+        offsets, names = zones(times) if zones else (np.zeros(n), np.full(n, None, dtype=object))
+        return LeadColumns(
+            [times, np.full(n, source), intent, reach, value, fit, patience, offsets, names], luck
         )
+
+    def draws(self, times: np.ndarray, source: int) -> list[LeadDraw]:
+        """One :class:`LeadDraw` per arrival time, in the order given."""
+        return self.columns(times, source).draws()
 
 
 def hourly_rates(source: LeadSource) -> np.ndarray:
@@ -148,31 +197,30 @@ def lead_draws(
             if calendar is not None
             else None
         )
-        batch: list[LeadDraw] = []
+        parts = []
         week = int(week_start // MINUTES_PER_WEEK)
         for index, (rates, arrival_rng, traits, zones, own) in enumerate(per_source):
             days = own.on_top_of(volumes, week)
             week_rates = rates if days is None else rates * np.repeat(days, HOURS_PER_DAY)
-            draws = traits.draws(
-                thinned_arrivals(week_rates, week_start, week_end, arrival_rng), index
-            )
-            batch.extend(draws if zones is None else zones(draws))
-        batch.sort(key=lambda draw: draw.arrived_at)
-        yield from batch
+            times = thinned_arrivals(week_rates, week_start, week_end, arrival_rng)
+            parts.append(traits.columns(times, index, zones))
+        leads = merged(parts)
+        for start in range(0, leads.size, LEADS_PER_BATCH):
+            yield from leads.draws(start, start + LEADS_PER_BATCH)
         week_start = week_end
 
 
 def time_zone_draws(
     source: LeadSource, streams: Streams, calendar: YearCalendar | None, end: float
-) -> Callable[[list[LeadDraw]], list[LeadDraw]] | None:
-    """A function giving each of the source's leads a zone from its time-zone mix (None: every
-    lead in the reps' zone): a fixed offset, or an IANA name with its offset on the day the
-    lead arrives (the floor reads it again at each call; *calendar* names the reps' zone and
+) -> ZonePlacement | None:
+    """A function placing each of the source's leads in a zone from its time-zone mix (None:
+    every lead in the reps' zone): a fixed offset, or an IANA name with its offset on the day
+    the lead arrives (the floor reads it again at each call; *calendar* names the reps' zone and
     the first day, *end* is the last arrival). Draws come from the source's own stream."""
     mix = source.time_zones
     if not mix or set(mix) == {0.0}:
         return None
-    offsets = [
+    zones = [
         zone * MINUTES_PER_HOUR
         if isinstance(zone, float)
         else zone_offsets(zone, calendar.time_zone, calendar.start_date, end)  # type: ignore[union-attr, arg-type]
@@ -181,15 +229,18 @@ def time_zone_draws(
     shares = np.asarray(list(mix.values()))
     rng = streams.rng(f"time_zones:{source.name}")
 
-    def placed(draws: list[LeadDraw]) -> list[LeadDraw]:
-        chosen = rng.choice(len(offsets), size=len(draws), p=shares / shares.sum()).tolist()
-        return [_in_zone(draw, offsets[i]) for draw, i in zip(draws, chosen, strict=True)]
+    def placed(times: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        chosen = rng.choice(len(zones), size=times.size, p=shares / shares.sum()).tolist()
+        places = [_placed(zones[i], t) for i, t in zip(chosen, times.tolist(), strict=True)]
+        offsets = np.array([offset for offset, _ in places], dtype=float)
+        return offsets, np.array([name for _, name in places], dtype=object)
 
     return placed
 
 
-def _in_zone(draw: LeadDraw, zone: float | ZoneOffsets) -> LeadDraw:
-    """*draw* placed at a fixed offset (minutes), or in a named zone (its offset on arrival)."""
+def _placed(zone: float | ZoneOffsets, arrived_at: float) -> tuple[float, str | None]:
+    """The local offset (minutes) and IANA name (None: a fixed offset) of a lead arriving at
+    *arrived_at* in *zone*: a fixed offset, or a named zone (its offset on arrival)."""
     if isinstance(zone, ZoneOffsets):
-        return draw._replace(local_offset=zone.at(draw.arrived_at), time_zone=zone.name)
-    return draw._replace(local_offset=zone)
+        return zone.at(arrived_at), zone.name
+    return zone, None

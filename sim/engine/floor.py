@@ -33,7 +33,6 @@ import numpy as np
 
 from policies.cadence import Cadence
 from sim.config.calendar import WeeklyCalendar
-from sim.config.distributions import Draws
 from sim.config.scenario import Scenario
 from sim.config.seasonality import HolidayCalendar, working_windows
 from sim.config.units import HOURS_PER_WEEK, MINUTES_PER_HOUR, MINUTES_PER_WEEK, MINUTES_PER_YEAR
@@ -76,7 +75,7 @@ from sim.engine.people import (
     Task,
     shift_windows_until,
 )
-from sim.engine.streams import Streams
+from sim.engine.streams import Draws, Streams
 
 _TABLED_ATTEMPTS = 64
 """Follow-up gaps are looked up for attempts below this (asked of the policy beyond)."""
@@ -144,6 +143,7 @@ class SalesFloor(DecisionStage):
         scenario, actions = self.scenario, self.scenario.actions
         last = scenario.end if scenario.drain_arrivals else scenario.window[1]  # arrivals stop
         self._draws = lead_draws(scenario.sources, streams, last, scenario.calendar)
+        self._referral_source = len(scenario.sources)  # referred leads' source index
         self._setup_screening(streams)
         self._setup_referrals(streams)
 
@@ -183,7 +183,7 @@ class SalesFloor(DecisionStage):
 
         speed = cadence.speed_to_lead
         self._response_target = speed.response_target
-        self._hold = speed.hold_minutes
+        self._hold = speed.hold_minutes if speed.holds_leads else None
         self._first_rank = 0 if speed.new_leads_first else 1
         self._priority = cadence.queue.priority_function()
         self._needs_value = cadence.queue.needs_value
@@ -353,14 +353,14 @@ class SalesFloor(DecisionStage):
             cohort,
         )
         lead.local_offset, lead.time_zone = draw.local_offset, draw.time_zone
-        if cohort and draw.source == len(self.scenario.sources):
+        if cohort and draw.source == self._referral_source:
             self.meter.cohort_referral_leads += 1
         self._active[lead.id] = lead
         lead.patience_ends = now + draw.patience
         if self._needs_value:
             lead.expected_value = self._source_value[draw.source]
         kind = SCREEN if self._screens_source[draw.source] else FIRST_ATTEMPT
-        hold = self._hold(draw.luck[LUCK_HOLD])
+        hold = self._hold(draw.luck[LUCK_HOLD]) if self._hold is not None else 0.0
         if hold > 0:
             task = Task(kind, lead, now + hold, now + hold + self._response_target)
             lead.task = task
@@ -514,7 +514,7 @@ class SalesFloor(DecisionStage):
             self._opt_out_per_touch * (weight / self._fatigue_tolerance) ** self._fatigue_exponent
         )
         rng = person.rng
-        return (rng.random() if rng else self._uniform()) < chance
+        return (rng.random() if rng else self._uniform.next()) < chance
 
     def _begin_attempt(self, rep: Rep, task: Task, now: float) -> tuple[float, int]:
         lead: Lead = task.subject  # type: ignore[assignment]
@@ -527,7 +527,7 @@ class SalesFloor(DecisionStage):
             lead.owner = rep.id
         opted_out = self._touch(lead, now)
         since = now - lead.last_engaged_at
-        u = lead.luck[attempt - 1] if attempt <= LUCK_ATTEMPTS else self._uniform()
+        u = lead.luck[attempt - 1] if attempt <= LUCK_ATTEMPTS else self._uniform.next()
         hour = int((now + lead.local_offset) // MINUTES_PER_HOUR) % HOURS_PER_WEEK
         at_phone = lead.reachability * self._contact(since) * self._attempt_decay ** (attempt - 1)
         if u >= at_phone * self._answer_by_hour[hour]:
@@ -535,7 +535,7 @@ class SalesFloor(DecisionStage):
         if lead.reached_attempt == 0:
             lead.reached_attempt = attempt
         lead.reached_at = min(lead.reached_at, now)
-        duration = self._talk()
+        duration = self._talk.next()
         if opted_out:
             return duration, OPTED_OUT
         return duration, self._conversation(lead, rep, since)

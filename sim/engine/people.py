@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 import random
 from collections.abc import Sequence
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Final
 
 from sim.config.calendar import WeeklyCalendar
 from sim.config.scenario import RepGroup
@@ -15,20 +15,21 @@ if TYPE_CHECKING:
     from sim.engine._referrals import ReferralPool
 
 # Kinds of task. Responders do the new-lead work, closers the rest; generalists both.
-SCREEN = "screen"
-FIRST_ATTEMPT = "first_attempt"
-FOLLOW_UP = "follow_up"
-MEETING = "meeting"
-NURTURE = "nurture"
-RETENTION = "retention"
-DEPARTMENT_REFERRAL = "department_referral"
-PLANNING = "planning"
-INBOUND_CALL = "inbound_call"
+SCREEN: Final = "screen"
+FIRST_ATTEMPT: Final = "first_attempt"
+FOLLOW_UP: Final = "follow_up"
+MEETING: Final = "meeting"
+NURTURE: Final = "nurture"
+RETENTION: Final = "retention"
+DEPARTMENT_REFERRAL: Final = "department_referral"
+PLANNING: Final = "planning"
+INBOUND_CALL: Final = "inbound_call"
 """A lead who called back or inquired again on its own: a rep takes its call."""
 """The manager's daily planning and review, done by a closer before other work."""
 RESPONDER_WORK = (SCREEN, FIRST_ATTEMPT, FOLLOW_UP, INBOUND_CALL)
 CLOSER_WORK = (MEETING, NURTURE, RETENTION, DEPARTMENT_REFERRAL, PLANNING)
-RESPONDER_QUEUE, CLOSER_QUEUE = 0, 1
+RESPONDER_QUEUE: Final = 0
+CLOSER_QUEUE: Final = 1
 QUEUE_OF = {
     **dict.fromkeys(RESPONDER_WORK, RESPONDER_QUEUE),
     **dict.fromkeys(CLOSER_WORK, CLOSER_QUEUE),
@@ -36,14 +37,14 @@ QUEUE_OF = {
 QUEUES_OF_ROLE = {"responder": (RESPONDER_QUEUE,), "closer": (CLOSER_QUEUE,), "generalist": (0, 1)}
 
 # How a lead ends.
-WON = "won"
-LOST_SCREENED_OUT = "screened_out"
-LOST_UNREALISTIC = "unrealistic"
-LOST_NEVER_REACHED = "never_reached"
-LOST_DISQUALIFIED = "disqualified"
-LOST_INTEREST_DECAYED = "interest_decayed"
-LOST_OPTED_OUT = "opted_out"
-LOST_NOT_WON = "not_won"
+WON: Final = "won"
+LOST_SCREENED_OUT: Final = "screened_out"
+LOST_UNREALISTIC: Final = "unrealistic"
+LOST_NEVER_REACHED: Final = "never_reached"
+LOST_DISQUALIFIED: Final = "disqualified"
+LOST_INTEREST_DECAYED: Final = "interest_decayed"
+LOST_OPTED_OUT: Final = "opted_out"
+LOST_NOT_WON: Final = "not_won"
 LOST_REASONS = (
     LOST_SCREENED_OUT,
     LOST_UNREALISTIC,
@@ -57,23 +58,21 @@ LOST_REASONS = (
 attempts used up without reaching it; the conversation did not qualify it; it
 bought elsewhere (interest faded before it was reached, or during the decision
 stage); it opted out (touch fatigue); it decided against the deal."""
-OPEN = "open"
+OPEN: Final = "open"
 """Still undecided when the simulation ends."""
 
-CLOSER_ON_TIME_MINUTES = MINUTES_PER_DAY
+CLOSER_ON_TIME_MINUTES: Final = MINUTES_PER_DAY
 """A closer's task (meeting, touch, request) counts as on time within a day of falling due."""
 
 # Outcomes of an action, passed from its start to its end.
-(
-    NOT_REACHED,
-    REACHED,
-    QUALIFIED,
-    UNREALISTIC_FOUND,
-    OPTED_OUT,
-    DROPPED,
-    ASKED,
-    DEFERRED,
-) = range(8)
+NOT_REACHED: Final = 0
+REACHED: Final = 1
+QUALIFIED: Final = 2
+UNREALISTIC_FOUND: Final = 3
+OPTED_OUT: Final = 4
+DROPPED: Final = 5
+ASKED: Final = 6
+DEFERRED: Final = 7
 OUTCOME_NAMES = (
     "not_reached",
     "reached",

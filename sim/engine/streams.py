@@ -10,10 +10,37 @@ adding a new purpose never shifts the numbers of an existing one.
 from __future__ import annotations
 
 import zlib
+from collections.abc import Callable
 
 import numpy as np
 
-from sim.config.distributions import Draws
+
+class Draws:
+    """Scalar draws from a distribution, generated a block at a time.
+
+    ``talk_times = Draws(distribution.sample, rng); talk_times.next()`` costs a list pop
+    instead of a numpy call per event. Draws depend only on the generator, so the same
+    stream gives the same sequence whatever the block size. It lives in the engine, not
+    beside the distributions, so that the compiled kernel calls :meth:`next` natively
+    (the engine draws about twice per customer).
+    """
+
+    def __init__(
+        self,
+        sample: Callable[[np.random.Generator, int], np.ndarray],
+        rng: np.random.Generator,
+        block: int = 512,
+    ) -> None:
+        self._sample = sample
+        self._rng = rng
+        self._block = block
+        self._buffer: list[float] = []
+
+    def next(self) -> float:
+        """The next draw."""
+        if not self._buffer:
+            self._buffer = self._sample(self._rng, self._block)[::-1].tolist()
+        return self._buffer.pop()
 
 
 class Streams:
@@ -32,7 +59,7 @@ class Streams:
         return np.random.Generator(np.random.PCG64(child))
 
     def uniforms(self, purpose: str) -> Draws:
-        """Uniform numbers in [0, 1) from *purpose*'s stream, one per call, drawn a block at a time.
+        """Uniform numbers in [0, 1) from *purpose*'s stream, one per ``next()``, drawn a block at a time.
 
         The same numbers, in the same order, as calling ``rng(purpose).random()`` each
         time (numpy fills a block one number after another), for a list pop instead of

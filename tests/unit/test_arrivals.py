@@ -17,7 +17,14 @@ from scipy import stats
 from sim.config.calendar import PROFILE_PRESETS
 from sim.config.scenario import LeadSource
 from sim.config.units import HOURS_PER_WEEK, MINUTES_PER_WEEK
-from sim.engine.arrivals import LUCK_SIZE, hourly_rates, lead_draws, thinned_arrivals
+from sim.engine.arrivals import (
+    LEADS_PER_BATCH,
+    LUCK_SIZE,
+    hourly_rates,
+    lead_draws,
+    thinned_arrivals,
+    trait_streams,
+)
 from sim.engine.streams import Streams
 
 WEEKS = 60
@@ -106,6 +113,22 @@ def test_lead_draws_come_in_time_order_across_sources_and_weeks() -> None:
     per_source = np.bincount([draw.source for draw in draws])
     for count, expected in zip(per_source, (1300 * 2.5, 300 * 2.5, 400 * 2.5), strict=True):
         assert abs(count - expected) < Z_LIMIT * math.sqrt(expected)
+
+
+def test_leads_made_a_batch_at_a_time_are_the_leads_made_at_once() -> None:
+    # lead_draws makes a week's LeadDraw objects LEADS_PER_BATCH at a time from its arrays.
+    streams = Streams(np.random.SeedSequence(7))
+    times = np.sort(np.random.default_rng(1).random(2 * LEADS_PER_BATCH + 5) * MINUTES_PER_WEEK)
+    columns = trait_streams("web_form", source(), streams).columns(times, 0)
+    in_batches = [
+        draw
+        for start in range(0, columns.size, LEADS_PER_BATCH)
+        for draw in columns.draws(start, start + LEADS_PER_BATCH)
+    ]
+    at_once = columns.draws()
+    assert in_batches == at_once
+    assert len(at_once) == times.size
+    assert [draw.arrived_at for draw in at_once] == times.tolist()
 
 
 def test_each_source_has_its_own_streams() -> None:

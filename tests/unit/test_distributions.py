@@ -13,7 +13,8 @@ import pytest
 from pydantic import TypeAdapter
 
 from sim.config import ConfigModel
-from sim.config.distributions import Draws, Duration, MoneyAmount, Proportion, lognormal_parameters
+from sim.config.distributions import Duration, MoneyAmount, Proportion, lognormal_parameters
+from sim.engine.streams import Draws
 
 N = 200_000
 Z_LIMIT = 5.0
@@ -95,7 +96,7 @@ def test_draws_give_the_same_sequence_whatever_the_block_size(name: str, block: 
     dist = adapter.validate_python(data)
     expected = dist.sample(np.random.default_rng(13), 1000).tolist()
     draw = Draws(dist.sample, np.random.default_rng(13), block=block)
-    assert [draw() for _ in range(1000)] == expected
+    assert [draw.next() for _ in range(1000)] == expected
 
 
 def test_a_bare_number_is_a_fixed_value() -> None:

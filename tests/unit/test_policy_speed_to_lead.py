@@ -19,6 +19,12 @@ def test_the_target_policy_never_holds_a_lead(luck: float) -> None:
     assert SpeedToLeadPolicy(response_target="15m").hold_minutes(luck) == 0.0
 
 
+def test_only_a_policy_that_overrides_hold_minutes_holds_leads() -> None:
+    # The engine skips hold_minutes for every lead when holds_leads is False.
+    assert not SpeedToLeadPolicy().holds_leads
+    assert ForcedDelay(ranges=RANGES).holds_leads
+
+
 @pytest.mark.parametrize(
     ("luck", "hold"),
     [(0.0, 0.0), (1 / 3, 60.0), (0.5, 90.0), (2 / 3, 1440.0), (5 / 6, 2880.0)],
