@@ -28,7 +28,7 @@ from sim.engine.people import Customer, Lead, Person, Rep, Task
 
 class EventList(Protocol):
     """What the floor needs of its clock: :class:`~sim.engine.clock.Clock`, or SimPy behind
-    the same three members (``benchmarks/simpy_clock.py``, which ``tests/test_clock.py`` runs
+    the same members (``benchmarks/simpy_clock.py``, which ``tests/test_clock.py`` runs
     the engine on to check the lean clock's event order)."""
 
     @property
@@ -37,6 +37,7 @@ class EventList(Protocol):
     def scheduled(self) -> int: ...
     def at(self, delay: float, callback: Callable[[Any], None], payload: Any) -> None: ...
     def run(self, until: float) -> None: ...
+    def drop_pending(self) -> None: ...
 
 
 Schedule = Callable[[float, Callable[[Any], None], Any], None]

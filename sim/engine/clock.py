@@ -91,6 +91,10 @@ class Clock:
             self._frontier = (day + 1) * self._bucket_minutes
         self.now = until
 
+    def drop_pending(self) -> None:
+        """Forget the events still to come: the run is over, and they hold what it used."""
+        self._heap, self._buckets, self._days = [], {}, []
+
     @property
     def pending(self) -> int:
         """Events scheduled and not yet processed."""
