@@ -27,7 +27,7 @@ import math
 from collections.abc import Callable
 from heapq import heappop, heappush
 from itertools import count
-from typing import Any, NoReturn, Protocol
+from typing import Any, Protocol
 
 import numpy as np
 
@@ -38,7 +38,7 @@ from sim.config.scenario import Scenario
 from sim.config.seasonality import HolidayCalendar, working_windows
 from sim.config.units import HOURS_PER_WEEK, MINUTES_PER_HOUR, MINUTES_PER_WEEK, MINUTES_PER_YEAR
 from sim.engine._decision import DecisionStage
-from sim.engine._state import EventList
+from sim.engine._state import EventList, run_over
 from sim.engine.arrivals import (
     LUCK_ATTEMPTS,
     LUCK_HOLD,
@@ -90,11 +90,6 @@ _LOST_AFTER_CONVERSATION = {
 
 Trace = Callable[[str, float, int, int, str], None]
 """``trace(event, minutes, rep_id, subject_id, task_kind)``, event 'start' or 'end' (subject -1: none)."""
-
-
-def _run_over(*_: object) -> NoReturn:
-    """Stands in for the floor's own methods in its attributes once its run has ended."""
-    raise RuntimeError("this SalesFloor has run; make a new one to simulate again")
 
 
 class Recorder(Protocol):
@@ -219,8 +214,7 @@ class SalesFloor(DecisionStage):
             RETENTION: self._begin_retention,
             DEPARTMENT_REFERRAL: self._begin_referral,
         }
-        self._finish: Callable[[tuple[Rep, Task, int, float, float]], None] = self._on_finish
-        """Bound once, not once per action."""
+        self._finish = self._on_finish  # bound once, not once per action
         self._end = {
             SCREEN: self._end_screen,
             FIRST_ATTEMPT: self._end_attempt,
@@ -308,8 +302,8 @@ class SalesFloor(DecisionStage):
 
     def simulate(self) -> SalesFloor:
         """Simulate until the end of the drain; measurements are then on this object (once)."""
-        if self._finish is _run_over:
-            _run_over()
+        if self._finish is run_over:
+            run_over()
         with garbage_collector_off():  # the first week's arrivals too
             for index, windows in enumerate(self._shift_windows):
                 for start, end in windows:
@@ -327,24 +321,6 @@ class SalesFloor(DecisionStage):
             if isinstance(person, Lead) and person.cohort:
                 meter.lead_closed(person, OPEN)
         return self
-
-    def _let_go(self) -> None:
-        """Break the finished run's reference cycles, so that dropping the floor frees it at once.
-
-        The clock's pending events and the floor's tables of steps (``_begin``, ``_end``,
-        ...) hold bound methods of the floor, and an open lead and its pending task refer to
-        each other: without this, only a full collection of the oldest generation would free
-        a dropped floor, several replications later. Called before the collector is back
-        on, so that its first walk no longer meets the pending events either. What callers
-        read after the run (the meter, the people still active, the reps) stays.
-        """
-        self.clock.drop_pending()
-        for person in self._active.values():
-            person.task = None
-        for steps in (self._begin, self._end, self._next_gap):
-            steps.clear()
-        self._begin_call_as_set = {}
-        self._finish = self._after_no_answer = self._begin_follow_up_uncapped = _run_over
 
     def _on_week_end(self, _: None) -> None:
         """Once a simulated week, the meter folds its raw times into totals (bounded memory)."""
