@@ -52,6 +52,31 @@ Gap = Callable[[int], float | None]
 """Minutes from the *n*-th touch to the next (None: no more touches)."""
 
 
+class Waiting:
+    """A task in a work queue, ordered as the tuple ``(rank, priority, seq)`` would be.
+
+    Its own ``__lt__`` compares numbers where a tuple compares objects through the generic
+    protocol (as :class:`~sim.engine.clock.Clock`'s events do; docs/performance.md,
+    "Session 6: flat"). *rank* 0 goes before 1, then the cadence's priority (smaller
+    first), then *seq*, the order of arrival in the queue.
+    """
+
+    __slots__ = ("priority", "rank", "seq", "task")
+
+    def __init__(self, rank: int, priority: float, seq: int, task: Task) -> None:
+        self.rank = rank
+        self.priority = priority
+        self.seq = seq
+        self.task = task
+
+    def __lt__(self, other: Waiting) -> bool:
+        if self.rank != other.rank:
+            return self.rank < other.rank
+        if self.priority != other.priority:
+            return self.priority < other.priority
+        return self.seq < other.seq
+
+
 def run_over(*_: object) -> NoReturn:
     """Stands in for the floor's own methods once its run has ended (:meth:`FloorState._let_go`)."""
     raise RuntimeError("this SalesFloor has run; make a new one to simulate again")
