@@ -17,7 +17,9 @@ a small process, so its children start with its small high-water mark.
 
 What to expect of a sound engine: time linear in the events simulated (the time per event
 is flat across sizes), and memory bounded by the people still active rather than every
-lead seen. Open leads stay roughly constant; won leads become customers, who stay active
+lead seen; also across replications: a process running them in turn, as a worker of ``sim
+run`` does, should hold no finished replication (``python -m benchmarks.replication``,
+:func:`measure_replications_in_one_process`). Open leads stay roughly constant; won leads become customers, who stay active
 until they churn, so the customer base (reported as 'active at end') and with it memory
 grow with a long horizon by design, not by a leak.
 """
@@ -160,6 +162,44 @@ def measure_in_fresh_process(horizon_weeks: int, repeats: int) -> ReplicationMea
         return pool.submit(measure_one_replication, horizon_weeks, repeats).result()
 
 
+@dataclass(frozen=True)
+class ReplicationsInOneProcess:
+    """What a process holds after running default replications in turn."""
+
+    replications: int
+    floors_alive: int
+    """Finished floors still in memory (the caller dropped every one)."""
+    leads_alive: int
+    max_rss_bytes: int
+    cpu_seconds: float
+
+
+def measure_replications_in_one_process(
+    replications: int, every: int
+) -> list[ReplicationsInOneProcess]:
+    """Run default replications in turn as a worker does (build, simulate, take the KPIs,
+    drop the floor; the collector left as Python sets it), counting every *every* runs
+    the floors and leads still in memory and the maxrss so far.
+
+    Run it in a fresh process: maxrss is the process's high-water mark.
+    """
+    experiment = load_experiment(None, [])
+    rows = []
+    started = time.process_time()
+    for done, seed in enumerate(replication_seeds(experiment.seed, replications), start=1):
+        floor = SalesFloor(experiment.scenario, experiment.policy, seed).simulate()
+        replication_kpis(floor)
+        del floor
+        if done % every == 0 or done == replications:
+            objects = gc.get_objects()  # no collection: what reference counting left
+            floors = sum(isinstance(o, SalesFloor) for o in objects)
+            leads = sum(isinstance(o, Lead) for o in objects)
+            del objects
+            cpu = time.process_time() - started
+            rows.append(ReplicationsInOneProcess(done, floors, leads, max_rss_bytes(), cpu))
+    return rows
+
+
 def _mib(n: float) -> str:
     return f"{n / 2**20:.2f}"
 
@@ -248,3 +288,25 @@ def replication_report(sizes: Sequence[ReplicationMeasurement], repeats: int) ->
             ),
         ]
     )
+
+
+def main() -> None:
+    """``python -m benchmarks.replication [N]``: N default replications in this process."""
+    replications = int(sys.argv[1]) if len(sys.argv) > 1 else 12
+    rows = [
+        [
+            f"{r.replications}",
+            f"{r.floors_alive}",
+            f"{r.leads_alive:,}",
+            _mib(r.max_rss_bytes),
+            f"{r.cpu_seconds:.2f}",
+        ]
+        for r in measure_replications_in_one_process(replications, every=3)
+    ]
+    header = ["replications", "floors alive", "leads alive", "maxrss MiB", "CPU s"]
+    print(f"  Engine: {kernel()}. Default replications run in turn in one process.")
+    print(table(header, rows))
+
+
+if __name__ == "__main__":
+    main()

@@ -30,3 +30,6 @@ class SimPyClock:
 
     def run(self, until: float) -> None:
         self._env.run(until=until)
+
+    def drop_pending(self) -> None:
+        self._env = simpy.Environment(self._env.now)

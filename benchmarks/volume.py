@@ -11,7 +11,8 @@ number of people or pending events (for SimPy's single heap: every far-future ev
 The scales take turns (1x, 2x, 4x, 8x, then again), so a change in the machine's load
 during the section touches every scale alike instead of only the ones measured then.
 Each timing covers ``simulate()`` whole, including the one garbage collection the run
-sets off as it ends (see :func:`sim.engine.clock.garbage_collector_off`).
+sets off as it ends (see :func:`sim.engine.clock.garbage_collector_off`) and the freeing
+of the events still pending then (the floor breaks its own reference cycles as it ends).
 """
 
 from __future__ import annotations

@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import gc
+from collections import Counter
 
 import numpy as np
 import pytest
 
 from benchmarks.simpy_clock import SimPyClock
+from sim.analysis.outputs import replication_output
 from sim.engine.clock import Clock, garbage_collector_off
 from sim.engine.floor import SalesFloor
 from sim.engine.kpis import replication_kpis
+from sim.engine.people import Person, Task
 from sim.experiment import load_experiment
 
 
@@ -58,6 +61,17 @@ def test_the_engine_gives_simpys_numbers(name: str) -> None:
     assert lean.events == reference.events
 
 
+def _collect_what_earlier_tests_left() -> None:
+    """Collect until a pass finds nothing, so that no earlier test's objects count against a run.
+
+    Collecting a dropped compiled floor could leave some of its leads and tasks in CPython's
+    list of deferred deallocations (the "trashcan"), released as cycles later.
+    """
+    for _ in range(5):
+        if not gc.collect():
+            break
+
+
 @pytest.mark.parametrize("name", ["baseline", "comebacks", "multichannel", "retention"])
 def test_a_run_leaves_no_cyclic_garbage(name: str) -> None:
     """The collector is off while simulating: memory stays bounded only if nothing forms cycles."""
@@ -65,12 +79,7 @@ def test_a_run_leaves_no_cyclic_garbage(name: str) -> None:
         f"experiments/{name}.yaml", ["scenario.horizon=2w", "scenario.drain=1w"]
     )
     floor = SalesFloor(experiment.scenario, experiment.policy, np.random.SeedSequence(3))
-    # Free what earlier tests left. Collecting a dropped compiled floor can leave some of its
-    # leads and tasks in CPython's list of deferred deallocations (the "trashcan"), released
-    # as cycles later; collect until a pass finds nothing, so none counts against this run.
-    for _ in range(5):
-        if not gc.collect():
-            break
+    _collect_what_earlier_tests_left()
     gc.disable()  # so that nothing the run left behind is collected before it is counted
     try:
         floor.simulate()
@@ -81,3 +90,55 @@ def test_a_run_leaves_no_cyclic_garbage(name: str) -> None:
     with garbage_collector_off():
         assert not gc.isenabled()
     assert gc.isenabled()
+
+
+_NAMED_ZONES = [
+    "scenario.calendar.time_zone=America/New_York",
+    "scenario.calendar.start_date=2027-03-01",
+    'scenario.sources[0].time_zones={America/Los_Angeles: 0.5, "-3": 0.5}',
+]
+
+
+@pytest.mark.parametrize(
+    ("name", "changes"),
+    [
+        ("baseline", []),
+        ("comebacks", []),
+        ("retention", []),
+        # a cap across channels and named zones: the stages that wrap the call steps
+        ("multichannel", ["scenario.channels.daily_touch_cap_per_rep=12", *_NAMED_ZONES]),
+    ],
+)
+def test_a_finished_floor_is_freed_as_soon_as_it_is_dropped(name: str, changes: list[str]) -> None:
+    """No reference cycle keeps a finished floor: with the collector off, ``del`` frees it.
+
+    Otherwise a process running replications in turn keeps several finished floors (and
+    their leads) until a full collection, and memory grows with the replications run.
+    """
+    experiment = load_experiment(
+        f"experiments/{name}.yaml", ["scenario.horizon=2w", "scenario.drain=1w", *changes]
+    )
+    floor = SalesFloor(experiment.scenario, experiment.policy, np.random.SeedSequence(3))
+    _collect_what_earlier_tests_left()
+    gc.disable()
+    try:
+        floor.simulate()
+        output = replication_output(floor)  # what callers read after the run is still there
+        still_open = len(floor._active)
+        del floor
+        left = Counter(
+            type(o).__name__ for o in gc.get_objects() if isinstance(o, (SalesFloor, Person, Task))
+        )
+    finally:
+        gc.enable()
+    assert still_open > 0  # the run ended with open leads and customers to free
+    assert output.kpis["leads"] > 0
+    assert not left
+
+
+def test_a_floor_runs_once() -> None:
+    experiment = load_experiment(None, ["scenario.horizon=1w", "scenario.drain=0w"])
+    floor = SalesFloor(experiment.scenario, experiment.policy, np.random.SeedSequence(3))
+    floor.simulate()
+    with pytest.raises(RuntimeError, match="make a new one"):
+        floor.simulate()

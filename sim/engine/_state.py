@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from abc import abstractmethod
 from collections.abc import Callable, Iterator
-from typing import Any, Protocol
+from typing import Any, NoReturn, Protocol
 
 from policies.cadence import Cadence
 from sim.config.calendar import WeeklyCalendar
@@ -28,7 +28,7 @@ from sim.engine.streams import Draws
 
 class EventList(Protocol):
     """What the floor needs of its clock: :class:`~sim.engine.clock.Clock`, or SimPy behind
-    the same three members (``benchmarks/simpy_clock.py``, which ``tests/test_clock.py`` runs
+    the same members (``benchmarks/simpy_clock.py``, which ``tests/test_clock.py`` runs
     the engine on to check the lean clock's event order)."""
 
     @property
@@ -37,6 +37,7 @@ class EventList(Protocol):
     def scheduled(self) -> int: ...
     def at(self, delay: float, callback: Callable[[Any], None], payload: Any) -> None: ...
     def run(self, until: float) -> None: ...
+    def drop_pending(self) -> None: ...
 
 
 Schedule = Callable[[float, Callable[[Any], None], Any], None]
@@ -49,6 +50,36 @@ NextGap = Callable[[Any, float], float | None]
 """``next_gap(subject, now)``: minutes to a skipped step's successor, or None (no successor)."""
 Gap = Callable[[int], float | None]
 """Minutes from the *n*-th touch to the next (None: no more touches)."""
+
+
+class Waiting:
+    """A task in a work queue, ordered as the tuple ``(rank, priority, seq)`` would be.
+
+    Its own ``__lt__`` compares numbers where a tuple compares objects through the generic
+    protocol (as :class:`~sim.engine.clock.Clock`'s events do; docs/performance.md,
+    "Session 6: flat"). *rank* 0 goes before 1, then the cadence's priority (smaller
+    first), then *seq*, the order of arrival in the queue.
+    """
+
+    __slots__ = ("priority", "rank", "seq", "task")
+
+    def __init__(self, rank: int, priority: float, seq: int, task: Task) -> None:
+        self.rank = rank
+        self.priority = priority
+        self.seq = seq
+        self.task = task
+
+    def __lt__(self, other: Waiting) -> bool:
+        if self.rank != other.rank:
+            return self.rank < other.rank
+        if self.priority != other.priority:
+            return self.priority < other.priority
+        return self.seq < other.seq
+
+
+def run_over(*_: object) -> NoReturn:
+    """Stands in for the floor's own methods once its run has ended (:meth:`FloorState._let_go`)."""
+    raise RuntimeError("this SalesFloor has run; make a new one to simulate again")
 
 
 class FloorState:
@@ -65,6 +96,12 @@ class FloorState:
     _at: Schedule
     _begin: dict[str, Begin]
     _end: dict[str, End]
+    _finish: Callable[[tuple[Rep, Task, int, float, float]], None]
+    """Ends an action: what the clock calls when one is done."""
+    _begin_call_as_set: dict[str, Begin]
+    """The calls' ``_begin`` steps, when named zones wrap them (local dates)."""
+    _begin_follow_up_uncapped: Begin
+    """The follow-up's ``_begin`` step, when a daily cap across channels wraps it."""
     _calendars: list[WeeklyCalendar | HolidayCalendar | None]
     """Per queue, the team's working hours (None: nobody works that queue)."""
     _calling_window: CallingWindow | None
@@ -98,6 +135,22 @@ class FloorState:
     _win_rate: float
     _nurture_gap: Gap
     _retention_gap: Callable[[float], float | None]
+
+    def _let_go(self) -> None:
+        """Break the finished run's reference cycles, so that dropping the floor frees it at once.
+
+        The clock's pending events and the stages' tables of steps hold bound methods of
+        the floor, and an open lead and its pending task refer to each other: otherwise only
+        a full collection would free a dropped floor, replications later. What callers read
+        after the run (the meter, the people still active, the reps) stays.
+        """
+        self.clock.drop_pending()
+        for person in self._active.values():
+            person.task = None
+        for steps in (self._begin, self._end, self._next_gap):
+            steps.clear()
+        self._begin_call_as_set = {}
+        self._finish = self._after_no_answer = self._begin_follow_up_uncapped = run_over
 
     # Services: implemented by the floor or one of its stages.
     @abstractmethod

@@ -1,11 +1,11 @@
-"""The clock: the engine's event list, plain tuples on a heap, later events in hourly buckets.
+"""The clock: the engine's event list, small records on a heap, later events in hourly buckets.
 
 Every event is ``(time, order, callback, payload)``: at *time* (minutes) the clock
 calls ``callback(payload)``. Events at the same time run in the order they were
 scheduled, exactly as SimPy orders its events, so the engine gives the same
 numbers on this clock as on ``simpy.Environment`` (``tests/test_clock.py`` runs
 both). What it saves is SimPy's ``Event`` object per callback and its generic
-``step``: one tuple, one heap push, one call.
+``step``: one record, one heap push, one call.
 
 Most events fall due within minutes (a call ends, a queued task starts), but a
 replication also holds thousands that wait days or months (follow-ups days
@@ -29,6 +29,31 @@ from typing import Any
 from sim.config.units import MINUTES_PER_HOUR
 
 
+class _Event:
+    """At *time* (minutes), call ``callback(payload)``; *order* breaks ties in time.
+
+    Ordered by ``(time, order)`` as the tuple ``(time, order, callback, payload)`` would be,
+    but compared by its own ``__lt__``: compiled, that compares two doubles, where a tuple
+    compares two float objects twice through the generic protocol (equality, then less
+    than). Heap comparisons were 16% of the compiled engine's instructions and all of
+    their growth with volume (docs/performance.md, "Session 6: flat"). Interpreted, each
+    comparison is a Python call: the pure-Python engine pays about 10-20% for it.
+    """
+
+    __slots__ = ("callback", "order", "payload", "time")
+
+    def __init__(
+        self, time: float, order: int, callback: Callable[[Any], None], payload: Any
+    ) -> None:
+        self.time = time
+        self.order = order
+        self.callback = callback
+        self.payload = payload
+
+    def __lt__(self, other: _Event) -> bool:
+        return self.time < other.time or (self.time == other.time and self.order < other.order)
+
+
 class Clock:
     """Simulated time and the events still to come."""
 
@@ -40,9 +65,9 @@ class Clock:
         self.scheduled = 0
         """Events scheduled so far (also the order that breaks ties in time)."""
         self._bucket_minutes = bucket_minutes
-        self._heap: list[tuple[float, int, Callable[[Any], None], Any]] = []
+        self._heap: list[_Event] = []
         self._frontier = 0.0  # every event before this time is on the heap
-        self._buckets: dict[int, list[tuple[float, int, Callable[[Any], None], Any]]] = {}
+        self._buckets: dict[int, list[_Event]] = {}
         self._days: list[int] = []  # bucket keys (hours since time 0), as a heap
 
     def at(self, delay: float, callback: Callable[[Any], None], payload: Any) -> None:
@@ -50,11 +75,11 @@ class Clock:
         time = self.now + delay
         self.scheduled = order = self.scheduled + 1
         if time < self._frontier:  # the common case: due within the current hour
-            heappush(self._heap, (time, order, callback, payload))
+            heappush(self._heap, _Event(time, order, callback, payload))
             return
         if time == math.inf:  # "never" (a rate of zero): it cannot fall within any run
             return
-        event = (time, order, callback, payload)
+        event = _Event(time, order, callback, payload)
         day = int(time // self._bucket_minutes)
         bucket = self._buckets.get(day)
         if bucket is None:
@@ -72,14 +97,14 @@ class Clock:
                     # Every event on the heap is due before the frontier, so before *until*:
                     # the common case needs no test of the time against *until*.
                     while heap:
-                        time, _, callback, payload = heappop(heap)
-                        self.now = time
-                        callback(payload)
+                        event = heappop(heap)
+                        self.now = event.time
+                        event.callback(event.payload)
                 else:  # the last hour of the run: stop at *until*
-                    while heap and heap[0][0] < until:
-                        time, _, callback, payload = heappop(heap)
-                        self.now = time
-                        callback(payload)
+                    while heap and heap[0].time < until:
+                        event = heappop(heap)
+                        self.now = event.time
+                        event.callback(event.payload)
                     if heap:
                         break
             if not self._days or self._days[0] * self._bucket_minutes >= until:
@@ -90,6 +115,10 @@ class Clock:
             self._heap = heap
             self._frontier = (day + 1) * self._bucket_minutes
         self.now = until
+
+    def drop_pending(self) -> None:
+        """Forget the events still to come: the run is over, and they hold what it used."""
+        self._heap, self._buckets, self._days = [], {}, []
 
     @property
     def pending(self) -> int:

@@ -37,7 +37,7 @@ from sim.config.scenario import Scenario
 from sim.config.seasonality import HolidayCalendar, working_windows
 from sim.config.units import HOURS_PER_WEEK, MINUTES_PER_HOUR, MINUTES_PER_WEEK, MINUTES_PER_YEAR
 from sim.engine._decision import DecisionStage
-from sim.engine._state import EventList
+from sim.engine._state import EventList, Waiting, run_over
 from sim.engine.arrivals import (
     LUCK_ATTEMPTS,
     LUCK_HOLD,
@@ -262,7 +262,7 @@ class SalesFloor(DecisionStage):
             ]
         self._idle: list[list[Rep]] = [[], []]
         """Per queue, the idle on-shift reps who work it, longest idle first (generalists in both)."""
-        self._queues: list[list[tuple[int, float, int, Task]]] = [[], []]
+        self._queues: list[list[Waiting]] = [[], []]
         self._choose = self.cadence.routing.chooser(
             [g.name for g in self.scenario.reps], len(self.reps), self._routing_rng
         )
@@ -301,7 +301,9 @@ class SalesFloor(DecisionStage):
     # -- scheduling and the run --------------------------------------------------
 
     def simulate(self) -> SalesFloor:
-        """Simulate until the end of the drain; measurements are then on this object."""
+        """Simulate until the end of the drain; measurements are then on this object (once)."""
+        if self._finish is run_over:
+            run_over()
         with garbage_collector_off():  # the first week's arrivals too
             for index, windows in enumerate(self._shift_windows):
                 for start, end in windows:
@@ -312,6 +314,7 @@ class SalesFloor(DecisionStage):
             self._schedule_next_arrival()
             self._at(MINUTES_PER_WEEK, self._on_week_end, None)
             self.clock.run(until=self.scenario.end)
+            self._let_go()
         meter = self.meter
         meter.finish(self.clock.now)
         for person in self._active.values():
@@ -422,7 +425,9 @@ class SalesFloor(DecisionStage):
             if self._needs_value:
                 since = self.clock.now - subject.last_engaged_at
                 task.value = subject.expected_value * self._contact(since) * self._qualify(since)
-        heappush(self._queues[queue_index], (rank, self._priority(task), next(self._seq), task))
+        heappush(
+            self._queues[queue_index], Waiting(rank, self._priority(task), next(self._seq), task)
+        )
         self._waiting[queue_index] += 1
         task.queued = True
         self._backlog_changed_at(self.clock.now)
@@ -432,11 +437,11 @@ class SalesFloor(DecisionStage):
         """*rep* is free and on shift: start the best live task it can do, or wait idle."""
         queues = self._queues
         while True:
-            best: list[tuple[int, float, int, Task]] | None = None
+            best: list[Waiting] | None = None
             best_index = 0
             for queue_index in rep.queues:
                 queue = queues[queue_index]
-                while queue and not queue[0][3].live:
+                while queue and not queue[0].task.live:
                     heappop(queue)
                 if queue and (best is None or queue[0] < best[0]):
                     best, best_index = queue, queue_index
@@ -445,7 +450,7 @@ class SalesFloor(DecisionStage):
                 for queue_index in rep.queues:
                     self._idle[queue_index].append(rep)
                 return
-            task = heappop(best)[3]
+            task = heappop(best).task
             self._waiting[best_index] -= 1
             task.queued = False
             self._backlog_changed_at(self.clock.now)  # as _stopped_waiting, without the call
