@@ -8,7 +8,7 @@ from collections import Counter
 import numpy as np
 import pytest
 
-from benchmarks.simpy_clock import SimPyClock
+from benchmarks.simpy_clock import SimPyEvents
 from sim.analysis.outputs import replication_output
 from sim.engine.clock import Clock, garbage_collector_off
 from sim.engine.floor import SalesFloor
@@ -56,7 +56,9 @@ def test_the_engine_gives_simpys_numbers(name: str) -> None:
     )
     seed = np.random.SeedSequence(7)
     lean = SalesFloor(experiment.scenario, experiment.policy, seed)
-    reference = SalesFloor(experiment.scenario, experiment.policy, seed, clock=SimPyClock())
+    reference = SalesFloor(
+        experiment.scenario, experiment.policy, seed, clock=Clock(events=SimPyEvents())
+    )
     assert replication_kpis(lean.simulate()) == replication_kpis(reference.simulate())
     assert lean.events == reference.events
 

@@ -37,7 +37,7 @@ from sim.config.scenario import Scenario
 from sim.config.seasonality import HolidayCalendar, working_windows
 from sim.config.units import HOURS_PER_WEEK, MINUTES_PER_HOUR, MINUTES_PER_WEEK, MINUTES_PER_YEAR
 from sim.engine._decision import DecisionStage
-from sim.engine._state import EventList, Waiting, run_over
+from sim.engine._state import Waiting, run_over
 from sim.engine.arrivals import (
     LUCK_ATTEMPTS,
     LUCK_HOLD,
@@ -120,7 +120,7 @@ class SalesFloor(DecisionStage):
         seed: np.random.SeedSequence,
         trace: Trace | None = None,
         recorder: Recorder | None = None,
-        clock: EventList | None = None,
+        clock: Clock | None = None,
     ) -> None:
         self.scenario = scenario
         self.cadence = cadence
