@@ -26,8 +26,6 @@ from sim.engine.meter import Meter
 from sim.engine.people import Customer, Lead, Person, Rep, Task
 from sim.engine.streams import Draws
 
-Schedule = Callable[[float, Callable[[Any], None], Any], None]
-"""``at(delay, callback, payload)``: :meth:`Clock.at <sim.engine.clock.Clock.at>`."""
 Begin = Callable[[Rep, Task, float], tuple[float, int]]
 """Starts a task: ``begin(rep, task, now) -> (duration, outcome)``."""
 End = Callable[[Task, int, float], None]
@@ -79,7 +77,6 @@ class FloorState:
     _active: dict[int, Person]
     """Open leads and active customers by id."""
     _ids: Iterator[int]
-    _at: Schedule
     _begin: dict[str, Begin]
     _end: dict[str, End]
     _finish: Callable[[tuple[Rep, Task, int, float, float]], None]
