@@ -16,8 +16,8 @@ absolute speeds differ from machine to machine, ratios much less.
    c. the engine itself, :class:`sim.engine.floor.SalesFloor` on
       :func:`sim.validation.theory.queueing_experiment` (its lean clock, the full
       lead/task/rep model);
-   e. the same engine on ``simpy.Environment`` as its clock (:class:`SimPyClock`): what
-      the lean clock saves;
+   e. the same engine with SimPy keeping its events (``Clock(events=SimPyEvents())``):
+      what the lean clock saves;
    d. :mod:`benchmarks.mmc_simpy_process` -- a SimPy process per customer, the design the
       engine rejected, for the record.
 
@@ -77,9 +77,10 @@ from benchmarks.replication import (
     measure_one_replication,
     replication_report,
 )
-from benchmarks.simpy_clock import SimPyClock
+from benchmarks.simpy_clock import SimPyEvents
 from benchmarks.volume import run_volume
 from sim.engine import kernel
+from sim.engine.clock import Clock
 from sim.engine.floor import SalesFloor
 from sim.engine.kpis import replication_kpis
 from sim.engine.streams import replication_seeds
@@ -132,7 +133,7 @@ def prepare_engine(
     seed = replication_seeds(root_seed, 1)[0]
 
     def run() -> QueueResult:
-        clock = SimPyClock() if simpy_clock else None
+        clock = Clock(events=SimPyEvents()) if simpy_clock else None
         floor = SalesFloor(experiment.scenario, experiment.policy, seed, clock=clock)
         kpis = replication_kpis(floor.simulate())
         leads = int(kpis["leads"])

@@ -1,4 +1,4 @@
-"""The engine's clock interface on ``simpy.Environment``: the reference the lean clock must match."""
+"""The engine's events on ``simpy.Environment``: the reference the lean clock must match."""
 
 from __future__ import annotations
 
@@ -8,24 +8,23 @@ from typing import Any
 import simpy
 
 
-class SimPyClock:
-    """The engine's clock interface on ``simpy.Environment`` (public API only).
+class SimPyEvents:
+    """An event list for :class:`sim.engine.clock.Clock` on ``simpy.Environment`` (public API only).
 
-    The reference the lean :class:`sim.engine.clock.Clock` must match event for event
-    (``tests/test_clock.py``), and what the engine would cost with SimPy as its clock:
-    one ``Timeout`` event per callback and SimPy's generic ``step``.
+    ``Clock(events=SimPyEvents())`` runs the engine with SimPy keeping its events: the
+    reference the lean clock must match event for event (``tests/test_clock.py``), and
+    what the engine would cost with SimPy as its clock: one ``Timeout`` event per
+    callback and SimPy's generic ``step``.
     """
 
     def __init__(self) -> None:
         self._env = simpy.Environment()
-        self.scheduled = 0
 
     @property
     def now(self) -> float:
         return float(self._env.now)
 
     def at(self, delay: float, callback: Callable[[Any], None], payload: Any) -> None:
-        self.scheduled += 1
         self._env.timeout(delay, payload).callbacks.append(lambda event: callback(event.value))
 
     def run(self, until: float) -> None:

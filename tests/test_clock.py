@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import gc
 from collections import Counter
+from collections.abc import Callable
 
 import numpy as np
 import pytest
 
-from benchmarks.simpy_clock import SimPyClock
+from benchmarks.simpy_clock import SimPyEvents
 from sim.analysis.outputs import replication_output
 from sim.engine.clock import Clock, garbage_collector_off
 from sim.engine.floor import SalesFloor
@@ -27,8 +28,16 @@ def test_events_run_in_time_order_ties_in_scheduling_order() -> None:
     assert clock.pending == 1  # "late" waits in its day bucket
 
 
-def test_events_scheduled_while_running_join_the_right_place() -> None:
-    clock, log = Clock(bucket_minutes=10.0), []
+@pytest.mark.parametrize(
+    "make_clock",
+    [lambda: Clock(bucket_minutes=10.0), lambda: Clock(events=SimPyEvents())],
+    ids=["lean", "simpy"],
+)
+def test_events_scheduled_while_running_join_the_right_place(
+    make_clock: Callable[[], Clock],
+) -> None:
+    """Also on SimPy's event list: the clock shows SimPy's time to every callback."""
+    clock, log = make_clock(), []
 
     def chain(step: int) -> None:
         log.append((clock.now, step))
@@ -56,7 +65,9 @@ def test_the_engine_gives_simpys_numbers(name: str) -> None:
     )
     seed = np.random.SeedSequence(7)
     lean = SalesFloor(experiment.scenario, experiment.policy, seed)
-    reference = SalesFloor(experiment.scenario, experiment.policy, seed, clock=SimPyClock())
+    reference = SalesFloor(
+        experiment.scenario, experiment.policy, seed, clock=Clock(events=SimPyEvents())
+    )
     assert replication_kpis(lean.simulate()) == replication_kpis(reference.simulate())
     assert lean.events == reference.events
 

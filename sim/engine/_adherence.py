@@ -93,7 +93,7 @@ class CadenceKeeping(ChannelTouches):
         task = Task(kind, subject, due, due + window)
         if subject is not None:
             subject.task = task
-        self._at(due - self.clock.now, self._step_due, task)  # as _fall_due, one call less
+        self.clock.at(due - self.clock.now, self._step_due, task)  # as _fall_due, one call less
         return task
 
     def _fall_due(
@@ -104,7 +104,7 @@ class CadenceKeeping(ChannelTouches):
         calendar = self._calendars[self._queue_and_rank[task.kind][0]]
         due = calendar.next_open(earliest) if calendar is not None else earliest
         task.due, task.deadline = due, due + window
-        self._at(due - self.clock.now, then, task)
+        self.clock.at(due - self.clock.now, then, task)
 
     def _step_due(self, task: Task) -> None:
         """A cadence step fell due: the team does it, puts it off or skips it, as busy as it is."""
@@ -159,7 +159,7 @@ class CadenceKeeping(ChannelTouches):
             return
         due = calendar.next_open(day_starts)
         if due < self.scenario.end:
-            self._at(due - self.clock.now, self._on_planning_due, None)
+            self.clock.at(due - self.clock.now, self._on_planning_due, None)
 
     def _on_planning_due(self, _: None) -> None:
         now = self.clock.now

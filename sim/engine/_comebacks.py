@@ -34,7 +34,7 @@ of cadences stay paired. With both chances at 0 (the default) nothing is drawn a
 the floor runs exactly as without comebacks.
 
 This is a part of the floor, split out to keep each module one stage of the sales
-rhythm; it uses the floor's scheduling (``_at``, ``_release``) and bookkeeping
+rhythm; it uses the floor's scheduling (``clock.at``, ``_release``) and bookkeeping
 (``_close``, ``_drop_pending``, ``_conversation``, ``_annoyance``).
 """
 
@@ -112,7 +112,7 @@ class LeadComebacks(LocalCallingHours):
         """Schedule *lead*'s comeback at *when*, unless it already comes back sooner."""
         if when < lead.comes_back_at:
             lead.comes_back_at = when
-            self._at(when - self.clock.now, self._on_comeback, (lead, when))
+            self.clock.at(when - self.clock.now, self._on_comeback, (lead, when))
 
     def _on_comeback(self, comeback: tuple[Lead, float]) -> None:
         lead, when = comeback

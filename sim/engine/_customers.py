@@ -80,7 +80,7 @@ class CustomerCare(LeadScreening):
             if customer.cohort:
                 self.meter.repeat_purchases += 1
                 self.meter.repeat_revenue += value
-        self._at(customer.rng.expovariate(self._repeat_rate), self._on_repeat_chance, customer)  # type: ignore[union-attr]
+        self.clock.at(customer.rng.expovariate(self._repeat_rate), self._on_repeat_chance, customer)  # type: ignore[union-attr]
 
     def _on_churn_chance(self, customer: Customer) -> None:
         """A candidate churn at the faded-relationship rate, kept with the relationship's weakness."""
@@ -91,7 +91,7 @@ class CustomerCare(LeadScreening):
         ):
             self._churn(customer, opted_out=False)
             return
-        self._at(customer.rng.expovariate(self._churn_rate), self._on_churn_chance, customer)  # type: ignore[union-attr]
+        self.clock.at(customer.rng.expovariate(self._churn_rate), self._on_churn_chance, customer)  # type: ignore[union-attr]
 
     def _churn(self, customer: Customer, opted_out: bool) -> None:
         customer.active = False
@@ -123,7 +123,7 @@ class CustomerCare(LeadScreening):
     def _schedule_department_request(self, index: int) -> None:
         gap = self._department_gap(self._department_names[index], self._department_requests[index])
         if gap is not None:
-            self._at(gap, self._on_department_request_due, index)
+            self.clock.at(gap, self._on_department_request_due, index)
 
     def _on_department_request_due(self, index: int) -> None:
         self._department_requests[index] += 1
@@ -154,4 +154,4 @@ class CustomerCare(LeadScreening):
         now = self.clock.now
         delays = np.array([self._referral_delay.next() for _ in range(n)])
         for draw in self._referral_traits.draws(now + delays, len(self.scenario.sources)):
-            self._at(draw.arrived_at - now, self._on_referral_arrival, draw)
+            self.clock.at(draw.arrived_at - now, self._on_referral_arrival, draw)

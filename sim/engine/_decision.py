@@ -19,7 +19,7 @@ fatigue that can make the prospect opt out (``SalesFloor._touch``). A won lead
 becomes a customer (see :mod:`sim.engine._customers`).
 
 This is a part of the floor, split out to keep each module one stage of the
-sales rhythm; it uses the floor's scheduling (``_at``, ``_due_task``,
+sales rhythm; it uses the floor's scheduling (``clock.at``, ``_due_task``,
 ``_release``) and bookkeeping (``_close``, ``_touch``, ``meter``).
 """
 
@@ -79,7 +79,7 @@ class DecisionStage(CustomerCare):
     def _decide_at(self, lead: Lead, when: float) -> None:
         """(Re)schedule the prospect's decision; an earlier schedule is then ignored."""
         lead.decide_at = when
-        self._at(when - self.clock.now, self._on_decision, (lead, when))
+        self.clock.at(when - self.clock.now, self._on_decision, (lead, when))
 
     def _engaged(self, lead: Lead, now: float) -> None:
         """The prospect was reached: interest is renewed and engagement grows; watch for fading."""
@@ -87,7 +87,7 @@ class DecisionStage(CustomerCare):
         lead.last_engaged_at = now
         lead.engagements += 1
         if self._interest_lasts != math.inf:
-            self._at(self._interest_lasts, self._on_interest_faded, (lead, lead.engagements))
+            self.clock.at(self._interest_lasts, self._on_interest_faded, (lead, lead.engagements))
 
     def _engagement(self, lead: Lead, now: float) -> float:
         """Conversations the prospect remembers at *now* (each fades over the engagement memory)."""
@@ -162,6 +162,10 @@ class DecisionStage(CustomerCare):
             self.meter.customers += 1
         self._next_retention_touch(customer, now)
         if self._repeat_rate:
-            self._at(customer.rng.expovariate(self._repeat_rate), self._on_repeat_chance, customer)
+            self.clock.at(
+                customer.rng.expovariate(self._repeat_rate), self._on_repeat_chance, customer
+            )
         if self._churn_rate:
-            self._at(customer.rng.expovariate(self._churn_rate), self._on_churn_chance, customer)
+            self.clock.at(
+                customer.rng.expovariate(self._churn_rate), self._on_churn_chance, customer
+            )

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from abc import abstractmethod
 from collections.abc import Callable, Iterator
-from typing import Any, NoReturn, Protocol
+from typing import Any, NoReturn
 
 from policies.cadence import Cadence
 from sim.config.calendar import WeeklyCalendar
@@ -21,27 +21,11 @@ from sim.config.scenario import Scenario
 from sim.config.seasonality import HolidayCalendar
 from sim.config.time_zones import CallingWindow
 from sim.engine.arrivals import LeadDraw
+from sim.engine.clock import Clock
 from sim.engine.meter import Meter
 from sim.engine.people import Customer, Lead, Person, Rep, Task
 from sim.engine.streams import Draws
 
-
-class EventList(Protocol):
-    """What the floor needs of its clock: :class:`~sim.engine.clock.Clock`, or SimPy behind
-    the same members (``benchmarks/simpy_clock.py``, which ``tests/test_clock.py`` runs
-    the engine on to check the lean clock's event order)."""
-
-    @property
-    def now(self) -> float: ...
-    @property
-    def scheduled(self) -> int: ...
-    def at(self, delay: float, callback: Callable[[Any], None], payload: Any) -> None: ...
-    def run(self, until: float) -> None: ...
-    def drop_pending(self) -> None: ...
-
-
-Schedule = Callable[[float, Callable[[Any], None], Any], None]
-"""``at(delay, callback, payload)``: :meth:`Clock.at <sim.engine.clock.Clock.at>`."""
 Begin = Callable[[Rep, Task, float], tuple[float, int]]
 """Starts a task: ``begin(rep, task, now) -> (duration, outcome)``."""
 End = Callable[[Task, int, float], None]
@@ -87,13 +71,12 @@ class FloorState:
 
     scenario: Scenario
     cadence: Cadence
-    clock: EventList
+    clock: Clock
     meter: Meter
     reps: list[Rep]
     _active: dict[int, Person]
     """Open leads and active customers by id."""
     _ids: Iterator[int]
-    _at: Schedule
     _begin: dict[str, Begin]
     _end: dict[str, End]
     _finish: Callable[[tuple[Rep, Task, int, float, float]], None]

@@ -37,7 +37,7 @@ from sim.config.scenario import Scenario
 from sim.config.seasonality import HolidayCalendar, working_windows
 from sim.config.units import HOURS_PER_WEEK, MINUTES_PER_HOUR, MINUTES_PER_WEEK, MINUTES_PER_YEAR
 from sim.engine._decision import DecisionStage
-from sim.engine._state import EventList, Waiting, run_over
+from sim.engine._state import Waiting, run_over
 from sim.engine.arrivals import (
     LUCK_ATTEMPTS,
     LUCK_HOLD,
@@ -120,12 +120,11 @@ class SalesFloor(DecisionStage):
         seed: np.random.SeedSequence,
         trace: Trace | None = None,
         recorder: Recorder | None = None,
-        clock: EventList | None = None,
+        clock: Clock | None = None,
     ) -> None:
         self.scenario = scenario
         self.cadence = cadence
         self.clock = clock if clock is not None else Clock()
-        self._at = self.clock.at
         self._trace = trace
         self._recorder = recorder
         streams = Streams(seed)
@@ -307,12 +306,12 @@ class SalesFloor(DecisionStage):
         with garbage_collector_off():  # the first week's arrivals too
             for index, windows in enumerate(self._shift_windows):
                 for start, end in windows:
-                    self._at(start, self._on_shift_start, (index, end))
-                    self._at(end, self._on_shift_end, index)
+                    self.clock.at(start, self._on_shift_start, (index, end))
+                    self.clock.at(end, self._on_shift_end, index)
             self._schedule_department_requests()
             self._schedule_planning(0.0)
             self._schedule_next_arrival()
-            self._at(MINUTES_PER_WEEK, self._on_week_end, None)
+            self.clock.at(MINUTES_PER_WEEK, self._on_week_end, None)
             self.clock.run(until=self.scenario.end)
             self._let_go()
         meter = self.meter
@@ -325,14 +324,14 @@ class SalesFloor(DecisionStage):
     def _on_week_end(self, _: None) -> None:
         """Once a simulated week, the meter folds its raw times into totals (bounded memory)."""
         self.meter.fold()
-        self._at(MINUTES_PER_WEEK, self._on_week_end, None)
+        self.clock.at(MINUTES_PER_WEEK, self._on_week_end, None)
 
     # -- leads -------------------------------------------------------------------
 
     def _schedule_next_arrival(self) -> None:
         draw = next(self._draws, None)
         if draw is not None:
-            self._at(draw.arrived_at - self.clock.now, self._on_arrival, draw)
+            self.clock.at(draw.arrived_at - self.clock.now, self._on_arrival, draw)
 
     def _on_arrival(self, draw: LeadDraw) -> None:
         self._schedule_next_arrival()
@@ -367,7 +366,7 @@ class SalesFloor(DecisionStage):
         if hold > 0:
             task = Task(kind, lead, now + hold, now + hold + self._response_target)
             lead.task = task
-            self._at(hold, self._release, task)
+            self.clock.at(hold, self._release, task)
         else:
             task = Task(kind, lead, now, now + self._response_target)
             lead.task = task
@@ -382,7 +381,8 @@ class SalesFloor(DecisionStage):
         lead.patience_watched = True
         if lead.patience_ends != math.inf:
             # A lead whose patience ran out before it first had to wait is lost at once.
-            self._at(max(0.0, lead.patience_ends - self.clock.now), self._on_patience_end, lead)
+            wait = max(0.0, lead.patience_ends - self.clock.now)
+            self.clock.at(wait, self._on_patience_end, lead)
 
     def _on_patience_end(self, lead: Lead) -> None:
         if lead.outcome is None and lead.reached_at == math.inf:
@@ -485,7 +485,7 @@ class SalesFloor(DecisionStage):
         duration, outcome = self._begin[task.kind](rep, task, now)
         if self._trace is not None:
             self._trace("start", now, rep.id, subject.id if subject is not None else -1, task.kind)
-        self._at(duration, self._finish, (rep, task, outcome, now, rep.shift_ends))
+        self.clock.at(duration, self._finish, (rep, task, outcome, now, rep.shift_ends))
 
     def _on_finish(self, done: tuple[Rep, Task, int, float, float]) -> None:
         rep, task, outcome, started, shift_ends = done
