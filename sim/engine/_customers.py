@@ -80,7 +80,7 @@ class CustomerCare(LeadScreening):
             if customer.cohort:
                 self.meter.repeat_purchases += 1
                 self.meter.repeat_revenue += value
-        self.clock.at(customer.rng.expovariate(self._repeat_rate), self._on_repeat_chance, customer)  # type: ignore[union-attr]
+        self._next_repeat_chance(customer)
 
     def _on_churn_chance(self, customer: Customer) -> None:
         """A candidate churn at the faded-relationship rate, kept with the relationship's weakness."""
@@ -91,7 +91,17 @@ class CustomerCare(LeadScreening):
         ):
             self._churn(customer, opted_out=False)
             return
-        self.clock.at(customer.rng.expovariate(self._churn_rate), self._on_churn_chance, customer)  # type: ignore[union-attr]
+        self._next_churn_chance(customer)
+
+    def _next_repeat_chance(self, customer: Customer) -> None:
+        """Schedule the customer's next candidate purchase (Poisson at the full-relationship rate)."""
+        delay = customer.rng.expovariate(self._repeat_rate)  # type: ignore[union-attr]
+        self.clock.at(delay, self._on_repeat_chance, customer)
+
+    def _next_churn_chance(self, customer: Customer) -> None:
+        """Schedule the customer's next candidate churn (Poisson at the faded-relationship rate)."""
+        delay = customer.rng.expovariate(self._churn_rate)  # type: ignore[union-attr]
+        self.clock.at(delay, self._on_churn_chance, customer)
 
     def _churn(self, customer: Customer, opted_out: bool) -> None:
         customer.active = False

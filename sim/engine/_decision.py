@@ -162,10 +162,6 @@ class DecisionStage(CustomerCare):
             self.meter.customers += 1
         self._next_retention_touch(customer, now)
         if self._repeat_rate:
-            self.clock.at(
-                customer.rng.expovariate(self._repeat_rate), self._on_repeat_chance, customer
-            )
+            self._next_repeat_chance(customer)
         if self._churn_rate:
-            self.clock.at(
-                customer.rng.expovariate(self._churn_rate), self._on_churn_chance, customer
-            )
+            self._next_churn_chance(customer)

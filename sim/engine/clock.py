@@ -1,6 +1,6 @@
 """The clock: the engine's event list, small records on a heap, later events in hourly buckets.
 
-Every event is ``(time, order, callback, payload)``: at *time* (minutes) the clock
+Every event is a record of time, order, callback and payload: at *time* (minutes) the clock
 calls ``callback(payload)``. Events at the same time run in the order they were
 scheduled, exactly as SimPy orders its events, so the engine gives the same
 numbers on this clock as on ``simpy.Environment`` (``tests/test_clock.py`` runs

@@ -11,7 +11,8 @@ and per backlog change inside the event loop, so the engine only appends raw
 times to the meter's arrays (a few C-level appends) and the meter turns them
 into integrals and hour-of-week tables with numpy, a simulated week at a time
 (:meth:`Meter.fold`, so memory stays bounded) and once more at the end. A closed
-lead is one tuple appended, tallied with numpy at the same folds. The sums are
+lead is eight numbers appended to one flat list, packed into an array every
+4,096 leads and tallied with numpy at the same folds. The sums are
 taken in the order the events happened (``np.cumsum`` and ``np.bincount`` add
 one by one), so every total is the same to the last bit as the running sums it
 replaces.

@@ -23,9 +23,9 @@ NURTURE: Final = "nurture"
 RETENTION: Final = "retention"
 DEPARTMENT_REFERRAL: Final = "department_referral"
 PLANNING: Final = "planning"
+"""The manager's daily planning and review, done by a closer before other work."""
 INBOUND_CALL: Final = "inbound_call"
 """A lead who called back or inquired again on its own: a rep takes its call."""
-"""The manager's daily planning and review, done by a closer before other work."""
 RESPONDER_WORK = (SCREEN, FIRST_ATTEMPT, FOLLOW_UP, INBOUND_CALL)
 CLOSER_WORK = (MEETING, NURTURE, RETENTION, DEPARTMENT_REFERRAL, PLANNING)
 RESPONDER_QUEUE: Final = 0
