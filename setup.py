@@ -3,9 +3,8 @@
 Everything else about the package is in ``pyproject.toml``. ``pip install -e .`` (or a
 wheel build) runs :class:`BuildKernel`: it compiles :data:`KERNEL` with mypyc (a build
 dependency) into extension modules beside their sources and records the sha256 of each
-compiled source in ``sim/engine/_kernel_sources.json``, so that an edited source is
-never shadowed by its stale compiled module (:mod:`sim.engine.kernel` checks the record
-at import). Without a C compiler, when mypyc fails, or with ``SALESPULSE_PURE_PYTHON=1``
+compiled source in ``sim/_kernel_sources.json``, so that an edited source is never
+shadowed by its stale compiled module (:mod:`sim._kernel` checks the record at import). Without a C compiler, when mypyc fails, or with ``SALESPULSE_PURE_PYTHON=1``
 the package installs as pure Python with one warning line; the numbers are the same.
 """
 
@@ -21,9 +20,9 @@ from setuptools import Extension, setup
 from setuptools.command.build_ext import build_ext
 
 ROOT = Path(__file__).parent
-ENGINE = "sim/engine"
+PACKAGE = "sim"
 KERNEL = [
-    f"{ENGINE}/{name}.py"
+    f"{PACKAGE}/engine/{name}.py"
     for name in (
         "_state",
         "_local_time",
@@ -42,17 +41,23 @@ KERNEL = [
         "streams",
         "tally",
     )
-]
-"""The engine modules compiled: the event loop and everything it calls per event."""
+] + [f"{PACKAGE}/config/fades.py"]
+"""The modules compiled: the engine's event loop and everything it calls per event, with the
+response curves' arithmetic."""
 MYPY_OPTIONS = ["--follow-imports=silent", "--ignore-missing-imports", "--no-site-packages"]
 """The kernel is typed by its own annotations; installed libraries (numpy, pydantic) count as
 untyped whether or not the build environment has them, so every build compiles the same code."""
-SHARED_LIBRARY = "sim.engine._kernel"
-"""mypyc's runtime for the compiled modules, ``sim/engine/_kernel__mypyc.*.so``: inside the
-package (its default is a top-level module), so a copy of the package is complete.
-``sim.engine.kernel`` checks that it is there."""
-SOURCES_RECORD = f"{ENGINE}/_kernel_sources.json"
+SHARED_LIBRARY = f"{PACKAGE}._kernel"
+"""mypyc's runtime for the compiled modules, ``sim/_kernel__mypyc.*.so``: inside the package
+(its default is a top-level module), so a copy of the package is complete, and above both
+compiled subpackages, so that neither imports the other. ``sim._kernel`` checks that it is there."""
+SOURCES_RECORD = f"{PACKAGE}/_kernel_sources.json"
 PURE_PYTHON_VARIABLE = "SALESPULSE_PURE_PYTHON"
+
+
+def _module_in_package(source: str) -> str:
+    """How the record names a compiled source: ``sim/engine/floor.py`` is ``engine.floor``."""
+    return ".".join(Path(source).relative_to(PACKAGE).with_suffix("").parts)
 
 
 def _cause(error: BaseException) -> str:
@@ -111,7 +116,7 @@ class BuildKernel(build_ext):
 
     def _record_sources(self) -> None:
         record = {
-            Path(source).stem: hashlib.sha256((ROOT / source).read_bytes()).hexdigest()
+            _module_in_package(source): hashlib.sha256((ROOT / source).read_bytes()).hexdigest()
             for source in KERNEL
         }
         for folder in self._targets():
@@ -121,12 +126,12 @@ class BuildKernel(build_ext):
 
     def _remove_outputs(self) -> None:
         """Remove the record and every compiled kernel module, new or left from a past build."""
-        stems = [Path(source).stem for source in KERNEL]
-        stems.append(SHARED_LIBRARY.rpartition(".")[2] + "__mypyc")
+        stems = [Path(source).with_suffix("") for source in KERNEL]
+        stems.append(Path(PACKAGE, SHARED_LIBRARY.rpartition(".")[2] + "__mypyc"))
         for folder in self._targets():
             (folder / SOURCES_RECORD).unlink(missing_ok=True)
             for stem in stems:
-                for compiled in (folder / ENGINE).glob(f"{stem}.*.so"):
+                for compiled in (folder / stem.parent).glob(f"{stem.name}.*.so"):
                     compiled.unlink()
 
 

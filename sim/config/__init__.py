@@ -5,15 +5,18 @@ Durations are minutes inside the engine and human units (``5m``, ``2h``, ``3d``)
 in YAML. :class:`Scenario` combines them: lead sources, reps and shifts, action
 times, touch channels, response curves, the decision stage, customers, referrals,
 fatigue and economics, and the year around the working week (holidays, seasonality, lead
-time zones).
+time zones). :class:`Fade` is a response curve's arithmetic, as the engine calls it.
 """
 
+# The kernel is chosen (compiled or pure Python) before sim.config.fades, which it compiles.
+import sim._kernel  # noqa: F401
 from sim.config._types import ConfigError, ConfigModel, Minutes, PositiveMinutes, Probability
 from sim.config.calendar import HourOfWeekProfile, Shift, WeeklyCalendar
 from sim.config.channels import CALL, Channel, Channels
 from sim.config.comebacks import Comebacks
 from sim.config.distributions import Duration, MoneyAmount, OptionalDuration, Proportion
 from sim.config.durations import format_duration, parse_duration, shown
+from sim.config.fades import Fade
 from sim.config.response_curves import ResponseCurve, minutes_until_below
 from sim.config.scenario import REFERRAL_SOURCE, LeadSource, LeadTraits, RepGroup, Scenario
 from sim.config.seasonality import (
@@ -38,6 +41,7 @@ __all__ = [
     "ConfigError",
     "ConfigModel",
     "Duration",
+    "Fade",
     "Holiday",
     "HolidayCalendar",
     "HourOfWeekProfile",

@@ -2,8 +2,9 @@
 
 A response curve maps the minutes since a lead last engaged (arrived, or last
 spoke to a rep) to a multiplier in [0, 1]: ``value(t)`` for one number, and
-``compile()`` for a plain function the engine calls on its hot path. The engine multiplies it into the
-chance that an attempt reaches the lead (``contact`` curve) and the chance that a
+``compile()`` for the :class:`~sim.config.fades.Fade` the engine calls on its hot path
+(``value`` evaluates that same fade: each formula is written once). The engine multiplies it
+into the chance that an attempt reaches the lead (``contact`` curve) and the chance that a
 conversation qualifies it (``qualification`` curve). ``value(0)`` is 1 for the
 parametric families: a lead called at once keeps its full base chances.
 
@@ -17,31 +18,46 @@ Families (``family:`` in YAML)::
 
 from __future__ import annotations
 
-import bisect
 import itertools
 import math
-from collections.abc import Callable
+from abc import abstractmethod
 from typing import Annotated, Literal
 
 from pydantic import Field, model_validator
 
 from sim.config._types import ConfigModel, Minutes, PositiveMinutes, Probability
+from sim.config.fades import (
+    ConstantFade,
+    ExponentialFade,
+    Fade,
+    SumOfExponentialsFade,
+    TableFade,
+    WeibullFade,
+)
 from sim.config.units import MINUTES_PER_YEAR
 
 
-class ExponentialCurve(ConfigModel):
+class _Curve(ConfigModel):
+    """What every family shares: its value is that of the fade it compiles to."""
+
+    @abstractmethod
+    def compile(self) -> Fade:
+        """The curve as a :class:`~sim.config.fades.Fade`: plain numbers for the engine."""
+
+    def value(self, minutes: float) -> float:
+        """The multiplier after *minutes* since the last engagement."""
+        return self.compile().value(minutes)
+
+
+class ExponentialCurve(_Curve):
     """Interest halves every ``scale * ln 2`` minutes, down to a floor."""
 
     family: Literal["exponential"] = "exponential"
     scale: PositiveMinutes
     floor: Probability = 0.0
 
-    def value(self, minutes: float) -> float:
-        return self.floor + (1.0 - self.floor) * math.exp(-minutes / self.scale)
-
-    def compile(self) -> Callable[[float], float]:
-        floor, span, rate, exp = self.floor, 1.0 - self.floor, 1.0 / self.scale, math.exp
-        return lambda minutes: floor + span * exp(-minutes * rate)
+    def compile(self) -> Fade:
+        return ExponentialFade(self.floor, self.scale)
 
 
 class DecayComponent(ConfigModel):
@@ -51,7 +67,7 @@ class DecayComponent(ConfigModel):
     scale: PositiveMinutes
 
 
-class SumOfExponentialsCurve(ConfigModel):
+class SumOfExponentialsCurve(_Curve):
     """A fast and a slow fade (or more) plus a floor: the shape lead-response studies show."""
 
     family: Literal["sum_of_exponentials"]
@@ -65,16 +81,11 @@ class SumOfExponentialsCurve(ConfigModel):
             raise ValueError(f"floor plus the component weights must add up to 1, got {total:g}")
         return self
 
-    def value(self, minutes: float) -> float:
-        return self.floor + sum(c.weight * math.exp(-minutes / c.scale) for c in self.components)
-
-    def compile(self) -> Callable[[float], float]:
-        floor, exp = self.floor, math.exp
-        terms = tuple((c.weight, 1.0 / c.scale) for c in self.components)
-        return lambda minutes: floor + sum(weight * exp(-minutes * rate) for weight, rate in terms)
+    def compile(self) -> Fade:
+        return SumOfExponentialsFade(self.floor, [(c.weight, c.scale) for c in self.components])
 
 
-class WeibullCurve(ConfigModel):
+class WeibullCurve(_Curve):
     """Stretched (shape < 1) or compressed (shape > 1) exponential fade."""
 
     family: Literal["weibull"]
@@ -82,21 +93,11 @@ class WeibullCurve(ConfigModel):
     shape: float = Field(gt=0)
     floor: Probability = 0.0
 
-    def value(self, minutes: float) -> float:
-        return self.floor + (1.0 - self.floor) * math.exp(-((minutes / self.scale) ** self.shape))
-
-    def compile(self) -> Callable[[float], float]:
-        floor, span, scale, shape, exp = (
-            self.floor,
-            1.0 - self.floor,
-            self.scale,
-            self.shape,
-            math.exp,
-        )
-        return lambda minutes: floor + span * exp(-((minutes / scale) ** shape))
+    def compile(self) -> Fade:
+        return WeibullFade(self.floor, self.scale, self.shape)
 
 
-class TableCurve(ConfigModel):
+class TableCurve(_Curve):
     """Piecewise-linear curve through measured points (what ``calibrate`` writes)."""
 
     family: Literal["table"]
@@ -109,27 +110,11 @@ class TableCurve(ConfigModel):
             raise ValueError("points must be listed by strictly increasing time")
         return self
 
-    def value(self, minutes: float) -> float:
-        return self.compile()(minutes)
-
-    def compile(self) -> Callable[[float], float]:
-        times = [t for t, _ in self.points]
+    def compile(self) -> Fade:
         values = [v for _, v in self.points]
         if len(set(values)) == 1:
-            constant = values[0]
-            return lambda minutes: constant
-        last = len(times)
-
-        def table(minutes: float) -> float:
-            i = bisect.bisect_right(times, minutes)
-            if i == 0:
-                return values[0]
-            if i == last:
-                return values[-1]
-            t0, t1, v0 = times[i - 1], times[i], values[i - 1]
-            return v0 + (values[i] - v0) * (minutes - t0) / (t1 - t0)
-
-        return table
+            return ConstantFade(values[0])
+        return TableFade([t for t, _ in self.points], values)
 
 
 ResponseCurve = Annotated[
@@ -148,16 +133,16 @@ def minutes_until_below(
     finds the crossing; a curve that is still at or above *level* after 100 years
     never crosses.
     """
-    value = curve.compile()
+    fade = curve.compile()
     high = 1.0
-    while value(high) >= level:
+    while fade.value(high) >= level:
         high *= 2
         if high > 100 * MINUTES_PER_YEAR:
             return math.inf
     low = 0.0
     for _ in range(80):
         middle = (low + high) / 2
-        if value(middle) >= level:
+        if fade.value(middle) >= level:
             low = middle
         else:
             high = middle

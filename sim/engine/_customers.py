@@ -75,7 +75,7 @@ class CustomerCare(LeadScreening):
         if not customer.active:
             return
         now = self.clock.now
-        if customer.rng.random() < self._relationship(now - customer.last_engaged_at):  # type: ignore[union-attr]
+        if customer.rng.random() < self._relationship.value(now - customer.last_engaged_at):  # type: ignore[union-attr]
             value = self._repeat_value(customer.rng.random())  # type: ignore[union-attr]
             if customer.cohort:
                 self.meter.repeat_purchases += 1
@@ -86,7 +86,7 @@ class CustomerCare(LeadScreening):
         """A candidate churn at the faded-relationship rate, kept with the relationship's weakness."""
         if not customer.active:
             return
-        if customer.rng.random() < 1.0 - self._relationship(  # type: ignore[union-attr]
+        if customer.rng.random() < 1.0 - self._relationship.value(  # type: ignore[union-attr]
             self.clock.now - customer.last_engaged_at
         ):
             self._churn(customer, opted_out=False)
@@ -153,7 +153,7 @@ class CustomerCare(LeadScreening):
         """A customer reached and asked: the stronger the relationship, the more they refer."""
         if customer.contacts is None:
             customer.contacts = ReferralPool(self.scenario.referrals.customers, customer.won_at)
-        strength = self._relationship(now - customer.last_engaged_at)
+        strength = self._relationship.value(now - customer.last_engaged_at)
         self._referred_leads(customer.contacts.ask(now, self._referral_rng, strength))
 
     def _referred_leads(self, n: int) -> None:

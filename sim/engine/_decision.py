@@ -137,7 +137,7 @@ class DecisionStage(CustomerCare):
 
     def _win_chance(self, lead: Lead, now: float) -> float:
         """``win_rate x interest x engagement x annoyance`` for the prospect deciding at *now*."""
-        interest = self._interest(now - lead.last_engaged_at)
+        interest = self._interest.value(now - lead.last_engaged_at)
         engagement = 1.0 - self._engagement_gap_left ** self._engagement(lead, now)
         return self._win_rate * interest * engagement * self._annoyance(lead, now)
 

@@ -17,6 +17,7 @@ from typing import Any, NoReturn
 
 from policies.cadence import Cadence
 from sim.config.calendar import WeeklyCalendar
+from sim.config.fades import Fade
 from sim.config.scenario import Scenario
 from sim.config.seasonality import HolidayCalendar
 from sim.config.time_zones import CallingWindow
@@ -111,7 +112,7 @@ class FloorState:
     _attempt_decay: float
     _time_to_decide: Callable[[float], float]
     _repeat_value: Callable[[float], float]
-    _relationship: Callable[[float], float]
+    _relationship: Fade
     _repeat_rate: float
     _churn_rate: float
     _fatigue_tolerance: float

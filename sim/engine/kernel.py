@@ -1,134 +1,28 @@
 """Which engine runs: the compiled kernel (mypyc) or the pure-Python source, and why.
 
-``pip install -e .`` compiles the engine's modules with mypyc when a C compiler is
-present (``setup.py``). Each compiled module (``floor.cpython-311-x86_64-linux-gnu.so``)
-sits beside its source (``floor.py``), and Python imports the compiled one first; the
-build also records the sha256 of every source it compiled (``_kernel_sources.json``).
-Both kernels give byte-identical numbers (``tests/test_kernel.py``); the compiled one
-is about twice as fast (``docs/performance.md``).
-
-Importing :mod:`sim.engine` runs this module first. It keeps the compiled kernel only
-when it is complete and every source still matches its record; otherwise (a source
-edited since the build, a compiled module or the record missing) every kernel module is
-imported from its ``.py``, with one :class:`KernelWarning` naming the reason and the fix
-(child processes inherit the choice through ``SALESPULSE_PURE_PYTHON``, without the warning).
-Setting ``SALESPULSE_PURE_PYTHON=1`` chooses the pure-Python source without a warning.
+The choice is made in :mod:`sim._kernel`, which both :mod:`sim.config` and :mod:`sim.engine`
+import first (the kernel spans both: the engine and the curve arithmetic of
+:mod:`sim.config.fades`); this module is its public face. :func:`kernel` names the engine
+in use; a stale or incomplete build runs the pure-Python source with one
+:class:`KernelWarning`; ``SALESPULSE_PURE_PYTHON=1`` chooses it without a warning.
 """
 
-from __future__ import annotations
+from sim._kernel import (
+    PURE_PYTHON_VARIABLE,
+    SHARED_LIBRARY,
+    SOURCES_RECORD,
+    KernelWarning,
+    compiled_modules,
+    kernel,
+    stale_reason,
+)
 
-import hashlib
-import importlib.abc
-import importlib.machinery
-import importlib.util
-import json
-import os
-import sys
-import warnings
-from collections.abc import Sequence
-from pathlib import Path
-from types import ModuleType
-
-PURE_PYTHON_VARIABLE = "SALESPULSE_PURE_PYTHON"
-"""Set to 1 to run the pure-Python engine even where the compiled kernel is built."""
-SOURCES_RECORD = "_kernel_sources.json"
-"""Written by the build beside the compiled modules: ``{module: sha256 of its .py}``."""
-SHARED_LIBRARY = "_kernel__mypyc"
-"""mypyc's runtime, which every compiled module imports (``SHARED_LIBRARY`` in setup.py)."""
-REBUILD_HINT = "run `pip install -e .` again to rebuild it"
-
-_ENGINE = Path(__file__).parent
-_PACKAGE = __name__.rpartition(".")[0]
-
-
-class KernelWarning(RuntimeWarning):
-    """The compiled kernel is built but cannot be used; the pure-Python engine runs instead."""
-
-
-def source_digest(path: Path) -> str:
-    """The sha256 of a source file, as the build records it."""
-    return hashlib.sha256(path.read_bytes()).hexdigest()
-
-
-def _is_compiled(folder: Path, module: str) -> bool:
-    return any(
-        (folder / f"{module}{suffix}").exists() for suffix in importlib.machinery.EXTENSION_SUFFIXES
-    )
-
-
-def compiled_modules(folder: Path = _ENGINE) -> list[str]:
-    """Modules of *folder* that have a compiled extension beside their ``.py``."""
-    return sorted(
-        source.stem for source in folder.glob("*.py") if _is_compiled(folder, source.stem)
-    )
-
-
-def stale_reason(folder: Path = _ENGINE) -> str | None:
-    """Why the compiled modules in *folder* must not be used (None: they match their sources)."""
-    compiled = compiled_modules(folder)
-    try:
-        recorded: dict[str, str] = json.loads((folder / SOURCES_RECORD).read_text("utf-8"))
-    except (OSError, ValueError):
-        return f"the compiled kernel has no readable {SOURCES_RECORD}"
-    for module, digest in sorted(recorded.items()):
-        source = folder / f"{module}.py"
-        if not source.exists() or source_digest(source) != digest:
-            return f"{source.name} changed since the compiled kernel was built"
-    missing = sorted(set(recorded) - set(compiled))
-    if not _is_compiled(folder, SHARED_LIBRARY):
-        missing.insert(0, SHARED_LIBRARY)
-    if missing:
-        return f"the compiled kernel is incomplete ({missing[0]} is not compiled)"
-    unrecorded = sorted(set(compiled) - set(recorded))
-    if unrecorded:
-        return f"{unrecorded[0]} is compiled but not in {SOURCES_RECORD}"
-    return None
-
-
-class _SourceOnly(importlib.abc.MetaPathFinder):
-    """Imports the named engine modules from their ``.py``, passing over compiled ones."""
-
-    def __init__(self, modules: Sequence[str]) -> None:
-        self._modules = {f"{_PACKAGE}.{module}" for module in modules}
-
-    def find_spec(
-        self, fullname: str, path: Sequence[str] | None, target: ModuleType | None = None
-    ) -> importlib.machinery.ModuleSpec | None:
-        if fullname not in self._modules:
-            return None
-        return importlib.util.spec_from_file_location(
-            fullname, _ENGINE / f"{fullname.rpartition('.')[2]}.py"
-        )
-
-
-def _choose() -> str:
-    """Pick the kernel once, before any engine module is imported; describe the choice."""
-    compiled = compiled_modules()
-    if not compiled:
-        return "pure Python (not compiled)"
-    reason: str | None = f"{PURE_PYTHON_VARIABLE} is set"
-    if os.environ.get(PURE_PYTHON_VARIABLE, "") in ("", "0"):
-        reason = stale_reason()
-        if reason is None:
-            return f"compiled (mypyc, {len(compiled)} modules)"
-        # Attributed to the engine's folder, not a line of code: one line on the terminal.
-        warnings.warn_explicit(
-            f"salespulse runs its pure-Python engine: {reason}; {REBUILD_HINT}",
-            KernelWarning,
-            filename=str(_ENGINE),
-            lineno=0,
-            module=__name__,
-        )
-        # Worker processes and subprocesses run the same engine, without repeating the warning.
-        os.environ[PURE_PYTHON_VARIABLE] = "1"
-    sys.meta_path.insert(0, _SourceOnly(compiled))
-    return f"pure Python ({reason})"
-
-
-_KERNEL = _choose()
-
-
-def kernel() -> str:
-    """The engine this process runs, and why: ``compiled (mypyc, 16 modules)`` or
-    ``pure Python (<reason>)``. Benchmarks print it beside their figures."""
-    return _KERNEL
+__all__ = [
+    "PURE_PYTHON_VARIABLE",
+    "SHARED_LIBRARY",
+    "SOURCES_RECORD",
+    "KernelWarning",
+    "compiled_modules",
+    "kernel",
+    "stale_reason",
+]
