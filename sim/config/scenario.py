@@ -6,7 +6,6 @@ team does*. Both are validated when loaded. Every duration is in minutes.
 
 from __future__ import annotations
 
-import math
 from typing import Any, Literal
 
 from pydantic import Field, field_validator, model_validator
@@ -29,6 +28,7 @@ from sim.config.response_curves import (
     WeibullCurve,
 )
 from sim.config.seasonality import Seasonality, SeasonalVolume, YearCalendar
+from sim.config.slipping import Slipping
 from sim.config.time_zones import (
     CallingWindow,
     TimeZoneMix,
@@ -501,14 +501,18 @@ class Adherence(ConfigModel):
         description="daily planning time that cuts slipping to 37% (x exp(-minutes / this))",
     )
 
+    def compile(self) -> Slipping:
+        """The rule as a :class:`~sim.config.slipping.Slipping`: plain numbers for the engine."""
+        return Slipping(
+            self.busy_backlog_per_rep,
+            self.slip_share_when_swamped,
+            self.swamped_excess_per_rep,
+            self.planning_effect_scale,
+        )
+
     def slip_chance(self, backlog_per_rep: float, planning_minutes: float) -> float:
         """Chance that a cadence step falling due at this load slips (is put off or skipped)."""
-        excess = backlog_per_rep - self.busy_backlog_per_rep
-        if excess <= 0 or not self.slip_share_when_swamped:
-            return 0.0
-        swamped = -math.expm1(-excess / self.swamped_excess_per_rep)
-        planned = math.exp(-planning_minutes / self.planning_effect_scale)
-        return self.slip_share_when_swamped * swamped * planned
+        return self.compile().chance(backlog_per_rep, planning_minutes)
 
 
 class Scenario(ConfigModel):

@@ -52,7 +52,7 @@ class CadenceKeeping(ChannelTouches):
 
     def _setup_adherence(self, streams: Streams) -> None:
         self._adherence = self.scenario.adherence
-        self._slip_chance = self._adherence.slip_chance
+        self._slipping = self._adherence.compile()
         # Above this load a due step may slip (never, for a team that does not slip).
         self._busy_level = (
             self._adherence.busy_backlog_per_rep
@@ -117,7 +117,7 @@ class CadenceKeeping(ChannelTouches):
         queue = self._queue_and_rank[task.kind][0]
         load = self._waiting[queue] / (self._on_shift[queue] or 1)
         if load > self._busy_level:  # the common calm case skips the rule and the draw
-            chance = self._slip_chance(load, self._planning_today)
+            chance = self._slipping.chance(load, self._planning_today)
             u = self._adherence_uniform.next()
             if u < chance * self._delayed_share:
                 meter.steps_delayed += counted
