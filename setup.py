@@ -41,9 +41,9 @@ KERNEL = [
         "streams",
         "tally",
     )
-] + [f"{PACKAGE}/config/{name}.py" for name in ("fades", "slipping")]
+] + [f"{PACKAGE}/config/{name}.py" for name in ("fades", "slipping", "weekly_calendar")]
 """The modules compiled: the engine's event loop and everything it calls per event, with the
-arithmetic of the scenario's rules it asks on the way (response curves, adherence)."""
+arithmetic of the scenario's rules it asks on the way (response curves, adherence, working week)."""
 MYPY_OPTIONS = ["--follow-imports=silent", "--ignore-missing-imports", "--no-site-packages"]
 """The kernel is typed by its own annotations; installed libraries (numpy, pydantic) count as
 untyped whether or not the build environment has them, so every build compiles the same code."""

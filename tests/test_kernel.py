@@ -176,10 +176,18 @@ def test_the_record_decides_whether_the_compiled_modules_match(tmp_path: Path) -
 
 def test_the_kernel_modules_in_use_are_all_compiled_or_all_source() -> None:
     import sim.config.fades
+    import sim.config.slipping
+    import sim.config.weekly_calendar
     import sim.engine.floor
     import sim.engine.people
 
-    modules = (sim.config.fades, sim.engine.floor, sim.engine.people)
+    modules = (
+        sim.config.fades,
+        sim.config.slipping,
+        sim.config.weekly_calendar,
+        sim.engine.floor,
+        sim.engine.people,
+    )
     suffixes = {Path(m.__file__ or "").suffix for m in modules}
     assert suffixes == ({".so"} if kernel().startswith("compiled") else {".py"})
     if not kernel().startswith("compiled"):

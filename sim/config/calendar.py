@@ -7,7 +7,6 @@ is the minute of the week and ``int(t // 60) % 168`` the hour of the week
 
 from __future__ import annotations
 
-import bisect
 import re
 from typing import Annotated
 
@@ -15,7 +14,10 @@ from pydantic import AfterValidator, BeforeValidator, Field, PlainSerializer, mo
 
 from sim.config._types import ConfigModel
 from sim.config.durations import shown
-from sim.config.units import HOURS_PER_WEEK, MINUTES_PER_DAY, MINUTES_PER_HOUR, MINUTES_PER_WEEK
+from sim.config.units import HOURS_PER_WEEK, MINUTES_PER_DAY, MINUTES_PER_HOUR
+
+# Re-exported: the shifts merged into weekly open windows (compiled with the engine).
+from sim.config.weekly_calendar import WeeklyCalendar as WeeklyCalendar
 
 DAY_NAMES = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 DAY_GROUPS = {
@@ -196,67 +198,3 @@ class Shift(ConfigModel):
             )
             for d in self.days
         )
-
-
-class WeeklyCalendar:
-    """Weekly repeating open windows: answers 'when is the next working minute?'.
-
-    The engine asks :meth:`next_open` once per scheduled task, mostly for times close
-    to its previous question, so the calendar remembers the last open window and the
-    last closed gap it found (as absolute times) and answers from them when it can.
-    """
-
-    __slots__ = ("_closed", "_ends", "_open", "_starts", "_whole_minutes", "windows")
-
-    def __init__(self, windows: list[tuple[float, float]]) -> None:
-        merged: list[list[float]] = []
-        for start, end in sorted(windows):
-            if merged and start <= merged[-1][1]:
-                merged[-1][1] = max(merged[-1][1], end)
-            else:
-                merged.append([start, end])
-        if not merged:
-            raise ValueError("a calendar needs at least one open window")
-        self.windows = [(s, e) for s, e in merged]
-        self._starts = [s for s, _ in self.windows]
-        self._ends = [e for _, e in self.windows]
-        # The last open window and closed gap found, [from, until) in absolute minutes:
-        # empty until found. Only whole-minute windows are remembered (every shift is
-        # HH:MM), so their absolute bounds are exact and the answers the same as without.
-        self._open = self._closed = (0.0, 0.0)
-        self._whole_minutes = all(float(x).is_integer() for window in self.windows for x in window)
-
-    def next_open(self, t: float) -> float:
-        """The earliest time >= *t* that falls inside an open window."""
-        start, until = self._open
-        if start <= t < until:
-            return t
-        start, until = self._closed
-        if start <= t < until:
-            return until
-        week, minute = divmod(t, MINUTES_PER_WEEK)
-        base = week * MINUTES_PER_WEEK
-        i = bisect.bisect_right(self._starts, minute) - 1
-        if i >= 0 and minute < self._ends[i]:
-            if self._whole_minutes:
-                self._open = (base + self._starts[i], base + self._ends[i])
-            return t
-        gap_start = base + self._ends[i] if i >= 0 else base
-        if i + 1 < len(self._starts):
-            opens = week * MINUTES_PER_WEEK + self._starts[i + 1]
-        else:
-            opens = (week + 1) * MINUTES_PER_WEEK + self._starts[0]
-        if self._whole_minutes:
-            self._closed = (gap_start, opens)
-        return opens
-
-    def open_minutes(self, t0: float, t1: float) -> float:
-        """Minutes of open time within ``[t0, t1)``."""
-        total = 0.0
-        first_week = int(t0 // MINUTES_PER_WEEK)
-        last_week = int(t1 // MINUTES_PER_WEEK)
-        for week in range(first_week, last_week + 1):
-            base = week * MINUTES_PER_WEEK
-            for start, end in self.windows:
-                total += max(0.0, min(t1, base + end) - max(t0, base + start))
-        return total
