@@ -3,8 +3,8 @@
 Everything else about the package is in ``pyproject.toml``. ``pip install -e .`` (or a
 wheel build) runs :class:`BuildKernel`: it compiles :data:`KERNEL` with mypyc (a build
 dependency) into extension modules beside their sources and records the sha256 of each
-compiled source in ``sim/_kernel_sources.json``, so that an edited source is never
-shadowed by its stale compiled module (:mod:`sim._kernel` checks the record at import). Without a C compiler, when mypyc fails, or with ``SALESPULSE_PURE_PYTHON=1``
+compiled source in ``sim/config/_kernel_sources.json``, so that an edited source is never
+shadowed by its stale compiled module (:mod:`sim.config._kernel` checks the record at import). Without a C compiler, when mypyc fails, or with ``SALESPULSE_PURE_PYTHON=1``
 the package installs as pure Python with one warning line; the numbers are the same.
 """
 
@@ -47,11 +47,12 @@ arithmetic of the scenario's rules it asks on the way (response curves, adherenc
 MYPY_OPTIONS = ["--follow-imports=silent", "--ignore-missing-imports", "--no-site-packages"]
 """The kernel is typed by its own annotations; installed libraries (numpy, pydantic) count as
 untyped whether or not the build environment has them, so every build compiles the same code."""
-SHARED_LIBRARY = f"{PACKAGE}._kernel"
-"""mypyc's runtime for the compiled modules, ``sim/_kernel__mypyc.*.so``: inside the package
-(its default is a top-level module), so a copy of the package is complete, and above both
-compiled subpackages, so that neither imports the other. ``sim._kernel`` checks that it is there."""
-SOURCES_RECORD = f"{PACKAGE}/_kernel_sources.json"
+SHARED_LIBRARY = f"{PACKAGE}.config._kernel"
+"""mypyc's runtime for the compiled modules, ``sim/config/_kernel__mypyc.*.so``: inside the
+package (its default is a top-level module), so a copy of the package is complete, and in the
+bottom package, which every compiled module may import. ``sim.config._kernel`` checks that it
+is there."""
+SOURCES_RECORD = f"{PACKAGE}/config/_kernel_sources.json"
 PURE_PYTHON_VARIABLE = "SALESPULSE_PURE_PYTHON"
 
 
@@ -127,7 +128,7 @@ class BuildKernel(build_ext):
     def _remove_outputs(self) -> None:
         """Remove the record and every compiled kernel module, new or left from a past build."""
         stems = [Path(source).with_suffix("") for source in KERNEL]
-        stems.append(Path(PACKAGE, SHARED_LIBRARY.rpartition(".")[2] + "__mypyc"))
+        stems.append(Path(*f"{SHARED_LIBRARY}__mypyc".split(".")))
         for folder in self._targets():
             (folder / SOURCES_RECORD).unlink(missing_ok=True)
             for stem in stems:

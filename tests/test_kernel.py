@@ -118,9 +118,9 @@ def test_an_edited_source_is_never_shadowed_by_its_stale_compiled_module(
 
 def _fake_build(package: Path, modules: dict[str, str]) -> None:
     """*modules* (``engine.floor``: its source) as sources in the *package* folder with a
-    compiled module beside each, mypyc's runtime and the record."""
-    package.mkdir(exist_ok=True)
-    (package / f"{SHARED_LIBRARY}.cpython-311-x86_64-linux-gnu.so").write_bytes(b"")
+    compiled module beside each, mypyc's runtime and the record (in ``config``)."""
+    (package / "config").mkdir(parents=True, exist_ok=True)
+    (package / "config" / f"{SHARED_LIBRARY}.cpython-311-x86_64-linux-gnu.so").write_bytes(b"")
     for name, text in modules.items():
         folder, _, module = name.rpartition(".")
         (package / folder).mkdir(parents=True, exist_ok=True)
@@ -129,7 +129,7 @@ def _fake_build(package: Path, modules: dict[str, str]) -> None:
     record = {
         name: hashlib.sha256(text.encode("utf-8")).hexdigest() for name, text in modules.items()
     }
-    (package / SOURCES_RECORD).write_text(json.dumps(record), "utf-8")
+    (package / "config" / SOURCES_RECORD).write_text(json.dumps(record), "utf-8")
 
 
 @pytest.mark.skipif(sys.platform != "linux", reason="the fake build names Linux extensions")
@@ -161,7 +161,7 @@ def test_the_record_decides_whether_the_compiled_modules_match(tmp_path: Path) -
         stale_reason(package) == "the compiled kernel is incomplete (config.fades is not compiled)"
     )
 
-    (package / f"{SHARED_LIBRARY}.cpython-311-x86_64-linux-gnu.so").unlink()
+    (package / "config" / f"{SHARED_LIBRARY}.cpython-311-x86_64-linux-gnu.so").unlink()
     assert (
         stale_reason(package)
         == f"the compiled kernel is incomplete ({SHARED_LIBRARY} is not compiled)"
@@ -170,7 +170,7 @@ def test_the_record_decides_whether_the_compiled_modules_match(tmp_path: Path) -
     _fake_build(package, {"engine.floor": "x = 1\n"})
     assert stale_reason(package) == f"engine.people is compiled but not in {SOURCES_RECORD}"
 
-    (package / SOURCES_RECORD).unlink()
+    (package / "config" / SOURCES_RECORD).unlink()
     assert stale_reason(package) == f"the compiled kernel has no readable {SOURCES_RECORD}"
 
 

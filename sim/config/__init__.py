@@ -8,8 +8,8 @@ fatigue and economics, and the year around the working week (holidays, seasonali
 time zones). :class:`Fade` is a response curve's arithmetic, as the engine calls it.
 """
 
-# The kernel is chosen (compiled or pure Python) before sim.config.fades, which it compiles.
-import sim._kernel  # noqa: F401
+# The kernel is chosen (compiled or pure Python) before any module it compiles is imported.
+import sim.config._kernel  # noqa: F401
 from sim.config._types import ConfigError, ConfigModel, Minutes, PositiveMinutes, Probability
 from sim.config.calendar import HourOfWeekProfile, Shift, WeeklyCalendar
 from sim.config.channels import CALL, Channel, Channels

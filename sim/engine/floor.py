@@ -424,9 +424,8 @@ class SalesFloor(DecisionStage):
                 self.meter.cohort_waited += 1
             if self._needs_value:
                 since = self.clock.now - subject.last_engaged_at
-                task.value = (
-                    subject.expected_value * self._contact.value(since) * self._qualify.value(since)
-                )
+                reachable = subject.expected_value * self._contact.value(since)
+                task.value = reachable * self._qualify.value(since)
         heappush(
             self._queues[queue_index], Waiting(rank, self._priority(task), next(self._seq), task)
         )
@@ -536,9 +535,8 @@ class SalesFloor(DecisionStage):
         since = now - lead.last_engaged_at
         u = lead.luck[attempt - 1] if attempt <= LUCK_ATTEMPTS else self._uniform.next()
         hour = int((now + lead.local_offset) // MINUTES_PER_HOUR) % HOURS_PER_WEEK
-        at_phone = (
-            lead.reachability * self._contact.value(since) * self._attempt_decay ** (attempt - 1)
-        )
+        reach = lead.reachability * self._contact.value(since)
+        at_phone = reach * self._attempt_decay ** (attempt - 1)
         if u >= at_phone * self._answer_by_hour[hour]:
             return self._unanswered_dial(lead, now), OPTED_OUT if opted_out else NOT_REACHED
         if lead.reached_attempt == 0:

@@ -1,13 +1,14 @@
 """Which engine runs: the compiled kernel (mypyc) or the pure-Python source, and why.
 
-The choice is made in :mod:`sim._kernel`, which both :mod:`sim.config` and :mod:`sim.engine`
-import first (the kernel spans both: the engine and the curve arithmetic of
-:mod:`sim.config.fades`); this module is its public face. :func:`kernel` names the engine
-in use; a stale or incomplete build runs the pure-Python source with one
-:class:`KernelWarning`; ``SALESPULSE_PURE_PYTHON=1`` chooses it without a warning.
+:func:`kernel` names the engine in use. A stale or incomplete build runs the pure-Python
+source with one :class:`KernelWarning`; ``SALESPULSE_PURE_PYTHON=1`` chooses it without a
+warning. The choice itself is made in :mod:`sim.config._kernel`, which :mod:`sim.config`
+imports first: the kernel spans both packages (the engine, and the arithmetic of the
+scenario's rules it asks on the way, such as the response curves' :mod:`sim.config.fades`).
+This module is its public face.
 """
 
-from sim._kernel import (
+from sim.config._kernel import (
     PURE_PYTHON_VARIABLE,
     SHARED_LIBRARY,
     SOURCES_RECORD,

@@ -1,21 +1,23 @@
 """Which kernel runs: the compiled one (mypyc) or the pure-Python source, and why.
 
-``pip install -e .`` compiles the engine's modules (and the curve arithmetic they call,
-:mod:`sim.config.fades`) with mypyc when a C compiler is present (``setup.py``). Each
-compiled module (``floor.cpython-311-x86_64-linux-gnu.so``) sits beside its source
+``pip install -e .`` compiles the engine's modules, and the arithmetic of the scenario's
+rules they ask on the way (:mod:`sim.config.fades`, :mod:`sim.config.slipping`,
+:mod:`sim.config.weekly_calendar`), with mypyc when a C compiler is present (``setup.py``).
+Each compiled module (``floor.cpython-311-x86_64-linux-gnu.so``) sits beside its source
 (``floor.py``), and Python imports the compiled one first; the build also records the
-sha256 of every source it compiled (``sim/_kernel_sources.json``). Both kernels give
-byte-identical numbers (``tests/test_kernel.py``); the compiled one is about twice as
-fast (``docs/performance.md``).
+sha256 of every source it compiled (``_kernel_sources.json``, beside this module, with
+mypyc's runtime). Both kernels give byte-identical numbers (``tests/test_kernel.py``); the
+compiled one is about twice as fast (``docs/performance.md``).
 
-Importing :mod:`sim.config` or :mod:`sim.engine` runs this module first, so the choice is
-made before any compiled module is imported, whichever package comes first. It keeps the
-compiled kernel only when it is complete and every source still matches its record;
-otherwise (a source edited since the build, a compiled module or the record missing)
-every kernel module is imported from its ``.py``, with one :class:`KernelWarning` naming
-the reason and the fix (child processes inherit the choice through
+:mod:`sim.config` imports this module before anything else, and :mod:`sim.engine` imports
+:mod:`sim.config`: so the kernel is chosen before any compiled module is imported, whichever
+package a program imports first (this module lives in the bottom package for that reason).
+It keeps the compiled kernel only when it is complete and every source still matches its
+record; otherwise (a source edited since the build, a compiled module or the record
+missing) every kernel module is imported from its ``.py``, with one :class:`KernelWarning`
+naming the reason and the fix (child processes inherit the choice through
 ``SALESPULSE_PURE_PYTHON``, without the warning). Setting ``SALESPULSE_PURE_PYTHON=1``
-chooses the pure-Python source without a warning. :mod:`sim.engine.kernel` is its public face.
+chooses the pure-Python source without a warning. Its public face is :mod:`sim.engine.kernel`.
 """
 
 from __future__ import annotations
@@ -35,14 +37,17 @@ from types import ModuleType
 PURE_PYTHON_VARIABLE = "SALESPULSE_PURE_PYTHON"
 """Set to 1 to run the pure-Python engine even where the compiled kernel is built."""
 SOURCES_RECORD = "_kernel_sources.json"
-"""Written by the build in the package's folder: ``{module: sha256 of its .py}``, each module
-named inside the package (``engine.floor``)."""
+"""Written by the build beside this module: ``{module: sha256 of its .py}``, each module named
+inside the package (``engine.floor``)."""
 SHARED_LIBRARY = "_kernel__mypyc"
-"""mypyc's runtime, which every compiled module imports (``SHARED_LIBRARY`` in setup.py)."""
+"""mypyc's runtime, beside this module, which every compiled module imports (``SHARED_LIBRARY``
+in setup.py)."""
 REBUILD_HINT = "run `pip install -e .` again to rebuild it"
 
-_PACKAGE_FOLDER = Path(__file__).parent
-_PACKAGE = __name__.rpartition(".")[0]
+_HOME = Path(__file__).parent.name
+"""The subpackage holding this module, mypyc's runtime and the record: ``config``."""
+_PACKAGE_FOLDER = Path(__file__).parent.parent
+_PACKAGE = __name__.split(".")[0]
 
 
 class KernelWarning(RuntimeWarning):
@@ -87,7 +92,7 @@ def stale_reason(folder: Path = _PACKAGE_FOLDER) -> str | None:
     their sources)."""
     compiled = compiled_modules(folder)
     try:
-        recorded: dict[str, str] = json.loads((folder / SOURCES_RECORD).read_text("utf-8"))
+        recorded: dict[str, str] = json.loads((folder / _HOME / SOURCES_RECORD).read_text("utf-8"))
     except (OSError, ValueError):
         return f"the compiled kernel has no readable {SOURCES_RECORD}"
     for module, digest in sorted(recorded.items()):
@@ -95,7 +100,7 @@ def stale_reason(folder: Path = _PACKAGE_FOLDER) -> str | None:
         if not source.exists() or source_digest(source) != digest:
             return f"{_shows(folder, module)} changed since the compiled kernel was built"
     missing = sorted(set(recorded) - set(compiled))
-    if not _is_compiled(folder, SHARED_LIBRARY):
+    if not _is_compiled(folder / _HOME, SHARED_LIBRARY):
         missing.insert(0, SHARED_LIBRARY)
     if missing:
         return f"the compiled kernel is incomplete ({missing[0]} is not compiled)"
