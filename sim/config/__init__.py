@@ -5,13 +5,14 @@ Durations are minutes inside the engine and human units (``5m``, ``2h``, ``3d``)
 in YAML. :class:`Scenario` combines them: lead sources, reps and shifts, action
 times, touch channels, response curves, the decision stage, customers, referrals,
 fatigue and economics, and the year around the working week (holidays, seasonality, lead
-time zones). :class:`Fade` is a response curve's arithmetic, as the engine calls it.
+time zones). :class:`Fade` (a response curve), :class:`Slipping` (the adherence rule) and
+:class:`WeeklyCalendar` (the working week) are the numbers the engine asks along the way.
 """
 
 # The kernel is chosen (compiled or pure Python) before any module it compiles is imported.
 import sim.config._kernel  # noqa: F401
 from sim.config._types import ConfigError, ConfigModel, Minutes, PositiveMinutes, Probability
-from sim.config.calendar import HourOfWeekProfile, Shift, WeeklyCalendar
+from sim.config.calendar import HourOfWeekProfile, Shift
 from sim.config.channels import CALL, Channel, Channels
 from sim.config.comebacks import Comebacks
 from sim.config.distributions import Duration, MoneyAmount, OptionalDuration, Proportion
@@ -27,7 +28,9 @@ from sim.config.seasonality import (
     Seasonality,
     YearCalendar,
 )
+from sim.config.slipping import Slipping
 from sim.config.time_zones import CallingWindow, TimeZoneMix, ZoneOffsets, zone_offsets
+from sim.config.weekly_calendar import WeeklyCalendar
 
 __all__ = [
     "CALL",
@@ -58,6 +61,7 @@ __all__ = [
     "Scenario",
     "Seasonality",
     "Shift",
+    "Slipping",
     "TimeZoneMix",
     "WeeklyCalendar",
     "YearCalendar",
