@@ -25,9 +25,8 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
-from heapq import heappop, heappush
 from itertools import count
-from typing import Any, Protocol
+from typing import Any, Final, Protocol
 
 import numpy as np
 
@@ -45,7 +44,7 @@ from sim.engine.arrivals import (
     LeadDraw,
     lead_draws,
 )
-from sim.engine.clock import Clock, garbage_collector_off
+from sim.engine.clock import Clock, garbage_collector_off, heappop, heappush
 from sim.engine.meter import Meter
 from sim.engine.people import (
     CLOSER_QUEUE,
@@ -80,7 +79,7 @@ from sim.engine.streams import Draws, Streams
 _TABLED_ATTEMPTS = 64
 """Follow-up gaps are looked up for attempts below this (asked of the policy beyond)."""
 
-_LOST_AFTER_CONVERSATION = {
+_LOST_AFTER_CONVERSATION: Final = {
     REACHED: LOST_DISQUALIFIED,
     UNREALISTIC_FOUND: LOST_UNREALISTIC,
     OPTED_OUT: LOST_OPTED_OUT,

@@ -45,7 +45,7 @@ LOST_DISQUALIFIED: Final = "disqualified"
 LOST_INTEREST_DECAYED: Final = "interest_decayed"
 LOST_OPTED_OUT: Final = "opted_out"
 LOST_NOT_WON: Final = "not_won"
-LOST_REASONS = (
+LOST_REASONS: Final = (
     LOST_SCREENED_OUT,
     LOST_UNREALISTIC,
     LOST_NEVER_REACHED,
@@ -73,7 +73,7 @@ OPTED_OUT: Final = 4
 DROPPED: Final = 5
 ASKED: Final = 6
 DEFERRED: Final = 7
-OUTCOME_NAMES = (
+OUTCOME_NAMES: Final = (
     "not_reached",
     "reached",
     "qualified",
