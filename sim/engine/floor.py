@@ -42,7 +42,7 @@ from sim.engine.arrivals import (
     LUCK_HOLD,
     LUCK_QUALIFY,
     LeadDraw,
-    lead_draws,
+    lead_batches,
 )
 from sim.engine.clock import Clock, garbage_collector_off, heappop, heappush
 from sim.engine.meter import Meter
@@ -140,7 +140,9 @@ class SalesFloor(DecisionStage):
     def _setup_randomness(self, streams: Streams) -> None:
         scenario, actions = self.scenario, self.scenario.actions
         last = scenario.end if scenario.drain_arrivals else scenario.window[1]  # arrivals stop
-        self._draws = lead_draws(scenario.sources, streams, last, scenario.calendar)
+        self._arrivals = lead_batches(scenario.sources, streams, last, scenario.calendar)
+        self._arriving: list[LeadDraw] = []  # the batch of leads arriving now
+        self._next_arrival = 0  # the next one's index in it
         self._referral_source = len(scenario.sources)  # referred leads' source index
         self._setup_screening(streams)
         self._setup_referrals(streams)
@@ -307,6 +309,8 @@ class SalesFloor(DecisionStage):
                 for start, end in windows:
                     self.clock.at(start, self._on_shift_start, (index, end))
                     self.clock.at(end, self._on_shift_end, index)
+            # Bound once for the run (and after any test's stand-in for the method).
+            self._arrive, self._lose_patience = self._on_arrival, self._on_patience_end
             self._schedule_department_requests()
             self._schedule_planning(0.0)
             self._schedule_next_arrival()
@@ -328,9 +332,14 @@ class SalesFloor(DecisionStage):
     # -- leads -------------------------------------------------------------------
 
     def _schedule_next_arrival(self) -> None:
-        draw = next(self._draws, None)
-        if draw is not None:
-            self.clock.at(draw.arrived_at - self.clock.now, self._on_arrival, draw)
+        index = self._next_arrival
+        if index == len(self._arriving):
+            self._arriving, index = next(self._arrivals, []), 0
+            if not self._arriving:
+                return
+        draw = self._arriving[index]
+        self._next_arrival = index + 1
+        self.clock.at(draw.arrived_at - self.clock.now, self._arrive, draw)
 
     def _on_arrival(self, draw: LeadDraw) -> None:
         self._schedule_next_arrival()
@@ -381,7 +390,7 @@ class SalesFloor(DecisionStage):
         if lead.patience_ends != math.inf:
             # A lead whose patience ran out before it first had to wait is lost at once.
             wait = max(0.0, lead.patience_ends - self.clock.now)
-            self.clock.at(wait, self._on_patience_end, lead)
+            self.clock.at(wait, self._lose_patience, lead)
 
     def _on_patience_end(self, lead: Lead) -> None:
         if lead.outcome is None and lead.reached_at == math.inf:
