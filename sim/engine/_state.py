@@ -79,8 +79,8 @@ class FloorState:
     _ids: Iterator[int]
     _begin: dict[str, Begin]
     _end: dict[str, End]
-    _finish: Callable[[tuple[Rep, Task, int, float, float]], None]
-    """Ends an action: what the clock calls when one is done."""
+    _finish: Callable[[Rep], None]
+    """Ends a rep's action: what the clock calls when one is done."""
     _arrive: Callable[[LeadDraw], None]
     """Brings a new lead in: what the clock calls when one arrives."""
     _lose_patience: Callable[[Lead], None]

@@ -493,10 +493,14 @@ class SalesFloor(DecisionStage):
         duration, outcome = self._begin[task.kind](rep, task, now)
         if self._trace is not None:
             self._trace("start", now, rep.id, subject.id if subject is not None else -1, task.kind)
-        self.clock.at(duration, self._finish, (rep, task, outcome, now, rep.shift_ends))
+        rep.doing, rep.outcome, rep.started_at = task, outcome, now
+        rep.started_shift_ends = rep.shift_ends
+        self.clock.at(duration, self._finish, rep)
 
-    def _on_finish(self, done: tuple[Rep, Task, int, float, float]) -> None:
-        rep, task, outcome, started, shift_ends = done
+    def _on_finish(self, rep: Rep) -> None:
+        task, outcome, started = rep.doing, rep.outcome, rep.started_at
+        assert task is not None  # a rep's action ends only after it started
+        rep.doing = None
         now = self.clock.now
         if self._trace is not None:
             subject = task.subject
@@ -504,7 +508,7 @@ class SalesFloor(DecisionStage):
         rep.busy_minutes += now - started
         self._task_started_at(started)
         self._task_ended_at(now)
-        self._task_shift_ended_at(shift_ends)
+        self._task_shift_ended_at(rep.started_shift_ends)
         if self._recorder is not None:
             self._recorder.action(task, rep.id, started, now, OUTCOME_NAMES[outcome])
         self._end[task.kind](task, outcome, now)
