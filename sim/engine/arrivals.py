@@ -9,6 +9,7 @@ bounded by one week of arrivals whatever the horizon.
 
 from __future__ import annotations
 
+from array import array
 from collections.abc import Callable, Iterator, Sequence
 from typing import Any, Final
 
@@ -133,9 +134,10 @@ class LeadColumns:
         patience: list[float] = self.fields[6][start:stop].tolist()
         offset: list[float] = self.fields[7][start:stop].tolist()
         zone: list[str | None] = self.fields[8][start:stop].tolist()
-        # Each lead's luck is a view of its row of one array (a list per lead would cost
-        # a float object per number): indexing it gives the same Python floats.
-        rows = memoryview(self.luck[start:stop].reshape(-1))  # type: ignore[arg-type]
+        # Each lead's luck is its own small array of doubles, copied from its row (a list
+        # would cost a float object per number; a view of the row would keep the whole
+        # batch's numbers alive as long as any of its leads): indexing it gives the same floats.
+        rows = array("d", self.luck[start:stop].tobytes())
         return [
             LeadDraw(
                 arrived_at[i],
