@@ -1,7 +1,7 @@
 """The simulation engine: one replication of a scenario under a cadence.
 
 Design (for speed): the model schedules callbacks on a lean event list
-(:class:`~sim.engine.clock.Clock`: tuples on a heap, far-future events in hourly
+(:class:`~sim.engine.clock.Clock`: records on a heap, far-future events in hourly
 buckets, ordered exactly as SimPy orders them), not a SimPy process per lead or
 rep: a callback costs one heap push and one call. Memory is bounded by the people
 still active: arrivals come a week at a time and closed leads are only counted.
@@ -24,9 +24,8 @@ from a competitor. Won leads become customers, touched on the retention cadence
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
 from itertools import count
-from typing import Any, Final, Protocol
+from typing import Any, Final
 
 import numpy as np
 
@@ -46,6 +45,7 @@ from sim.engine.arrivals import (
 )
 from sim.engine.clock import Clock, garbage_collector_off, heappop, heappush
 from sim.engine.meter import Meter
+from sim.engine.observers import Recorder, Trace
 from sim.engine.people import (
     CLOSER_QUEUE,
     DEPARTMENT_REFERRAL,
@@ -85,19 +85,6 @@ _LOST_AFTER_CONVERSATION: Final = {
     OPTED_OUT: LOST_OPTED_OUT,
 }
 """How a lead is lost when an attempt reached it without qualifying it (or it opted out)."""
-
-Trace = Callable[[str, float, int, int, str], None]
-"""``trace(event, minutes, rep_id, subject_id, task_kind)``, event 'start' or 'end' (subject -1: none)."""
-
-
-class Recorder(Protocol):
-    """Receives every finished action and closed lead (for CRM-style exports)."""
-
-    def action(
-        self, task: Task, rep_id: int, started: float, ended: float, outcome: str
-    ) -> None: ...
-
-    def lead_closed(self, lead: Lead, outcome: str, now: float) -> None: ...
 
 
 class SalesFloor(DecisionStage):
