@@ -1,6 +1,6 @@
 """How fast the salespulse engine is, and how its time and memory grow with the horizon.
 
-Run ``python -m benchmarks.engine`` from the repository root (under 2 minutes on 2 cores;
+Run ``python -m benchmarks.engine`` from the repository root (about 3 minutes on 2 cores;
 ``--quick`` for a reduced run of about 15 s). Every speed figure is a *ratio* against
 a baseline measured in the same process and the same run, never an absolute threshold:
 absolute speeds differ from machine to machine, ratios much less.
@@ -37,7 +37,9 @@ absolute speeds differ from machine to machine, ratios much less.
 
 3. **Volume** (:mod:`benchmarks.volume`): the default team and lead volume scaled 1x, 2x,
    4x and 8x, taking turns; CPU per event on the lean clock and on SimPy (and the garbage
-   collector's share of it), and its growth 8x / 1x.
+   collector's share of it), and its growth 8x / 1x. Then, as a reference, section 1's queue
+   with its arrival rate and servers scaled 8x: the bare loop's growth per event is what
+   the heap's depth alone costs (:func:`queue_volume_report`).
 
 ``--one-replication WEEKS`` measures a single size in the current process and prints it as
 JSON (for profiling one size by hand).
@@ -53,7 +55,7 @@ import platform
 import sys
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from functools import partial
 
 import simpy
@@ -281,6 +283,49 @@ def mmc_report(timings: Sequence[Timing], model: MMCModel, repeats: int) -> str:
     )
 
 
+# -- section 3, continued: the benchmark queue scaled ----------------------------------------
+
+
+def queue_volume_report(customers: int, repeats: int, scale: int) -> str:
+    """Time per event of ``mmc_heapq`` (a) and the engine (c) on the benchmark queue at 1x and
+    *scale* x (arrival rate and servers multiplied, the same customers, so the same events).
+
+    A reference for section 3's ratio: with more servers busy at once, the bare loop's heap
+    holds *scale* times the events, and its cost per event grows with the heap's depth
+    alone (the loop has no people to keep). Any event list ordered by comparisons pays that.
+    """
+    per_event: dict[tuple[str, int], float] = {}
+    for variant in (VARIANTS[0], VARIANTS[2]):
+        for factor in (1, scale):
+            model = replace(
+                BENCHMARK_MODEL,
+                arrival_rate=BENCHMARK_MODEL.arrival_rate * factor,
+                servers=BENCHMARK_MODEL.servers * factor,
+            )
+            timing = time_variant(variant, model, customers, repeats)
+            per_event[variant.key, factor] = 1e6 * timing.seconds / timing.result["events"]
+    rows = [
+        [
+            f"{variant.key}  {variant.label}",
+            f"{per_event[variant.key, 1]:.3f}",
+            f"{per_event[variant.key, scale]:.3f}",
+            f"{per_event[variant.key, scale] / per_event[variant.key, 1]:.2f}",
+        ]
+        for variant in (VARIANTS[0], VARIANTS[2])
+    ]
+    header = ["variant", "us/event 1x", f"us/event {scale}x", f"{scale}x / 1x"]
+    return "\n".join(
+        [
+            f"  The benchmark queue with arrival rate and servers x{scale} ({customers:,} "
+            f"customers, best of {repeats}):",
+            "",
+            table(header, rows, align="lrrr"),
+            "",
+            "  The bare loop has no people to keep: its growth is the heap's depth alone.",
+        ]
+    )
+
+
 # -- the report ------------------------------------------------------------------------------
 
 
@@ -317,6 +362,8 @@ def run_benchmarks(settings: Settings, quick: bool) -> None:
     scales = (1, 2) if quick else (1, 2, 4, 8)
     print(_header(f"3. Volume: lead volume and team scaled {scales[0]}x to {scales[-1]}x"))
     print(run_volume(scales, settings.repeats))
+    print()
+    print(queue_volume_report(settings.customers, settings.repeats, scales[-1]))
 
     print(f"\nTotal benchmark time {time.perf_counter() - started:.1f} s")
 

@@ -12,7 +12,7 @@ import time
 
 import pytest
 
-from benchmarks import cli_run, engine
+from benchmarks import cli_run, engine, volume
 from benchmarks.common import (
     BENCHMARK_MODEL,
     Simulator,
@@ -96,6 +96,31 @@ def test_mmc_section_on_tiny_runs() -> None:
     assert 0.0 <= engine_result["abandon_probability"] <= 1.0
     report = engine.mmc_report(timings, BENCHMARK_MODEL, 1)
     assert "engine / a" in report and "Erlang A" in report
+
+
+def test_queue_volume_section_on_tiny_runs() -> None:
+    report = engine.queue_volume_report(500, 1, 2)
+    rows = [line.split() for line in report.splitlines() if line.lstrip()[:2] in ("a ", "c ")]
+    assert [row[0] for row in rows] == ["a", "c"]  # the bare loop and the engine, 1x and 2x
+    assert all(float(row[-1]) > 0 for row in rows)  # a growth ratio for each
+
+
+def test_volume_gives_every_scale_the_same_share_of_runs(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    runs: list[tuple[int, bool]] = []
+
+    def fake_measure(experiment: object, scale: int, simpy_clock: bool) -> volume.VolumeRun:
+        runs.append((scale, simpy_clock))
+        return volume.VolumeRun("SimPy" if simpy_clock else "lean", scale, 100 * scale, 1.0, 0.0)
+
+    monkeypatch.setattr(volume, "scaled_experiment", lambda scale: None)
+    monkeypatch.setattr(volume, "measure", fake_measure)
+    report = volume.run_volume((1, 2, 4), repeats=2)
+    for clock in (False, True):
+        assert [scale for scale, simpy in runs if simpy == clock].count(1) == 2 * 4
+        assert [scale for scale, simpy in runs if simpy == clock].count(4) == 2 * 1
+    assert "4x / 1x" in report
 
 
 def test_one_replication_and_its_report(capsys: pytest.CaptureFixture[str]) -> None:

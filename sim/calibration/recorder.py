@@ -1,6 +1,6 @@
 """Writing a simulated run as a CRM would have recorded it: ``python -m sim export-leads``.
 
-:class:`CrmRecorder` is the engine :class:`~sim.engine.floor.Recorder` that keeps one row
+:class:`CrmRecorder` is the engine :class:`~sim.engine.observers.Recorder` that keeps one row
 per lead and one per lead activity; :func:`simulate_export` runs one replication with it,
 and :func:`export_replication` re-simulates a replication of a finished run folder and
 writes ``leads.csv`` and ``activities.csv`` in the format :mod:`sim.calibration.crm` reads,

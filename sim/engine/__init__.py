@@ -10,8 +10,9 @@ says whether the compiled engine or its pure-Python source runs (see
 # The kernel is chosen (compiled or pure Python) before any engine module is imported.
 from sim.engine.kernel import KernelWarning, kernel  # isort: split
 
-from sim.engine.floor import Recorder, SalesFloor, Trace
+from sim.engine.floor import SalesFloor
 from sim.engine.kpis import KPIS, Kpi, replication_kpis
+from sim.engine.observers import Recorder, Trace
 from sim.engine.streams import Streams, replication_seeds
 
 __all__ = [

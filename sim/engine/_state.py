@@ -80,8 +80,12 @@ class FloorState:
     _ids: Iterator[int]
     _begin: dict[str, Begin]
     _end: dict[str, End]
-    _finish: Callable[[tuple[Rep, Task, int, float, float]], None]
-    """Ends an action: what the clock calls when one is done."""
+    _finish: Callable[[Rep], None]
+    """Ends a rep's action: what the clock calls when one is done."""
+    _arrive: Callable[[LeadDraw], None]
+    """Brings a new lead in: what the clock calls when one arrives."""
+    _lose_patience: Callable[[Lead], None]
+    """What the clock calls when a waiting lead's patience ends."""
     _begin_call_as_set: dict[str, Begin]
     """The calls' ``_begin`` steps, when named zones wrap them (local dates)."""
     _begin_follow_up_uncapped: Begin
@@ -135,6 +139,7 @@ class FloorState:
             steps.clear()
         self._begin_call_as_set = {}
         self._finish = self._after_no_answer = self._begin_follow_up_uncapped = run_over
+        self._arrive = self._lose_patience = run_over
 
     # Services: implemented by the floor or one of its stages.
     @abstractmethod

@@ -9,9 +9,9 @@ bounded by one week of arrivals whatever the horizon.
 
 from __future__ import annotations
 
+from array import array
 from collections.abc import Callable, Iterator, Sequence
-from functools import partial
-from typing import Final, NamedTuple
+from typing import Any, Final
 
 import numpy as np
 
@@ -31,23 +31,74 @@ LUCK_STAGE: Final = LUCK_ATTEMPTS + 4
 LUCK_SIZE: Final = LUCK_ATTEMPTS + 5
 
 
-class LeadDraw(NamedTuple):
-    """Everything random about one lead, fixed when it arrives."""
+class LeadDraw:
+    """Everything random about one lead, fixed when it arrives.
 
-    arrived_at: float
-    source: int
-    intent: float
-    reachability: float
-    value: float
-    fit: bool
-    patience: float
-    luck: Sequence[float]
-    """The lead's own uniform numbers: reach on attempts 1..8, qualify, win, screen, hold,
-    and the seed of its own generator for the decision stage and life as a customer."""
-    local_offset: float = 0.0
-    """Minutes the lead's local clock is ahead of the reps' (its source's time-zone mix)."""
-    time_zone: str | None = None
-    """The lead's IANA zone, if its source names zones (its offset then changes with the date)."""
+    A plain class, not a named tuple: compiled, the engine makes one from native numbers
+    and reads its fields back as native numbers, with no tuple in between."""
+
+    __slots__ = (
+        "arrived_at",
+        "fit",
+        "intent",
+        "local_offset",
+        "luck",
+        "patience",
+        "reachability",
+        "source",
+        "time_zone",
+        "value",
+    )
+
+    def __init__(
+        self,
+        arrived_at: float,
+        source: int,
+        intent: float,
+        reachability: float,
+        value: float,
+        fit: bool,
+        patience: float,
+        luck: Sequence[float],
+        local_offset: float = 0.0,
+        time_zone: str | None = None,
+    ) -> None:
+        self.arrived_at = arrived_at
+        self.source = source
+        self.intent = intent
+        self.reachability = reachability
+        self.value = value
+        self.fit = fit
+        self.patience = patience
+        self.luck = luck
+        """The lead's own uniform numbers: reach on attempts 1..8, qualify, win, screen, hold,
+        and the seed of its own generator for the decision stage and life as a customer."""
+        self.local_offset = local_offset
+        """Minutes the lead's local clock is ahead of the reps' (its source's time-zone mix)."""
+        self.time_zone = time_zone
+        """The lead's IANA zone, if its source names zones (its offset then changes with the date)."""
+
+    def fields(self) -> tuple[Any, ...]:
+        """Every field, in the order :meth:`__init__` takes them."""
+        return (
+            self.arrived_at,
+            self.source,
+            self.intent,
+            self.reachability,
+            self.value,
+            self.fit,
+            self.patience,
+            self.luck,
+            self.local_offset,
+            self.time_zone,
+        )
+
+    def __eq__(self, other: object) -> bool:
+        """The same lead: every field equal (the same leads drawn twice are equal)."""
+        return isinstance(other, LeadDraw) and self.fields() == other.fields()
+
+    def __repr__(self) -> str:
+        return f"LeadDraw{self.fields()!r}"
 
 
 LEADS_PER_BATCH = 1024
@@ -55,12 +106,6 @@ LEADS_PER_BATCH = 1024
 at once (each stream's numbers in the same order whatever the batch), but their Python objects
 (about half a kilobyte a lead) a batch at a time, as the floor reaches them: a week of them at
 once would not stay in the processor's cache."""
-
-_new_draw = partial(tuple.__new__, LeadDraw)
-"""``LeadDraw`` from a tuple of all its fields, in C: ``LeadDraw._make`` checks the length in
-interpreted Python once per lead (the callers' ``zip(..., strict=True)`` gives every field)."""
-
-_LUCK_FIELD = LeadDraw._fields.index("luck")
 
 
 class LeadColumns:
@@ -79,17 +124,35 @@ class LeadColumns:
 
     def draws(self, start: int = 0, stop: int | None = None) -> list[LeadDraw]:
         """The :class:`LeadDraw` of leads *start* to *stop* (all by default)."""
-        fields = [field[start:stop].tolist() for field in self.fields]
-        # Each lead's luck is a view of its row of one array (a list per lead would cost
-        # a float object per number): indexing it gives the same Python floats.
-        rows = memoryview(self.luck[start:stop].reshape(-1))  # type: ignore[arg-type]
-        luck = [rows[i : i + LUCK_SIZE] for i in range(0, len(rows), LUCK_SIZE)]
-        return list(
-            map(
-                _new_draw,
-                zip(*fields[:_LUCK_FIELD], luck, *fields[_LUCK_FIELD:], strict=True),
+        # Typed lists: compiled, each element is read and unboxed natively.
+        arrived_at: list[float] = self.fields[0][start:stop].tolist()
+        source: list[int] = self.fields[1][start:stop].tolist()
+        intent: list[float] = self.fields[2][start:stop].tolist()
+        reachability: list[float] = self.fields[3][start:stop].tolist()
+        value: list[float] = self.fields[4][start:stop].tolist()
+        fit: list[bool] = self.fields[5][start:stop].tolist()
+        patience: list[float] = self.fields[6][start:stop].tolist()
+        offset: list[float] = self.fields[7][start:stop].tolist()
+        zone: list[str | None] = self.fields[8][start:stop].tolist()
+        # Each lead's luck is its own small array of doubles, copied from its row (a list
+        # would cost a float object per number; a view of the row would keep the whole
+        # batch's numbers alive as long as any of its leads): indexing it gives the same floats.
+        rows = array("d", self.luck[start:stop].tobytes())
+        return [
+            LeadDraw(
+                arrived_at[i],
+                source[i],
+                intent[i],
+                reachability[i],
+                value[i],
+                fit[i],
+                patience[i],
+                rows[i * LUCK_SIZE : (i + 1) * LUCK_SIZE],
+                offset[i],
+                zone[i],
             )
-        )
+            for i in range(len(arrived_at))
+        ]
 
 
 def merged(parts: list[LeadColumns]) -> LeadColumns:
@@ -171,7 +234,20 @@ def lead_draws(
     end: float,
     calendar: YearCalendar | None = None,
 ) -> Iterator[LeadDraw]:
-    """All leads arriving before *end*, in time order, generated one week at a time.
+    """All leads arriving before *end*, in time order: :func:`lead_batches`, one lead at a time."""
+    for batch in lead_batches(sources, streams, end, calendar):
+        yield from batch
+
+
+def lead_batches(
+    sources: list[LeadSource],
+    streams: Streams,
+    end: float,
+    calendar: YearCalendar | None = None,
+) -> Iterator[list[LeadDraw]]:
+    """All leads arriving before *end*, in time order, drawn one week at a time and handed
+    over :data:`LEADS_PER_BATCH` at a time (the floor walks a batch with an index: cheaper
+    per lead than a generator's step).
 
     Each source has its own arrival, attribute, luck (and time-zone) streams, so
     changing one source's volume leaves the other sources' leads untouched. The
@@ -206,7 +282,7 @@ def lead_draws(
             parts.append(traits.columns(times, index, zones))
         leads = merged(parts)
         for start in range(0, leads.size, LEADS_PER_BATCH):
-            yield from leads.draws(start, start + LEADS_PER_BATCH)
+            yield leads.draws(start, start + LEADS_PER_BATCH)
         week_start = week_end
 
 

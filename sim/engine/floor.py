@@ -1,7 +1,7 @@
 """The simulation engine: one replication of a scenario under a cadence.
 
 Design (for speed): the model schedules callbacks on a lean event list
-(:class:`~sim.engine.clock.Clock`: tuples on a heap, far-future events in hourly
+(:class:`~sim.engine.clock.Clock`: records on a heap, far-future events in hourly
 buckets, ordered exactly as SimPy orders them), not a SimPy process per lead or
 rep: a callback costs one heap push and one call. Memory is bounded by the people
 still active: arrivals come a week at a time and closed leads are only counted.
@@ -24,10 +24,8 @@ from a competitor. Won leads become customers, touched on the retention cadence
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
-from heapq import heappop, heappush
 from itertools import count
-from typing import Any, Protocol
+from typing import Any, Final
 
 import numpy as np
 
@@ -43,10 +41,11 @@ from sim.engine.arrivals import (
     LUCK_HOLD,
     LUCK_QUALIFY,
     LeadDraw,
-    lead_draws,
+    lead_batches,
 )
-from sim.engine.clock import Clock, garbage_collector_off
+from sim.engine.clock import Clock, garbage_collector_off, heappop, heappush
 from sim.engine.meter import Meter
+from sim.engine.observers import Recorder, Trace
 from sim.engine.people import (
     CLOSER_QUEUE,
     DEPARTMENT_REFERRAL,
@@ -80,25 +79,12 @@ from sim.engine.streams import Draws, Streams
 _TABLED_ATTEMPTS = 64
 """Follow-up gaps are looked up for attempts below this (asked of the policy beyond)."""
 
-_LOST_AFTER_CONVERSATION = {
+_LOST_AFTER_CONVERSATION: Final = {
     REACHED: LOST_DISQUALIFIED,
     UNREALISTIC_FOUND: LOST_UNREALISTIC,
     OPTED_OUT: LOST_OPTED_OUT,
 }
 """How a lead is lost when an attempt reached it without qualifying it (or it opted out)."""
-
-Trace = Callable[[str, float, int, int, str], None]
-"""``trace(event, minutes, rep_id, subject_id, task_kind)``, event 'start' or 'end' (subject -1: none)."""
-
-
-class Recorder(Protocol):
-    """Receives every finished action and closed lead (for CRM-style exports)."""
-
-    def action(
-        self, task: Task, rep_id: int, started: float, ended: float, outcome: str
-    ) -> None: ...
-
-    def lead_closed(self, lead: Lead, outcome: str, now: float) -> None: ...
 
 
 class SalesFloor(DecisionStage):
@@ -141,7 +127,9 @@ class SalesFloor(DecisionStage):
     def _setup_randomness(self, streams: Streams) -> None:
         scenario, actions = self.scenario, self.scenario.actions
         last = scenario.end if scenario.drain_arrivals else scenario.window[1]  # arrivals stop
-        self._draws = lead_draws(scenario.sources, streams, last, scenario.calendar)
+        self._arrivals = lead_batches(scenario.sources, streams, last, scenario.calendar)
+        self._arriving: list[LeadDraw] = []  # the batch of leads arriving now
+        self._next_arrival = 0  # the next one's index in it
         self._referral_source = len(scenario.sources)  # referred leads' source index
         self._setup_screening(streams)
         self._setup_referrals(streams)
@@ -308,6 +296,8 @@ class SalesFloor(DecisionStage):
                 for start, end in windows:
                     self.clock.at(start, self._on_shift_start, (index, end))
                     self.clock.at(end, self._on_shift_end, index)
+            # Bound once for the run (and after any test's stand-in for the method).
+            self._arrive, self._lose_patience = self._on_arrival, self._on_patience_end
             self._schedule_department_requests()
             self._schedule_planning(0.0)
             self._schedule_next_arrival()
@@ -329,9 +319,14 @@ class SalesFloor(DecisionStage):
     # -- leads -------------------------------------------------------------------
 
     def _schedule_next_arrival(self) -> None:
-        draw = next(self._draws, None)
-        if draw is not None:
-            self.clock.at(draw.arrived_at - self.clock.now, self._on_arrival, draw)
+        index = self._next_arrival
+        if index == len(self._arriving):
+            self._arriving, index = next(self._arrivals, []), 0
+            if not self._arriving:
+                return
+        draw = self._arriving[index]
+        self._next_arrival = index + 1
+        self.clock.at(draw.arrived_at - self.clock.now, self._arrive, draw)
 
     def _on_arrival(self, draw: LeadDraw) -> None:
         self._schedule_next_arrival()
@@ -382,7 +377,7 @@ class SalesFloor(DecisionStage):
         if lead.patience_ends != math.inf:
             # A lead whose patience ran out before it first had to wait is lost at once.
             wait = max(0.0, lead.patience_ends - self.clock.now)
-            self.clock.at(wait, self._on_patience_end, lead)
+            self.clock.at(wait, self._lose_patience, lead)
 
     def _on_patience_end(self, lead: Lead) -> None:
         if lead.outcome is None and lead.reached_at == math.inf:
@@ -486,10 +481,14 @@ class SalesFloor(DecisionStage):
         duration, outcome = self._begin[task.kind](rep, task, now)
         if self._trace is not None:
             self._trace("start", now, rep.id, subject.id if subject is not None else -1, task.kind)
-        self.clock.at(duration, self._finish, (rep, task, outcome, now, rep.shift_ends))
+        rep.doing, rep.outcome, rep.started_at = task, outcome, now
+        rep.started_shift_ends = rep.shift_ends
+        self.clock.at(duration, self._finish, rep)
 
-    def _on_finish(self, done: tuple[Rep, Task, int, float, float]) -> None:
-        rep, task, outcome, started, shift_ends = done
+    def _on_finish(self, rep: Rep) -> None:
+        task, outcome, started = rep.doing, rep.outcome, rep.started_at
+        assert task is not None  # a rep's action ends only after it started
+        rep.doing = None
         now = self.clock.now
         if self._trace is not None:
             subject = task.subject
@@ -497,7 +496,7 @@ class SalesFloor(DecisionStage):
         rep.busy_minutes += now - started
         self._task_started_at(started)
         self._task_ended_at(now)
-        self._task_shift_ended_at(shift_ends)
+        self._task_shift_ended_at(rep.started_shift_ends)
         if self._recorder is not None:
             self._recorder.action(task, rep.id, started, now, OUTCOME_NAMES[outcome])
         self._end[task.kind](task, outcome, now)

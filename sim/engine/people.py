@@ -45,7 +45,7 @@ LOST_DISQUALIFIED: Final = "disqualified"
 LOST_INTEREST_DECAYED: Final = "interest_decayed"
 LOST_OPTED_OUT: Final = "opted_out"
 LOST_NOT_WON: Final = "not_won"
-LOST_REASONS = (
+LOST_REASONS: Final = (
     LOST_SCREENED_OUT,
     LOST_UNREALISTIC,
     LOST_NEVER_REACHED,
@@ -73,7 +73,7 @@ OPTED_OUT: Final = 4
 DROPPED: Final = 5
 ASKED: Final = 6
 DEFERRED: Final = 7
-OUTCOME_NAMES = (
+OUTCOME_NAMES: Final = (
     "not_reached",
     "reached",
     "qualified",
@@ -245,7 +245,20 @@ class Task:
 class Rep:
     """A sales rep: does one task at a time, only starting work while on shift."""
 
-    __slots__ = ("busy", "busy_minutes", "group", "id", "on_shift", "queues", "shift_ends", "skill")
+    __slots__ = (
+        "busy",
+        "busy_minutes",
+        "doing",
+        "group",
+        "id",
+        "on_shift",
+        "outcome",
+        "queues",
+        "shift_ends",
+        "skill",
+        "started_at",
+        "started_shift_ends",
+    )
 
     def __init__(self, rep_id: int, group: int, skill: float, role: str) -> None:
         self.id = rep_id
@@ -256,6 +269,16 @@ class Rep:
         self.busy = False
         self.shift_ends = 0.0
         self.busy_minutes = 0.0
+        # The action under way (a rep does one at a time), read when it ends: kept on the
+        # rep rather than in a new tuple per action.
+        self.doing: Task | None = None
+        """The task the rep is working on (None: none)."""
+        self.outcome = 0
+        """How that task will end (an outcome code, drawn when it started)."""
+        self.started_at = 0.0
+        """When the rep started it."""
+        self.started_shift_ends = 0.0
+        """When the shift in which the rep started it ends (later work is overtime)."""
 
 
 def own_generator(luck: float, offset: int = 0) -> random.Random:

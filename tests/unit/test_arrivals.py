@@ -131,6 +131,18 @@ def test_leads_made_a_batch_at_a_time_are_the_leads_made_at_once() -> None:
     assert [draw.arrived_at for draw in at_once] == times.tolist()
 
 
+def test_a_leads_luck_is_its_own_copy_not_a_view_of_its_batch() -> None:
+    """A lead open for months must not keep its whole batch's numbers alive."""
+    streams = Streams(np.random.SeedSequence(7))
+    times = np.sort(np.random.default_rng(1).random(10) * MINUTES_PER_WEEK)
+    columns = trait_streams("web_form", source(), streams).columns(times, 0)
+    draw = columns.draws()[3]
+    before = list(draw.luck)
+    assert before == columns.luck[3].tolist()
+    columns.luck[:] = -1.0  # the batch's numbers change (or are freed): the lead's do not
+    assert list(draw.luck) == before
+
+
 def test_each_source_has_its_own_streams() -> None:
     """More inbound calls leave the web form's and the list's leads exactly as they were."""
     before = all_draws(three_sources(inbound_per_week=300))
