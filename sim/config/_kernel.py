@@ -153,6 +153,6 @@ _KERNEL = _choose()
 
 
 def kernel() -> str:
-    """The engine this process runs, and why: ``compiled (mypyc, 17 modules)`` or
+    """The engine this process runs, and why: ``compiled (mypyc, 19 modules)`` or
     ``pure Python (<reason>)``. Benchmarks print it beside their figures."""
     return _KERNEL
