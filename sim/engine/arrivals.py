@@ -104,8 +104,8 @@ class LeadDraw:
 LEADS_PER_BATCH = 1024
 """Leads made into :class:`LeadDraw` objects at a time. A week's draws are made as numpy arrays
 at once (each stream's numbers in the same order whatever the batch), but their Python objects
-(about half a kilobyte a lead) a batch at a time, as the floor reaches them: a week of them at
-once would not stay in the processor's cache."""
+(about 300 bytes a lead with its luck) a batch at a time, as the floor reaches them: a week of
+them at once would not stay in the processor's cache."""
 
 
 class LeadColumns:
