@@ -1,6 +1,6 @@
 """How fast the salespulse engine is, and how its time and memory grow with the horizon.
 
-Run ``python -m benchmarks.engine`` from the repository root (about 3 minutes on 2 cores;
+Run ``python -m benchmarks.engine`` from the repository root (about 2 minutes on 2 cores;
 ``--quick`` for a reduced run of about 15 s). Every speed figure is a *ratio* against
 a baseline measured in the same process and the same run, never an absolute threshold:
 absolute speeds differ from machine to machine, ratios much less.
