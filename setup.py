@@ -4,8 +4,9 @@ Everything else about the package is in ``pyproject.toml``. ``pip install -e .``
 wheel build) runs :class:`BuildKernel`: it compiles :data:`KERNEL` with mypyc (a build
 dependency) into extension modules beside their sources and records the sha256 of each
 compiled source in ``sim/config/_kernel_sources.json``, so that an edited source is never
-shadowed by its stale compiled module (:mod:`sim.config._kernel` checks the record at import). Without a C compiler, when mypyc fails, or with ``SALESPULSE_PURE_PYTHON=1``
-the package installs as pure Python with one warning line; the numbers are the same.
+shadowed by its stale compiled module (:mod:`sim.config._kernel` checks the record at
+import). Without a C compiler, when mypyc fails, or with ``SALESPULSE_PURE_PYTHON=1`` the
+package installs as pure Python with one warning line; the numbers are the same.
 """
 
 from __future__ import annotations
