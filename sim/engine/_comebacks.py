@@ -41,7 +41,6 @@ rhythm; it uses the floor's scheduling (``clock.at``, ``_release``) and bookkeep
 from __future__ import annotations
 
 import math
-import random
 
 from sim.config.comebacks import Comebacks
 from sim.engine._local_time import LocalCallingHours
@@ -55,6 +54,7 @@ from sim.engine.people import (
     Task,
     own_generator,
 )
+from sim.engine.streams import OwnStream
 
 _CALLBACK_LUCK, _RETURN_LUCK = 2, 3
 """Offsets of the lead's call-back and return generators from its decision-stage one (0) and
@@ -76,7 +76,7 @@ class LeadComebacks(LocalCallingHours):
         self._end[INBOUND_CALL] = self._end_attempt
 
     @staticmethod
-    def _callback_rng(lead: Lead) -> random.Random:
+    def _callback_rng(lead: Lead) -> OwnStream:
         """The lead's own generator for call-backs (see ``Lead.callback_rng``)."""
         rng = lead.callback_rng
         if rng is None:

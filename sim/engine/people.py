@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import math
-import random
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Final
 
 from sim.config.calendar import WeeklyCalendar
 from sim.config.scenario import RepGroup
 from sim.config.units import MINUTES_PER_DAY, MINUTES_PER_WEEK
+from sim.engine.streams import OwnStream
 
 if TYPE_CHECKING:
     from sim.engine._referrals import ReferralPool
@@ -108,7 +108,7 @@ class Person:
         self.fatigue = 0.0
         self.fatigue_at = now
         self.task: Task | None = None
-        self.rng: random.Random | None = None
+        self.rng: OwnStream | None = None
         """The person's own generator, once they qualify: their luck whatever the cadence."""
 
 
@@ -187,7 +187,7 @@ class Lead(Person):
         """When the lead will call back or inquire again on its own (inf: not expected)."""
         self.follow_ups_over = False
         """Whether the follow-ups ended unreached and the lead is left to come back on its own."""
-        self.callback_rng: random.Random | None = None
+        self.callback_rng: OwnStream | None = None
         """The lead's own generator for voicemail call-backs, made at its first voicemail: the
         same lead has the same call-back luck under every cadence."""
         self.qualified = False
@@ -281,13 +281,13 @@ class Rep:
         """When the shift in which the rep started it ends (later work is overtime)."""
 
 
-def own_generator(luck: float, offset: int = 0) -> random.Random:
-    """A person's own generator, seeded from one of their uniform luck numbers.
+def own_generator(luck: float, offset: int = 0) -> OwnStream:
+    """A person's own random numbers, seeded from one of their uniform luck numbers.
 
     *offset* gives the same person a second, independent generator (a lead's
     decision stage and its life as a customer).
     """
-    return random.Random(int(luck * 2**53) + offset)
+    return OwnStream(int(luck * 2**53) + offset)
 
 
 def shift_windows_until(group: RepGroup, end: float) -> list[tuple[float, float]]:

@@ -9,8 +9,12 @@ adding a new purpose never shifts the numbers of an existing one.
 
 from __future__ import annotations
 
+import math
+import random
 import zlib
+from array import array
 from collections.abc import Callable
+from typing import Final
 
 import numpy as np
 
@@ -41,6 +45,50 @@ class Draws:
         if not self._buffer:
             self._buffer = self._sample(self._rng, self._block)[::-1].tolist()
         return self._buffer.pop()
+
+
+NUMBERS_KEPT: Final = 16
+"""How many of a person's own numbers :class:`OwnStream` keeps: enough for 99.7% of the
+decision-stage leads of the default run (a median of 6), two thirds of a customer's."""
+
+
+class OwnStream:
+    """One person's own uniform numbers: exactly what ``random.Random(seed)`` gives.
+
+    A Mersenne Twister carries 2.5 KB of state. Kept by every qualified lead and
+    every customer, those states were over a third of a large run's memory
+    (26 of 68 MB traced with the default team scaled 8x), though most people
+    draw only a handful of numbers in their lives. So the stream draws its first
+    :data:`NUMBERS_KEPT` numbers when it is made, keeps them in 128 bytes and
+    lets the generator go. Someone who needs more gets the generator made again
+    and wound past the numbers already used (the cost of one more seeding) and keeps it.
+    """
+
+    __slots__ = ("_drawn", "_generator", "_kept", "_seed")
+
+    def __init__(self, seed: int) -> None:
+        draw = random.Random(seed).random
+        self._kept = array("d", [draw() for _ in range(NUMBERS_KEPT)])
+        self._seed = seed
+        self._drawn = 0
+        self._generator: random.Random | None = None
+
+    def random(self) -> float:
+        """The next number, uniform in [0, 1): as ``random.Random.random``."""
+        drawn = self._drawn
+        self._drawn = drawn + 1
+        if drawn < NUMBERS_KEPT:
+            return self._kept[drawn]
+        generator = self._generator
+        if generator is None:
+            generator = self._generator = random.Random(self._seed)
+            for _ in range(NUMBERS_KEPT):
+                generator.random()
+        return generator.random()
+
+    def expovariate(self, rate: float) -> float:
+        """An exponential draw with *rate* per unit: as ``random.Random.expovariate``, bit for bit."""
+        return -math.log(1.0 - self.random()) / rate
 
 
 class Streams:

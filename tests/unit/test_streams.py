@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 import math
+import random
+import tracemalloc
+from collections.abc import Callable
 
 import numpy as np
+import pytest
 
-from sim.engine.streams import Streams, replication_seeds
+from sim.engine.streams import NUMBERS_KEPT, OwnStream, Streams, replication_seeds
 
 N = 100_000
 
@@ -64,3 +68,28 @@ def test_replications_draw_different_numbers() -> None:
     a = Streams(first).rng("arrivals:web_form").random(N)
     b = Streams(second).rng("arrivals:web_form").random(N)
     assert abs(np.corrcoef(a, b)[0, 1]) < 5 / math.sqrt(N)
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2**53 - 1, 2**53 + 3, 123_456_789])
+def test_a_persons_own_stream_gives_what_its_generator_gives(seed: int) -> None:
+    """Bit for bit, past the numbers it keeps (where it makes its generator again)."""
+    own, generator = OwnStream(seed), random.Random(seed)
+    for i in range(3 * NUMBERS_KEPT):
+        if i % 3 == 2:
+            assert own.expovariate(0.25).hex() == generator.expovariate(0.25).hex()
+        else:
+            assert own.random().hex() == generator.random().hex()
+
+
+def test_a_persons_own_stream_is_small() -> None:
+    """An eighth of a generator with its Mersenne Twister's 2.5 KB of state, or less."""
+
+    def bytes_each(make: Callable[[int], object]) -> float:
+        tracemalloc.start()
+        kept = [make(seed) for seed in range(1_000)]
+        size = tracemalloc.get_traced_memory()[0]
+        tracemalloc.stop()
+        assert len(kept) == 1_000
+        return size / 1_000
+
+    assert bytes_each(OwnStream) < bytes_each(random.Random) / 8
