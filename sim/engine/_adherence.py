@@ -93,7 +93,8 @@ class CadenceKeeping(ChannelTouches):
         task = Task(kind, subject, due, due + window)
         if subject is not None:
             subject.task = task
-        self.clock.at(due - self.clock.now, self._step_due, task)  # as _fall_due, one call less
+        # As _fall_due does, one call less; the step's callback is bound once per run.
+        self.clock.at(due - self.clock.now, self._step_falls_due, task)
         return task
 
     def _fall_due(
@@ -138,7 +139,7 @@ class CadenceKeeping(ChannelTouches):
             if task.subject is not None and task.subject.task is task:  # not a successor's
                 task.subject.task = None
             return
-        self._fall_due(task, now + gap, task.deadline - task.due, self._step_due)
+        self._fall_due(task, now + gap, task.deadline - task.due, self._step_falls_due)
 
     def _next_follow_up_gap(self, lead: Lead, now: float) -> float | None:
         return self.cadence.followup.gap_after(lead.attempts)

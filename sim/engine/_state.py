@@ -86,6 +86,8 @@ class FloorState:
     """Brings a new lead in: what the clock calls when one arrives."""
     _lose_patience: Callable[[Lead], None]
     """What the clock calls when a waiting lead's patience ends."""
+    _step_falls_due: Callable[[Task], None]
+    """What the clock calls when a cadence step falls due."""
     _begin_call_as_set: dict[str, Begin]
     """The calls' ``_begin`` steps, when named zones wrap them (local dates)."""
     _begin_follow_up_uncapped: Begin
@@ -139,7 +141,7 @@ class FloorState:
             steps.clear()
         self._begin_call_as_set = {}
         self._finish = self._after_no_answer = self._begin_follow_up_uncapped = run_over
-        self._arrive = self._lose_patience = run_over
+        self._arrive = self._lose_patience = self._step_falls_due = run_over
 
     # Services: implemented by the floor or one of its stages.
     @abstractmethod

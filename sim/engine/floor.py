@@ -201,7 +201,8 @@ class SalesFloor(DecisionStage):
             RETENTION: self._begin_retention,
             DEPARTMENT_REFERRAL: self._begin_referral,
         }
-        self._finish = self._on_finish  # bound once, not once per action
+        # Bound once, not once per action or step.
+        self._finish, self._step_falls_due = self._on_finish, self._step_due
         self._end = {
             SCREEN: self._end_screen,
             FIRST_ATTEMPT: self._end_attempt,
