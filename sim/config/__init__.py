@@ -24,13 +24,12 @@ from sim.config.seasonality import (
     HOLIDAY_VOLUME,
     CampaignWeek,
     Holiday,
-    HolidayCalendar,
     Seasonality,
     YearCalendar,
 )
 from sim.config.slipping import Slipping
 from sim.config.time_zones import CallingWindow, TimeZoneMix, ZoneOffsets, zone_offsets
-from sim.config.weekly_calendar import WeeklyCalendar
+from sim.config.weekly_calendar import HolidayCalendar, WeeklyCalendar
 
 __all__ = [
     "CALL",

@@ -17,7 +17,7 @@ from typing import Annotated
 from pydantic import AfterValidator, BeforeValidator, Field, model_serializer, model_validator
 
 from sim.config._types import ConfigModel
-from sim.config.calendar import DAY_NAMES, WeeklyCalendar
+from sim.config.calendar import DAY_NAMES
 from sim.config.durations import shown
 from sim.config.time_zones import named_zone
 from sim.config.units import MINUTES_PER_DAY
@@ -235,18 +235,3 @@ def working_windows(
                     kept.append((cursor, day_end))
             cursor, day = day_end, day + 1
     return kept
-
-
-class HolidayCalendar:
-    """A weekly calendar closed on some days: answers 'when is the next working minute?'."""
-
-    def __init__(self, weekly: WeeklyCalendar, closed: frozenset[int]) -> None:
-        self.weekly = weekly
-        self.closed = closed
-
-    def next_open(self, t: float) -> float:
-        """The earliest time >= *t* inside an open window and not on a closed day."""
-        t = self.weekly.next_open(t)
-        while int(t // MINUTES_PER_DAY) in self.closed:
-            t = self.weekly.next_open((int(t // MINUTES_PER_DAY) + 1) * MINUTES_PER_DAY)
-        return t

@@ -2,7 +2,7 @@
 
 :class:`WeeklyCalendar` is the week the engine works by: the reps' shifts of
 :mod:`sim.config.calendar` (``Shift.windows``) merged into open windows that repeat
-every week. The module holds numbers only (no pydantic), so that the compiled kernel
+every week; :class:`HolidayCalendar` is the same week closed on some days. The module holds numbers only (no pydantic), so that the compiled kernel
 (:mod:`sim.engine.kernel`) compiles it with the engine, which asks :meth:`next_open`
 for every scheduled task.
 """
@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import bisect
 
-from sim.config.units import MINUTES_PER_WEEK
+from sim.config.units import MINUTES_PER_DAY, MINUTES_PER_WEEK
 
 
 class WeeklyCalendar:
@@ -76,3 +76,25 @@ class WeeklyCalendar:
             for start, end in self.windows:
                 total += max(0.0, min(t1, base + end) - max(t0, base + start))
         return total
+
+
+class HolidayCalendar(WeeklyCalendar):
+    """A weekly calendar closed on some days: answers 'when is the next working minute?'.
+
+    A subclass rather than a wrapper, so that the engine holds one kind of calendar and
+    its compiled code calls :meth:`next_open` natively, with or without holidays.
+    """
+
+    __slots__ = ("closed",)
+
+    def __init__(self, weekly: WeeklyCalendar, closed: frozenset[int]) -> None:
+        super().__init__(weekly.windows)
+        self.closed = closed
+        """Days (since time 0) on which nobody works."""
+
+    def next_open(self, t: float) -> float:
+        """The earliest time >= *t* inside an open window and not on a closed day."""
+        t = super().next_open(t)
+        while int(t // MINUTES_PER_DAY) in self.closed:
+            t = super().next_open((int(t // MINUTES_PER_DAY) + 1) * MINUTES_PER_DAY)
+        return t

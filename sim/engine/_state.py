@@ -19,7 +19,6 @@ from policies.cadence import Cadence
 from sim.config.calendar import WeeklyCalendar
 from sim.config.fades import Fade
 from sim.config.scenario import Scenario
-from sim.config.seasonality import HolidayCalendar
 from sim.config.time_zones import CallingWindow
 from sim.engine.arrivals import LeadDraw
 from sim.engine.clock import Clock
@@ -92,7 +91,7 @@ class FloorState:
     """The calls' ``_begin`` steps, when named zones wrap them (local dates)."""
     _begin_follow_up_uncapped: Begin
     """The follow-up's ``_begin`` step, when a daily cap across channels wraps it."""
-    _calendars: list[WeeklyCalendar | HolidayCalendar | None]
+    _calendars: list[WeeklyCalendar | None]
     """Per queue, the team's working hours (None: nobody works that queue)."""
     _calling_window: CallingWindow | None
     _queue_and_rank: dict[str, tuple[int, int]]

@@ -30,10 +30,10 @@ from typing import Any, Final
 import numpy as np
 
 from policies.cadence import Cadence
-from sim.config.calendar import WeeklyCalendar
 from sim.config.scenario import Scenario
-from sim.config.seasonality import HolidayCalendar, working_windows
+from sim.config.seasonality import working_windows
 from sim.config.units import HOURS_PER_WEEK, MINUTES_PER_HOUR, MINUTES_PER_WEEK, MINUTES_PER_YEAR
+from sim.config.weekly_calendar import HolidayCalendar, WeeklyCalendar
 from sim.engine._decision import DecisionStage
 from sim.engine._state import Waiting, run_over
 from sim.engine.arrivals import (
@@ -244,10 +244,7 @@ class SalesFloor(DecisionStage):
             WeeklyCalendar(role_windows[q]) if role_windows[q] else None for q in (0, 1)
         ]
         if holidays:
-            self._calendars = [
-                c and HolidayCalendar(c, holidays)  # type: ignore[arg-type]
-                for c in self._calendars
-            ]
+            self._calendars = [c and HolidayCalendar(c, holidays) for c in self._calendars]
         self._idle: list[list[Rep]] = [[], []]
         """Per queue, the idle on-shift reps who work it, longest idle first (generalists in both)."""
         self._queues: list[list[Waiting]] = [[], []]

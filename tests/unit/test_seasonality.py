@@ -17,9 +17,10 @@ import pytest
 
 from sim.config.calendar import WeeklyCalendar
 from sim.config.scenario import LeadSource
-from sim.config.seasonality import HolidayCalendar, YearCalendar, working_windows
+from sim.config.seasonality import YearCalendar, working_windows
 from sim.config.time_zones import CallingWindow, local_windows_in_team_time
 from sim.config.units import MINUTES_PER_DAY, MINUTES_PER_HOUR, MINUTES_PER_WEEK
+from sim.config.weekly_calendar import HolidayCalendar
 from sim.engine.arrivals import lead_draws
 from sim.engine.streams import Streams
 
