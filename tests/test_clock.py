@@ -11,7 +11,7 @@ import pytest
 
 from benchmarks.simpy_clock import SimPyEvents
 from sim.analysis.outputs import replication_output
-from sim.engine.clock import Clock, garbage_collector_off
+from sim.engine.clock import PART_SIZE, Clock, garbage_collector_off
 from sim.engine.floor import SalesFloor
 from sim.engine.kpis import replication_kpis
 from sim.engine.people import Person, Task
@@ -48,6 +48,35 @@ def test_events_scheduled_while_running_join_the_right_place(
     clock.at(3.0, log.append, (3.0, "between"))
     clock.run(until=1e9)
     assert log == [(0.0, 1), (3.0, "between"), (7.0, 2), (21.0, 3), (42.0, 4), (70.0, 5)]
+
+
+def test_a_crowded_hour_opens_in_parts_and_keeps_the_order() -> None:
+    """An hour with many events is split by time (``PART_SIZE``); events scheduled while it
+    runs join their part, the heap or a later part. Every event still comes in (time,
+    scheduling) order, ties too, and ``pending`` counts each once, whatever the run's end."""
+    rng = np.random.default_rng(3)
+    clock, log = Clock(), []
+    times = np.round(rng.uniform(60.0, 120.0, size=5 * PART_SIZE), 1)  # ties on purpose
+    expected: list[tuple[float, int]] = []
+
+    def record(key: tuple[float, int]) -> None:
+        log.append((clock.now, key))
+        if key[1] % 3 == 0 and len(expected) < 8 * PART_SIZE:  # schedule more while it runs
+            later = (round(clock.now + float(rng.uniform(0.0, 30.0)), 1), len(expected))
+            expected.append(later)
+            clock.at(later[0] - clock.now, record, later)
+
+    for time in times:
+        key = (float(time), len(expected))
+        expected.append(key)
+        clock.at(key[0], record, key)
+    for until in (61.0, 90.0):  # inside the hour's first part, then a later one
+        clock.run(until=until)
+        assert clock.pending == len(expected) - len(log)
+    clock.run(until=1e9)
+    assert clock.pending == 0
+    assert [key for _, key in log] == sorted(expected)
+    assert all(now == key[0] for now, key in log)
 
 
 def test_nothing_at_or_after_the_end_runs() -> None:
