@@ -48,8 +48,9 @@ class Draws:
 
 
 NUMBERS_KEPT: Final = 16
-"""How many of a person's own numbers :class:`OwnStream` keeps: enough for 99.7% of the
-decision-stage leads of the default run (a median of 6), two thirds of a customer's."""
+"""How many of a person's own numbers :class:`OwnStream` keeps: in the default run, all a
+decision-stage lead draws for 99.5% of them (a median of 6) and all a customer draws for 85%
+(with a 52-week horizon, 37%: a customer of a year draws a median of 20)."""
 
 
 class OwnStream:
