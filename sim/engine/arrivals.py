@@ -14,6 +14,7 @@ from collections.abc import Callable, Iterator, Sequence
 from typing import Any, Final
 
 import numpy as np
+from mypy_extensions import mypyc_attr
 
 from sim.config.scenario import LeadSource, LeadTraits
 from sim.config.seasonality import YearCalendar
@@ -31,11 +32,13 @@ LUCK_STAGE: Final = LUCK_ATTEMPTS + 4
 LUCK_SIZE: Final = LUCK_ATTEMPTS + 5
 
 
+@mypyc_attr(acyclic=True)
 class LeadDraw:
     """Everything random about one lead, fixed when it arrives.
 
     A plain class, not a named tuple: compiled, the engine makes one from native numbers
-    and reads its fields back as native numbers, with no tuple in between."""
+    and reads its fields back as native numbers, with no tuple in between. It holds
+    numbers and names only, so compiled it is ``acyclic`` (:mod:`sim.engine.people`)."""
 
     __slots__ = (
         "arrived_at",

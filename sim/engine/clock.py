@@ -28,6 +28,8 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any, Final, Protocol
 
+from mypy_extensions import mypyc_attr
+
 from sim.config.units import MINUTES_PER_HOUR
 
 heappush: Final = heapq.heappush
@@ -57,6 +59,7 @@ class EventList(Protocol):
     def drop_pending(self) -> None: ...
 
 
+@mypyc_attr(acyclic=True)
 class _Event:
     """At *time* (minutes), call ``callback(payload)``; *order* breaks ties in time.
 
@@ -66,6 +69,10 @@ class _Event:
     than). Heap comparisons were 16% of the compiled engine's instructions and all of
     their growth with volume (docs/performance.md, "Session 6: flat"). Interpreted, each
     comparison is a Python call: the pure-Python engine pays about 10-20% for it.
+
+    Compiled, events are ``acyclic`` (not tracked by the cycle collector, as
+    :mod:`sim.engine.people` explains). A pending event whose callback is a method of the
+    floor closes a cycle through the clock; :meth:`Clock.drop_pending` breaks it.
     """
 
     __slots__ = ("callback", "order", "payload", "time")

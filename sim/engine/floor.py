@@ -300,8 +300,10 @@ class SalesFloor(DecisionStage):
             self._schedule_planning(0.0)
             self._schedule_next_arrival()
             self.clock.at(MINUTES_PER_WEEK, self._on_week_end, None)
-            self.clock.run(until=self.scenario.end)
-            self._let_go()
+            try:
+                self.clock.run(until=self.scenario.end)
+            finally:  # an error mid-run too: people are freed by reference counting alone
+                self._let_go()
         meter = self.meter
         meter.finish(self.clock.now)
         for person in self._active.values():

@@ -1,10 +1,20 @@
-"""The things the engine moves around: leads, customers, reps (and their shifts) and the tasks reps work on."""
+"""The things the engine moves around: leads, customers, reps (and their shifts) and the tasks reps work on.
+
+Compiled, people and tasks are ``acyclic``: CPython's cycle collector does not track them,
+so making and freeing one does not link it into, and unlink it from, the collector's list
+(whose neighbours are other objects made long ago, and out of the cache when the team is
+large; docs/performance.md, "Session 9"). Reference counting alone frees them, so the floor
+breaks the one cycle they form, a person and their pending task: a closed lead's task is
+dropped, and :meth:`~sim.engine._state.FloorState._let_go` drops the rest when a run ends.
+"""
 
 from __future__ import annotations
 
 import math
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Final
+
+from mypy_extensions import mypyc_attr
 
 from sim.config.calendar import WeeklyCalendar
 from sim.config.scenario import RepGroup
@@ -86,6 +96,7 @@ OUTCOME_NAMES: Final = (
 """Readable name of each action outcome, for recorders."""
 
 
+@mypyc_attr(acyclic=True)
 class Person:
     """Someone reps touch: remembers recent touches (fatigue) and has a task pending or not."""
 
@@ -112,6 +123,7 @@ class Person:
         """The person's own generator, once they qualify: their luck whatever the cadence."""
 
 
+@mypyc_attr(acyclic=True)
 class Lead(Person):
     """A prospective customer, from arrival to its outcome."""
 
@@ -208,6 +220,7 @@ class Lead(Person):
         """What reps can estimate the lead is worth per rep minute (value-ordered queues only)."""
 
 
+@mypyc_attr(acyclic=True)
 class Customer(Person):
     """A won lead: buys again while the relationship holds, churns when it fades."""
 
@@ -222,6 +235,7 @@ class Customer(Person):
         """The contacts they could refer (set when first asked)."""
 
 
+@mypyc_attr(acyclic=True)
 class Task:
     """A piece of rep work: *kind* on *subject* (a lead, a customer, or none).
 

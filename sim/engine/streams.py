@@ -17,6 +17,7 @@ from collections.abc import Callable
 from typing import Final
 
 import numpy as np
+from mypy_extensions import mypyc_attr
 
 
 class Draws:
@@ -53,6 +54,7 @@ decision-stage lead draws for 99.5% of them (a median of 6) and all a customer d
 (with a 52-week horizon, 37%: a customer of a year draws a median of 20)."""
 
 
+@mypyc_attr(acyclic=True)
 class OwnStream:
     """One person's own uniform numbers: exactly what ``random.Random(seed)`` gives.
 
@@ -63,6 +65,8 @@ class OwnStream:
     :data:`NUMBERS_KEPT` numbers when it is made, keeps them in 128 bytes and
     lets the generator go. Someone who needs more gets the generator made again
     and wound past the numbers already used (the cost of one more seeding) and keeps it.
+    Compiled, it is ``acyclic``: it refers to numbers only, so the cycle collector need
+    not track it (:mod:`sim.engine.people`).
     """
 
     __slots__ = ("_drawn", "_generator", "_kept", "_seed")
