@@ -123,7 +123,7 @@ class CadenceKeeping(ChannelTouches):
             if u < chance * self._delayed_share:
                 meter.steps_delayed += counted
                 window = task.deadline - task.due
-                self._fall_due(task, now + self._adherence.delay, window, self._release)
+                self._fall_due(task, now + self._adherence.delay, window, self._falls_due)
                 return
             if u < chance:
                 meter.steps_skipped += counted

@@ -50,6 +50,7 @@ from sim.engine.people import (
     LOST_NEVER_REACHED,
     RESPONDER_QUEUE,
     Lead,
+    LeadWatch,
     Rep,
     Task,
     own_generator,
@@ -74,6 +75,7 @@ class LeadComebacks(LocalCallingHours):
         self._queue_and_rank[INBOUND_CALL] = (RESPONDER_QUEUE, self._first_rank)
         self._begin[INBOUND_CALL] = self._begin_inbound_call
         self._end[INBOUND_CALL] = self._end_attempt
+        self._comeback_due = self._on_comeback  # bound once, as the floor's callbacks are
 
     @staticmethod
     def _callback_rng(lead: Lead) -> OwnStream:
@@ -112,11 +114,11 @@ class LeadComebacks(LocalCallingHours):
         """Schedule *lead*'s comeback at *when*, unless it already comes back sooner."""
         if when < lead.comes_back_at:
             lead.comes_back_at = when
-            self.clock.at(when - self.clock.now, self._on_comeback, (lead, when))
+            self.clock.at(when - self.clock.now, self._comeback_due, LeadWatch(lead, when))
 
-    def _on_comeback(self, comeback: tuple[Lead, float]) -> None:
-        lead, when = comeback
-        if lead.comes_back_at != when:  # superseded by an earlier comeback
+    def _on_comeback(self, comeback: LeadWatch) -> None:
+        lead = comeback.lead
+        if lead.comes_back_at != comeback.stamp:  # superseded by an earlier comeback
             return
         lead.comes_back_at = math.inf
         if lead.outcome is not None or lead.reached_at != math.inf:

@@ -44,6 +44,7 @@ from sim.engine.people import (
     WON,
     Customer,
     Lead,
+    LeadWatch,
     Rep,
     Task,
     own_generator,
@@ -64,6 +65,8 @@ class DecisionStage(CustomerCare):
         self._engagement_gap_left = 1.0 - rules.engagement_per_touch
         self._annoyance_keep = 1.0 - rules.annoyance_per_extra_touch
         self._annoyance_memory = fatigue_memory
+        # Bound once, as the floor's callbacks are.
+        self._decision_due, self._interest_check_due = self._on_decision, self._on_interest_faded
 
     def _qualified(self, lead: Lead, now: float) -> None:
         lead.qualified = True
@@ -79,7 +82,7 @@ class DecisionStage(CustomerCare):
     def _decide_at(self, lead: Lead, when: float) -> None:
         """(Re)schedule the prospect's decision; an earlier schedule is then ignored."""
         lead.decide_at = when
-        self.clock.at(when - self.clock.now, self._on_decision, (lead, when))
+        self.clock.at(when - self.clock.now, self._decision_due, LeadWatch(lead, when))
 
     def _engaged(self, lead: Lead, now: float) -> None:
         """The prospect was reached: interest is renewed and engagement grows; watch for fading."""
@@ -87,15 +90,16 @@ class DecisionStage(CustomerCare):
         lead.last_engaged_at = now
         lead.engagements += 1
         if self._interest_lasts != math.inf:
-            self.clock.at(self._interest_lasts, self._on_interest_faded, (lead, lead.engagements))
+            watch = LeadWatch(lead, lead.engagements)
+            self.clock.at(self._interest_lasts, self._interest_check_due, watch)
 
     def _engagement(self, lead: Lead, now: float) -> float:
         """Conversations the prospect remembers at *now* (each fades over the engagement memory)."""
         return lead.engagement * math.exp((lead.last_engaged_at - now) / self._engagement_memory)
 
-    def _on_interest_faded(self, watch: tuple[Lead, int]) -> None:
-        lead, engagements = watch
-        if lead.outcome is None and lead.engagements == engagements:
+    def _on_interest_faded(self, watch: LeadWatch) -> None:
+        lead = watch.lead
+        if lead.outcome is None and lead.engagements == watch.stamp:
             self._close(lead, LOST_INTEREST_DECAYED)
 
     def _begin_nurture(self, rep: Rep, task: Task, now: float) -> tuple[float, int]:
@@ -126,9 +130,9 @@ class DecisionStage(CustomerCare):
         if gap is not None and now + gap < lead.decide_at:
             self._due_task(NURTURE, lead, now + gap, CLOSER_ON_TIME_MINUTES)
 
-    def _on_decision(self, decision: tuple[Lead, float]) -> None:
-        lead, when = decision
-        if lead.outcome is not None or lead.decide_at != when:
+    def _on_decision(self, decision: LeadWatch) -> None:
+        lead = decision.lead
+        if lead.outcome is not None or lead.decide_at != decision.stamp:
             return
         if lead.luck[LUCK_WIN] < self._win_chance(lead, self.clock.now):
             self._win(lead, self.clock.now)

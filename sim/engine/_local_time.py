@@ -79,5 +79,5 @@ class LocalCallingHours(FloorState):
         if due == now:
             return False
         task.due, task.deadline = due, due + (task.deadline - task.due)
-        self.clock.at(due - now, self._release, task)
+        self.clock.at(due - now, self._falls_due, task)
         return True

@@ -25,7 +25,7 @@ from sim.config.time_zones import CallingWindow
 from sim.engine.arrivals import LeadDraw
 from sim.engine.clock import Clock
 from sim.engine.meter import Meter
-from sim.engine.people import Customer, Lead, Person, Rep, Task
+from sim.engine.people import Customer, Lead, LeadWatch, Person, Rep, Task
 from sim.engine.streams import Draws
 
 Begin = Callable[[Rep, Task, float], tuple[float, int]]
@@ -92,6 +92,14 @@ class FloorState:
     """What the clock calls when a waiting lead's patience ends."""
     _step_falls_due: Callable[[Task], None]
     """What the clock calls when a cadence step falls due."""
+    _falls_due: Callable[[Task], None]
+    """What the clock calls when a task held back falls due (:meth:`_release`)."""
+    _decision_due: Callable[[LeadWatch], None]
+    """What the clock calls when a prospect's decision is due."""
+    _interest_check_due: Callable[[LeadWatch], None]
+    """What the clock calls when a prospect's interest may have faded."""
+    _comeback_due: Callable[[LeadWatch], None]
+    """What the clock calls when a lead comes back on its own."""
     _begin_call_as_set: dict[str, Begin]
     """The calls' ``_begin`` steps, when named zones wrap them (local dates)."""
     _begin_follow_up_uncapped: Begin
@@ -145,7 +153,8 @@ class FloorState:
             steps.clear()
         self._begin_call_as_set = {}
         self._finish = self._after_no_answer = self._begin_follow_up_uncapped = run_over
-        self._arrive = self._lose_patience = self._step_falls_due = run_over
+        self._arrive = self._lose_patience = self._step_falls_due = self._falls_due = run_over
+        self._decision_due = self._interest_check_due = self._comeback_due = run_over
 
     # Services: implemented by the floor or one of its stages.
     @abstractmethod

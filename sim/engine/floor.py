@@ -201,8 +201,9 @@ class SalesFloor(DecisionStage):
             RETENTION: self._begin_retention,
             DEPARTMENT_REFERRAL: self._begin_referral,
         }
-        # Bound once, not once per action or step.
+        # Bound once, not once per action or step (a bound method is tracked by the collector).
         self._finish, self._step_falls_due = self._on_finish, self._step_due
+        self._falls_due = self._release
         self._end = {
             SCREEN: self._end_screen,
             FIRST_ATTEMPT: self._end_attempt,
@@ -361,7 +362,7 @@ class SalesFloor(DecisionStage):
         if hold > 0:
             task = Task(kind, lead, now + hold, now + hold + self._response_target)
             lead.task = task
-            self.clock.at(hold, self._release, task)
+            self.clock.at(hold, self._falls_due, task)
         else:
             task = Task(kind, lead, now, now + self._response_target)
             lead.task = task

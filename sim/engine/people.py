@@ -236,6 +236,23 @@ class Customer(Person):
 
 
 @mypyc_attr(acyclic=True)
+class LeadWatch:
+    """A lead and the stamp its scheduled event checks: the event acts only if it still holds.
+
+    A decision or a comeback (stamped with the time it was set for) and the fading of
+    interest (stamped with the engagements so far) are moved by scheduling them again; the
+    earlier event then finds its stamp out of date and does nothing. A tuple would do, but
+    a tuple is tracked by the cycle collector (module docstring).
+    """
+
+    __slots__ = ("lead", "stamp")
+
+    def __init__(self, lead: Lead, stamp: float) -> None:
+        self.lead = lead
+        self.stamp = stamp
+
+
+@mypyc_attr(acyclic=True)
 class Task:
     """A piece of rep work: *kind* on *subject* (a lead, a customer, or none).
 
