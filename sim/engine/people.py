@@ -113,7 +113,6 @@ class Person:
 
     def __init__(self, person_id: int, cohort: bool, reachability: float, now: float) -> None:
         self.id = person_id
-        self.cohort = cohort
         self.reachability = reachability
         self.last_engaged_at = now
         self.fatigue = 0.0
@@ -121,6 +120,8 @@ class Person:
         self.task: Task | None = None
         self.rng: OwnStream | None = None
         """The person's own generator, once they qualify: their luck whatever the cadence."""
+        # Flags last here and first in a lead: compiled, they then share one 8-byte word.
+        self.cohort = cohort
 
 
 @mypyc_attr(acyclic=True)
@@ -172,11 +173,18 @@ class Lead(Person):
         cohort: bool,
     ) -> None:
         super().__init__(lead_id, cohort, reachability, arrived_at)
+        # The flags first (see Person).
+        self.fit = fit
+        self.qualified = False
+        self.patience_watched = False
+        self.replied = False
+        """Whether the lead replied to a touch that ends a sequence's automated touches."""
+        self.follow_ups_over = False
+        """Whether the follow-ups ended unreached and the lead is left to come back on its own."""
         self.source = source
         self.arrived_at = arrived_at
         self.intent = intent
         self.value = value
-        self.fit = fit
         self.luck = luck
         self.local_offset = 0.0
         """Minutes the lead's local clock is ahead of the reps' (its time zone); for a lead in
@@ -191,23 +199,17 @@ class Lead(Person):
         """The attempt that first reached the lead (0: not reached)."""
         self.sequence_step = 0
         """The step of a sequence cadence scheduled last (0: the first call)."""
-        self.replied = False
-        """Whether the lead replied to a touch that ends a sequence's automated touches."""
         self.channel_touches = 0
         """Touches on other channels than the phone so far (emails, texts)."""
         self.comes_back_at = math.inf
         """When the lead will call back or inquire again on its own (inf: not expected)."""
-        self.follow_ups_over = False
-        """Whether the follow-ups ended unreached and the lead is left to come back on its own."""
         self.callback_rng: OwnStream | None = None
         """The lead's own generator for voicemail call-backs, made at its first voicemail: the
         same lead has the same call-back luck under every cadence."""
-        self.qualified = False
         self.outcome: str | None = None
         self.owner = -1
         """The rep who made the first attempt (-1: none yet)."""
         self.patience_ends = math.inf
-        self.patience_watched = False
         self.decide_at = math.inf
         self.earliest_decision_at = math.inf
         """Touches cannot pull the decision in before this (inf: not qualified)."""
@@ -228,8 +230,8 @@ class Customer(Person):
 
     def __init__(self, customer_id: int, cohort: bool, reachability: float, now: float) -> None:
         super().__init__(customer_id, cohort, reachability, now)
+        self.active = True  # the flag first (see Person)
         self.won_at = now
-        self.active = True
         self.asked_at = now
         self.contacts: ReferralPool | None = None
         """The contacts they could refer (set when first asked)."""
