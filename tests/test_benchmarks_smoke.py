@@ -12,7 +12,7 @@ import time
 
 import pytest
 
-from benchmarks import cli_run, engine, volume
+from benchmarks import cli_run, engine, versus, volume
 from benchmarks.common import (
     BENCHMARK_MODEL,
     Simulator,
@@ -166,3 +166,47 @@ def test_cli_run_stopwatch_splits_cpu_between_parts() -> None:
     first, loop = watch.parts
     assert first.cpu > loop.cpu > 0  # the first part counts from the start of the process
     assert loop.children_cpu == 0 and loop.idle_estimate == loop.cpu  # no children ran
+
+
+def test_versus_reports_medians_and_the_rounds_paired() -> None:
+    this = [versus.Round(1.0, 1.20, "compiled"), versus.Round(1.1, 1.30, "compiled")]
+    this.append(versus.Round(0.9, 1.25, "compiled"))
+    other = [versus.Round(1.0, 1.30, "compiled"), versus.Round(1.0, 1.20, "compiled")]
+    other.append(versus.Round(1.0, 1.40, "compiled"))
+    text = versus.versus_report(["this", "other"], [this, other], 8)
+    assert "1.250 (1.225-1.275)" in text  # this tree's 8x: median and quartiles
+    assert "1.300 (1.250-1.350)" in text  # the other's
+    # round by round: 1.20/1.30, 1.30/1.20, 1.25/1.40 -> median 0.923, lower in 2 of 3
+    assert "median 0.923, this lower in 2 of 3 rounds" in text
+    assert "different engines" not in text
+    mixed = [*other[:2], versus.Round(1.0, 1.4, "pure Python")]
+    assert "different engines" in versus.versus_report(["this", "other"], [this, mixed], 8)
+
+
+def test_versus_runs_trees_in_fresh_processes_taking_turns() -> None:
+    tree = versus.THIS_TREE
+    done: list[int] = []
+    results = versus.compare([tree, tree], rounds=2, scale=2, progress=done.append)
+    assert done == [1, 2]
+    assert [len(rounds) for rounds in results] == [2, 2]
+    for rounds in results:
+        for measured in rounds:
+            assert measured.one_x > 0 and measured.scaled > 0
+            assert measured.engine == kernel()
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["/nonexistent/tree"], "not a salespulse checkout"),
+        ([".", "--rounds", "1"], "expected a whole number >= 2, got '1'"),
+        ([".", "--scale", "eight"], "expected a whole number >= 2, got 'eight'"),
+    ],
+)
+def test_versus_refuses_bad_input_before_any_work(
+    argv: list[str], message: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with pytest.raises(SystemExit) as stopped:
+        versus.main(argv)
+    assert stopped.value.code == 2
+    assert message in capsys.readouterr().err

@@ -16,10 +16,10 @@ import traceback
 from collections.abc import Sequence
 
 from sim.cli._parser import build_parser
-from sim.cli._shared import Handler
+from sim.cli._shared import Handler, whole_number
 from sim.config import ConfigError
 
-__all__ = ["build_parser", "main"]
+__all__ = ["build_parser", "main", "whole_number"]
 
 
 def main(argv: Sequence[str] | None = None) -> int:
