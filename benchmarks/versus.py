@@ -43,7 +43,8 @@ small, large = scaled_experiment(1), scaled_experiment(scale)
 best_small = min(measure(small, 1, False).microseconds_per_event for _ in range(scale))
 print(json.dumps([best_small, measure(large, scale, False).microseconds_per_event, kernel()]))
 """
-"""What one process runs in the tree measured: only names that trees since session 6 have."""
+"""What one process runs in the tree measured. It uses only ``benchmarks.volume.measure``,
+``scaled_experiment`` and ``sim.engine.kernel``, so older checkouts can be measured too."""
 
 
 @dataclass(frozen=True)
@@ -149,12 +150,18 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)  # bad input: exit 2 with argparse's one-line message
     trees = [THIS_TREE, args.other]
     print(f"  {THIS_TREE} (this) against {args.other}: {args.rounds} rounds", flush=True)
-    results = compare(
-        trees,
-        args.rounds,
-        args.scale,
-        lambda done: print(f"  round {done} of {args.rounds} done", file=sys.stderr, flush=True),
-    )
+    try:
+        results = compare(
+            trees,
+            args.rounds,
+            args.scale,
+            lambda done: print(
+                f"  round {done} of {args.rounds} done", file=sys.stderr, flush=True
+            ),
+        )
+    except RuntimeError as failure:  # a tree that cannot run the round: its last error line
+        print(f"{parser.prog}: {failure}", file=sys.stderr)
+        return 1
     print(versus_report(["this", "other"], results, args.scale))
     return 0
 
