@@ -39,7 +39,6 @@ from sim.engine._state import Waiting, run_over
 from sim.engine.arrivals import (
     LUCK_ATTEMPTS,
     LUCK_HOLD,
-    LUCK_QUALIFY,
     LeadDraw,
     lead_batches,
 )
@@ -533,7 +532,7 @@ class SalesFloor(DecisionStage):
             lead.owner = rep.id
         opted_out = self._touch(lead, now)
         since = now - lead.last_engaged_at
-        u = lead.luck[attempt - 1] if attempt <= LUCK_ATTEMPTS else self._uniform.next()
+        u = lead.reach_luck(attempt) if attempt <= LUCK_ATTEMPTS else self._uniform.next()
         hour = int((now + lead.local_offset) // MINUTES_PER_HOUR) % HOURS_PER_WEEK
         reach = lead.reachability * self._contact.value(since)
         at_phone = reach * self._attempt_decay ** (attempt - 1)
@@ -551,7 +550,7 @@ class SalesFloor(DecisionStage):
         """How a conversation *since* minutes after the lead engaged ends: unrealistic, qualified or not."""
         if not lead.fit:
             return UNREALISTIC_FOUND
-        qualified = lead.luck[LUCK_QUALIFY] < lead.intent * rep.skill * self._qualify.value(since)
+        qualified = lead.qualify_luck < lead.intent * rep.skill * self._qualify.value(since)
         return QUALIFIED if qualified else REACHED
 
     def _end_attempt(self, task: Task, outcome: int, now: float) -> None:

@@ -19,6 +19,7 @@ from mypy_extensions import mypyc_attr
 from sim.config.calendar import WeeklyCalendar
 from sim.config.scenario import RepGroup
 from sim.config.units import MINUTES_PER_DAY, MINUTES_PER_WEEK
+from sim.engine.arrivals import LUCK_QUALIFY, LUCK_SCREEN, LUCK_STAGE, LUCK_WIN
 from sim.engine.streams import OwnStream
 
 if TYPE_CHECKING:
@@ -144,20 +145,31 @@ class Lead(Person):
         "follow_ups_over",
         "intent",
         "local_offset",
-        "luck",
         "outcome",
         "owner",
         "patience_ends",
         "patience_watched",
         "qualified",
+        "qualify_luck",
+        "reach_luck_1",
+        "reach_luck_2",
+        "reach_luck_3",
+        "reach_luck_4",
+        "reach_luck_5",
+        "reach_luck_6",
+        "reach_luck_7",
+        "reach_luck_8",
         "reached_at",
         "reached_attempt",
         "replied",
+        "screen_luck",
         "sequence_step",
         "source",
+        "stage_luck",
         "stage_touches",
         "time_zone",
         "value",
+        "win_luck",
     )
 
     def __init__(
@@ -185,7 +197,6 @@ class Lead(Person):
         self.arrived_at = arrived_at
         self.intent = intent
         self.value = value
-        self.luck = luck
         self.local_offset = 0.0
         """Minutes the lead's local clock is ahead of the reps' (its time zone); for a lead in
         a named zone, the offset on its arrival or at its latest call (clocks change, see
@@ -220,6 +231,36 @@ class Lead(Person):
         """Decision-stage touches so far (the first meeting included)."""
         self.expected_value = 0.0
         """What reps can estimate the lead is worth per rep minute (value-ordered queues only)."""
+        # Its luck (:attr:`sim.engine.arrivals.LeadDraw.luck`) in fields of its own, not an
+        # array: read when the lead has left the cache, an array is two more reads from memory
+        # (docs/performance.md, "Session 10"). The hold's number is used on arrival only.
+        self.reach_luck_1, self.reach_luck_2 = luck[0], luck[1]
+        self.reach_luck_3, self.reach_luck_4 = luck[2], luck[3]
+        self.reach_luck_5, self.reach_luck_6 = luck[4], luck[5]
+        self.reach_luck_7, self.reach_luck_8 = luck[6], luck[7]
+        self.qualify_luck = luck[LUCK_QUALIFY]
+        self.win_luck = luck[LUCK_WIN]
+        self.screen_luck = luck[LUCK_SCREEN]
+        self.stage_luck = luck[LUCK_STAGE]
+        """The seed of its own generators: its decision stage, its life as a customer, its returns."""
+
+    def reach_luck(self, attempt: int) -> float:
+        """Its own number for whether attempt *attempt* (1 to ``LUCK_ATTEMPTS``) reaches it."""
+        if attempt == 1:
+            return self.reach_luck_1
+        if attempt == 2:
+            return self.reach_luck_2
+        if attempt == 3:
+            return self.reach_luck_3
+        if attempt == 4:
+            return self.reach_luck_4
+        if attempt == 5:
+            return self.reach_luck_5
+        if attempt == 6:
+            return self.reach_luck_6
+        if attempt == 7:
+            return self.reach_luck_7
+        return self.reach_luck_8
 
 
 @mypyc_attr(acyclic=True)
