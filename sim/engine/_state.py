@@ -15,8 +15,6 @@ from abc import abstractmethod
 from collections.abc import Callable, Iterator
 from typing import Any, NoReturn
 
-from mypy_extensions import mypyc_attr
-
 from policies.cadence import Cadence
 from sim.config.calendar import WeeklyCalendar
 from sim.config.fades import Fade
@@ -36,34 +34,6 @@ NextGap = Callable[[Any, float], float | None]
 """``next_gap(subject, now)``: minutes to a skipped step's successor, or None (no successor)."""
 Gap = Callable[[int], float | None]
 """Minutes from the *n*-th touch to the next (None: no more touches)."""
-
-
-@mypyc_attr(acyclic=True)
-class Waiting:
-    """A task in a work queue, ordered as the tuple ``(rank, priority, seq)`` would be.
-
-    Its own ``__lt__`` compares numbers where a tuple compares objects through the generic
-    protocol (as :class:`~sim.engine.clock.Clock`'s events do; docs/performance.md,
-    "Session 6: flat"). *rank* 0 goes before 1, then the cadence's priority (smaller
-    first), then *seq*, the order of arrival in the queue. Compiled, it is ``acyclic``
-    (untracked by the cycle collector, as :mod:`sim.engine.people` explains): nothing it
-    refers to refers back to it.
-    """
-
-    __slots__ = ("priority", "rank", "seq", "task")
-
-    def __init__(self, rank: int, priority: float, seq: int, task: Task) -> None:
-        self.rank = rank
-        self.priority = priority
-        self.seq = seq
-        self.task = task
-
-    def __lt__(self, other: Waiting) -> bool:
-        if self.rank != other.rank:
-            return self.rank < other.rank
-        if self.priority != other.priority:
-            return self.priority < other.priority
-        return self.seq < other.seq
 
 
 def run_over(*_: object) -> NoReturn:

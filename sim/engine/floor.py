@@ -35,7 +35,7 @@ from sim.config.seasonality import working_windows
 from sim.config.units import HOURS_PER_WEEK, MINUTES_PER_HOUR, MINUTES_PER_WEEK, MINUTES_PER_YEAR
 from sim.config.weekly_calendar import HolidayCalendar, WeeklyCalendar
 from sim.engine._decision import DecisionStage
-from sim.engine._state import Waiting, run_over
+from sim.engine._state import run_over
 from sim.engine.arrivals import (
     LUCK_ATTEMPTS,
     LUCK_HOLD,
@@ -247,7 +247,7 @@ class SalesFloor(DecisionStage):
             self._calendars = [c and HolidayCalendar(c, holidays) for c in self._calendars]
         self._idle: list[list[Rep]] = [[], []]
         """Per queue, the idle on-shift reps who work it, longest idle first (generalists in both)."""
-        self._queues: list[list[Waiting]] = [[], []]
+        self._queues: list[list[Task]] = [[], []]
         self._choose = self.cadence.routing.chooser(
             [g.name for g in self.scenario.reps], len(self.reps), self._routing_rng
         )
@@ -421,9 +421,8 @@ class SalesFloor(DecisionStage):
                 since = self.clock.now - subject.last_engaged_at
                 reachable = subject.expected_value * self._contact.value(since)
                 task.value = reachable * self._qualify.value(since)
-        heappush(
-            self._queues[queue_index], Waiting(rank, self._priority(task), next(self._seq), task)
-        )
+        task.rank, task.priority, task.seq = rank, self._priority(task), next(self._seq)
+        heappush(self._queues[queue_index], task)
         self._waiting[queue_index] += 1
         task.queued = True
         self._backlog_changed_at(self.clock.now)
@@ -433,11 +432,11 @@ class SalesFloor(DecisionStage):
         """*rep* is free and on shift: start the best live task it can do, or wait idle."""
         queues = self._queues
         while True:
-            best: list[Waiting] | None = None
+            best: list[Task] | None = None
             best_index = 0
             for queue_index in rep.queues:
                 queue = queues[queue_index]
-                while queue and not queue[0].task.live:
+                while queue and not queue[0].live:
                     heappop(queue)
                 if queue and (best is None or queue[0] < best[0]):
                     best, best_index = queue, queue_index
@@ -446,7 +445,7 @@ class SalesFloor(DecisionStage):
                 for queue_index in rep.queues:
                     self._idle[queue_index].append(rep)
                 return
-            task = heappop(best).task
+            task = heappop(best)
             self._waiting[best_index] -= 1
             task.queued = False
             self._backlog_changed_at(self.clock.now)  # as _stopped_waiting, without the call

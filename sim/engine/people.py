@@ -302,18 +302,47 @@ class Task:
     *due* is when it becomes workable, *deadline* when it is late, *value* the
     expected value of working it now (only estimated for value-ordered queues).
     A task whose subject closes while it waits is marked not *live* and skipped.
+
+    A task waiting in a work queue is the queue's heap entry itself, ordered as the tuple
+    ``(rank, priority, seq)`` would be (set as it joins the queue): *rank* 0 goes before 1,
+    then the cadence's priority (smaller first), then *seq*, the order of arrival in the
+    queue. Its own ``__lt__`` compares numbers where a tuple compares objects through the
+    generic protocol (as :class:`~sim.engine.clock.Clock`'s events do; docs/performance.md,
+    "Session 6: flat"), and no wrapper object stands between a queue and its tasks
+    ("Session 10").
     """
 
-    __slots__ = ("deadline", "due", "kind", "live", "queued", "subject", "value")
+    __slots__ = (
+        "deadline",
+        "due",
+        "kind",
+        "live",
+        "priority",
+        "queued",
+        "rank",
+        "seq",
+        "subject",
+        "value",
+    )
 
     def __init__(self, kind: str, subject: Person | None, due: float, deadline: float) -> None:
+        self.live = True  # the flags first (see Person)
+        self.queued = False
         self.kind = kind
         self.subject = subject
         self.due = due
         self.deadline = deadline
         self.value = 0.0
-        self.live = True
-        self.queued = False
+        self.rank = 0
+        self.priority = 0.0
+        self.seq = 0
+
+    def __lt__(self, other: Task) -> bool:
+        if self.rank != other.rank:
+            return self.rank < other.rank
+        if self.priority != other.priority:
+            return self.priority < other.priority
+        return self.seq < other.seq
 
 
 class Rep:
