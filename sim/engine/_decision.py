@@ -87,18 +87,33 @@ class DecisionStage(CustomerCare):
         """The prospect was reached: interest is renewed and engagement grows; watch for fading."""
         lead.engagement = self._engagement(lead, now) + 1.0
         lead.last_engaged_at = now
-        lead.engagements += 1
         if self._interest_lasts != math.inf:
-            watch = LeadWatch(lead, lead.engagements)
-            self.clock.at(self._interest_lasts, self._interest_check_due, watch)
+            watched = lead.fades_at != math.inf
+            lead.fades_at = self.clock.now + self._interest_lasts  # as the clock adds a delay
+            if not watched:
+                self.clock.at(self._interest_lasts, self._interest_check_due, lead)
 
     def _engagement(self, lead: Lead, now: float) -> float:
         """Conversations the prospect remembers at *now* (each fades over the engagement memory)."""
         return lead.engagement * math.exp((lead.last_engaged_at - now) / self._engagement_memory)
 
-    def _on_interest_faded(self, watch: LeadWatch) -> None:
-        lead = watch.lead
-        if lead.outcome is None and lead.engagements == watch.stamp:
+    def _on_interest_faded(self, lead: Lead) -> None:
+        """The prospect's interest may have faded: it has, unless it was reached again since.
+
+        Then the watch goes on until the new time. One event a prospect, rather than one a
+        touch with all but the last finding themselves out of date: those held closed leads
+        in memory and read them from it for nothing (docs/performance.md, "Session 10").
+        ``now + (fades_at - now)`` is ``fades_at`` exactly (Sterbenz: the prospect was last
+        reached at or before *now*, and *now* is at least the watch's length, so ``fades_at``
+        is at most twice *now*): the watch acts at the very time an event scheduled when the
+        prospect was last reached would.
+        """
+        if lead.outcome is not None:
+            return
+        now = self.clock.now
+        if lead.fades_at > now:
+            self.clock.at(lead.fades_at - now, self._interest_check_due, lead)
+        else:
             self._close(lead, LOST_INTEREST_DECAYED)
 
     def _begin_nurture(self, rep: Rep, task: Task, now: float) -> tuple[float, int]:

@@ -66,7 +66,7 @@ class FloorState:
     """What the clock calls when a task held back falls due (:meth:`_release`)."""
     _decision_due: Callable[[LeadWatch], None]
     """What the clock calls when a prospect's decision is due."""
-    _interest_check_due: Callable[[LeadWatch], None]
+    _interest_check_due: Callable[[Lead], None]
     """What the clock calls when a prospect's interest may have faded."""
     _comeback_due: Callable[[LeadWatch], None]
     """What the clock calls when a lead comes back on its own."""

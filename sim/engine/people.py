@@ -138,8 +138,8 @@ class Lead(Person):
         "decide_at",
         "earliest_decision_at",
         "engagement",
-        "engagements",
         "expected_value",
+        "fades_at",
         "first_attempt_at",
         "fit",
         "follow_ups_over",
@@ -226,7 +226,10 @@ class Lead(Person):
         """Touches cannot pull the decision in before this (inf: not qualified)."""
         self.engagement = 0.0
         """Conversations the prospect remembers (from qualification on), as of ``last_engaged_at``."""
-        self.engagements = 0
+        self.fades_at = math.inf
+        """When its interest falls below the decision stage's threshold unless it is reached
+        again before (inf: not watched). One event watches it, whatever the touches: it
+        finds this moved later and waits on until then."""
         self.stage_touches = 0
         """Decision-stage touches so far (the first meeting included)."""
         self.expected_value = 0.0
@@ -282,10 +285,9 @@ class Customer(Person):
 class LeadWatch:
     """A lead and the stamp its scheduled event checks: the event acts only if it still holds.
 
-    A decision or a comeback (stamped with the time it was set for) and the fading of
-    interest (stamped with the engagements so far) are moved by scheduling them again; the
-    earlier event then finds its stamp out of date and does nothing. A tuple would do, but
-    a tuple is tracked by the cycle collector (module docstring).
+    A decision or a comeback (stamped with the time it was set for) is moved by scheduling
+    it again; the earlier event then finds its stamp out of date and does nothing. A tuple
+    would do, but a tuple is tracked by the cycle collector (module docstring).
     """
 
     __slots__ = ("lead", "stamp")
