@@ -112,7 +112,11 @@ def test_volume_gives_every_scale_the_same_share_of_runs(
 
     def fake_measure(experiment: object, scale: int, simpy_clock: bool) -> volume.VolumeRun:
         runs.append((scale, simpy_clock))
-        return volume.VolumeRun("SimPy" if simpy_clock else "lean", scale, 100 * scale, 1.0, 0.0)
+        # Each run a little slower than the one before: CPU seconds 1.01, 1.02, ...
+        cpu_seconds = scale * (1.0 + 0.01 * len(runs))
+        return volume.VolumeRun(
+            "SimPy" if simpy_clock else "lean", scale, 100 * scale, cpu_seconds, 0
+        )
 
     monkeypatch.setattr(volume, "scaled_experiment", lambda scale: None)
     monkeypatch.setattr(volume, "measure", fake_measure)
@@ -120,7 +124,10 @@ def test_volume_gives_every_scale_the_same_share_of_runs(
     for clock in (False, True):
         assert [scale for scale, simpy in runs if simpy == clock].count(1) == 2 * 4
         assert [scale for scale, simpy in runs if simpy == clock].count(4) == 2 * 1
-    assert "4x / 1x" in report
+    # Lean runs: round 1 is runs 1-4 at 1x, 5-6 at 2x, 7 at 4x; round 2 (after SimPy's
+    # seven) is runs 15-18, 19-20, 21. Best: 1.01 at 1x, 1.07 at 4x (per 100 events);
+    # all runs: 1x (1.01+...+1.04 + 1.15+...+1.18) / 8 = 1.095, 4x (1.07 + 1.21) / 2 = 1.14.
+    assert "lean: CPU per event 4x / 1x = 1.06 (best runs), 1.04 (all runs, equal work)" in report
 
 
 def test_one_replication_and_its_report(capsys: pytest.CaptureFixture[str]) -> None:
@@ -169,17 +176,20 @@ def test_cli_run_stopwatch_splits_cpu_between_parts() -> None:
 
 
 def test_versus_reports_medians_and_the_rounds_paired() -> None:
-    this = [versus.Round(1.0, 1.20, "compiled"), versus.Round(1.1, 1.30, "compiled")]
-    this.append(versus.Round(0.9, 1.25, "compiled"))
-    other = [versus.Round(1.0, 1.30, "compiled"), versus.Round(1.0, 1.20, "compiled")]
-    other.append(versus.Round(1.0, 1.40, "compiled"))
+    this = [versus.Round(1.0, 1.05, 1.20, "compiled"), versus.Round(1.1, 1.3, 1.30, "compiled")]
+    this.append(versus.Round(0.9, 1.0, 1.25, "compiled"))
+    other = [versus.Round(1.0, 1.0, 1.30, "compiled"), versus.Round(1.0, 1.0, 1.20, "compiled")]
+    other.append(versus.Round(1.0, 1.0, 1.40, "compiled"))
     text = versus.versus_report(["this", "other"], [this, other], 8)
     assert "1.250 (1.225-1.275)" in text  # this tree's 8x: median and quartiles
     assert "1.300 (1.250-1.350)" in text  # the other's
+    # this tree's 8x / 1x: 1.20/1.0, 1.30/1.1, 1.25/0.9 of the best 1x runs; 1.20/1.05,
+    # 1.30/1.3, 1.25/1.0 of all of them
+    assert "1.200 (1.191-1.294)  1.143 (1.071-1.196)" in text
     # round by round: 1.20/1.30, 1.30/1.20, 1.25/1.40 -> median 0.923, lower in 2 of 3
     assert "median 0.923, this lower in 2 of 3 rounds" in text
     assert "different engines" not in text
-    mixed = [*other[:2], versus.Round(1.0, 1.4, "pure Python")]
+    mixed = [*other[:2], versus.Round(1.0, 1.0, 1.4, "pure Python")]
     assert "different engines" in versus.versus_report(["this", "other"], [this, mixed], 8)
 
 
@@ -192,6 +202,8 @@ def test_versus_runs_trees_in_fresh_processes_taking_turns() -> None:
     for rounds in results:
         for measured in rounds:
             assert measured.one_x > 0 and measured.scaled > 0
+            # every 1x run does the same work, so their mean is no less than the best
+            assert measured.one_x_all >= measured.one_x
             assert measured.engine == kernel()
 
 
