@@ -81,7 +81,7 @@ class LeadComebacks(LocalCallingHours):
         """The lead's own generator for call-backs (see ``Lead.callback_rng``)."""
         rng = lead.callback_rng
         if rng is None:
-            rng = lead.callback_rng = own_generator(lead.stage_luck, _CALLBACK_LUCK)
+            rng = lead.callback_rng = own_generator(lead.stage_luck(), _CALLBACK_LUCK)
         return rng
 
     def _unanswered_dial(self, lead: Lead, now: float) -> float:
@@ -101,7 +101,7 @@ class LeadComebacks(LocalCallingHours):
     def _follow_ups_ended(self, lead: Lead, now: float) -> None:
         """No follow-up is left: the lead waits for its call-back, may return later, or is lost."""
         if lead.comes_back_at == math.inf and self._return_chance:
-            rng = own_generator(lead.stage_luck, _RETURN_LUCK)
+            rng = own_generator(lead.stage_luck(), _RETURN_LUCK)
             if rng.random() < self._return_chance * self._annoyance(lead, now):
                 self._comes_back(lead, now + rng.expovariate(1.0 / self._return_delay))
         if lead.comes_back_at == math.inf:

@@ -69,7 +69,8 @@ class DecisionStage(CustomerCare):
 
     def _qualified(self, lead: Lead, now: float) -> None:
         lead.qualified = True
-        lead.rng = own_generator(lead.stage_luck)
+        lead.keep_luck()  # its decision stage reads it for days (Lead.keep_luck)
+        lead.rng = own_generator(lead.stage_luck())
         time_to_decide = self._time_to_decide(lead.rng.random())
         lead.earliest_decision_at = now + self._own_clock_share * time_to_decide
         self._decide_at(lead, now + time_to_decide)
@@ -148,7 +149,7 @@ class DecisionStage(CustomerCare):
         lead = decision.lead
         if lead.outcome is not None or lead.decide_at != decision.stamp:
             return
-        if lead.win_luck < self._win_chance(lead, self.clock.now):
+        if lead.win_luck() < self._win_chance(lead, self.clock.now):
             self._win(lead, self.clock.now)
         else:
             self._close(lead, LOST_NOT_WON)
@@ -174,7 +175,7 @@ class DecisionStage(CustomerCare):
         self._close(lead, WON)
         customer = Customer(next(self._ids), lead.cohort, lead.reachability, now)
         # Its own luck as a customer, independent of how its decision stage went.
-        customer.rng = own_generator(lead.stage_luck, offset=1)
+        customer.rng = own_generator(lead.stage_luck(), offset=1)
         self._active[customer.id] = customer
         if customer.cohort:
             self.meter.customers += 1

@@ -21,6 +21,7 @@ from __future__ import annotations
 from policies import DropChances
 from sim.config.scenario import REFERRAL_SOURCE
 from sim.engine._adherence import CadenceKeeping
+from sim.engine.arrivals import LUCK_SCREEN
 from sim.engine.people import (
     DROPPED,
     FIRST_ATTEMPT,
@@ -86,7 +87,7 @@ class LeadScreening(CadenceKeeping):
         lead: Lead = task.subject  # type: ignore[assignment]
         source = lead.source
         checks, dropped = screen_decision(
-            lead.screen_luck,
+            lead.luck[LUCK_SCREEN],
             lead.fit,
             self._obvious_share[source],
             self._screen_steps[source],

@@ -549,7 +549,7 @@ class SalesFloor(DecisionStage):
         """How a conversation *since* minutes after the lead engaged ends: unrealistic, qualified or not."""
         if not lead.fit:
             return UNREALISTIC_FOUND
-        qualified = lead.qualify_luck < lead.intent * rep.skill * self._qualify.value(since)
+        qualified = lead.qualify_luck() < lead.intent * rep.skill * self._qualify.value(since)
         return QUALIFIED if qualified else REACHED
 
     def _end_attempt(self, task: Task, outcome: int, now: float) -> None:

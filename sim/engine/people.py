@@ -19,7 +19,7 @@ from mypy_extensions import mypyc_attr
 from sim.config.calendar import WeeklyCalendar
 from sim.config.scenario import RepGroup
 from sim.config.units import MINUTES_PER_DAY, MINUTES_PER_WEEK
-from sim.engine.arrivals import LUCK_QUALIFY, LUCK_SCREEN, LUCK_STAGE, LUCK_WIN
+from sim.engine.arrivals import LUCK_QUALIFY, LUCK_STAGE, LUCK_WIN
 from sim.engine.streams import OwnStream
 
 if TYPE_CHECKING:
@@ -144,32 +144,32 @@ class Lead(Person):
         "fit",
         "follow_ups_over",
         "intent",
+        "kept_qualify",
+        "kept_reach_2",
+        "kept_reach_3",
+        "kept_reach_4",
+        "kept_reach_5",
+        "kept_reach_6",
+        "kept_reach_7",
+        "kept_reach_8",
+        "kept_stage",
+        "kept_win",
         "local_offset",
+        "luck",
+        "luck_kept",
         "outcome",
         "owner",
         "patience_ends",
         "patience_watched",
         "qualified",
-        "qualify_luck",
-        "reach_luck_1",
-        "reach_luck_2",
-        "reach_luck_3",
-        "reach_luck_4",
-        "reach_luck_5",
-        "reach_luck_6",
-        "reach_luck_7",
-        "reach_luck_8",
         "reached_at",
         "reached_attempt",
         "replied",
-        "screen_luck",
         "sequence_step",
         "source",
-        "stage_luck",
         "stage_touches",
         "time_zone",
         "value",
-        "win_luck",
     )
 
     def __init__(
@@ -193,6 +193,8 @@ class Lead(Person):
         """Whether the lead replied to a touch that ends a sequence's automated touches."""
         self.follow_ups_over = False
         """Whether the follow-ups ended unreached and the lead is left to come back on its own."""
+        self.luck_kept = False
+        """Whether :meth:`keep_luck` copied its luck into its own fields."""
         self.source = source
         self.arrived_at = arrived_at
         self.intent = intent
@@ -234,36 +236,60 @@ class Lead(Person):
         """Decision-stage touches so far (the first meeting included)."""
         self.expected_value = 0.0
         """What reps can estimate the lead is worth per rep minute (value-ordered queues only)."""
-        # Its luck (:attr:`sim.engine.arrivals.LeadDraw.luck`) in fields of its own, not an
-        # array: read when the lead has left the cache, an array is two more reads from memory
-        # (docs/performance.md, "Session 10"). The hold's number is used on arrival only.
-        self.reach_luck_1, self.reach_luck_2 = luck[0], luck[1]
-        self.reach_luck_3, self.reach_luck_4 = luck[2], luck[3]
-        self.reach_luck_5, self.reach_luck_6 = luck[4], luck[5]
-        self.reach_luck_7, self.reach_luck_8 = luck[6], luck[7]
-        self.qualify_luck = luck[LUCK_QUALIFY]
-        self.win_luck = luck[LUCK_WIN]
-        self.screen_luck = luck[LUCK_SCREEN]
-        self.stage_luck = luck[LUCK_STAGE]
-        """The seed of its own generators: its decision stage, its life as a customer, its returns."""
+        self.luck = luck
+        """Its own uniform numbers as drawn (:attr:`sim.engine.arrivals.LeadDraw.luck`)."""
+        # From its second attempt or its qualification on, days after it arrived, the numbers
+        # it may still read live in fields of their own (:meth:`keep_luck`): by then its array
+        # has left the processor's cache, and each read of it would be two more reads from
+        # memory (docs/performance.md, "Session 10"). Most leads close before and never copy.
+        self.kept_reach_2 = self.kept_reach_3 = self.kept_reach_4 = self.kept_reach_5 = 0.0
+        self.kept_reach_6 = self.kept_reach_7 = self.kept_reach_8 = 0.0
+        self.kept_qualify = self.kept_win = self.kept_stage = 0.0
+
+    def keep_luck(self) -> None:
+        """Copy the numbers of its luck it may still read into its own fields (once)."""
+        if self.luck_kept:
+            return
+        self.luck_kept = True
+        luck = self.luck
+        self.kept_reach_2, self.kept_reach_3 = luck[1], luck[2]
+        self.kept_reach_4, self.kept_reach_5 = luck[3], luck[4]
+        self.kept_reach_6, self.kept_reach_7 = luck[5], luck[6]
+        self.kept_reach_8 = luck[7]
+        self.kept_qualify = luck[LUCK_QUALIFY]
+        self.kept_win = luck[LUCK_WIN]
+        self.kept_stage = luck[LUCK_STAGE]
 
     def reach_luck(self, attempt: int) -> float:
-        """Its own number for whether attempt *attempt* (1 to ``LUCK_ATTEMPTS``) reaches it."""
+        """Its number for whether attempt *attempt* (1 to ``LUCK_ATTEMPTS``) reaches it."""
         if attempt == 1:
-            return self.reach_luck_1
+            return self.luck[0]
+        self.keep_luck()
         if attempt == 2:
-            return self.reach_luck_2
+            return self.kept_reach_2
         if attempt == 3:
-            return self.reach_luck_3
+            return self.kept_reach_3
         if attempt == 4:
-            return self.reach_luck_4
+            return self.kept_reach_4
         if attempt == 5:
-            return self.reach_luck_5
+            return self.kept_reach_5
         if attempt == 6:
-            return self.reach_luck_6
+            return self.kept_reach_6
         if attempt == 7:
-            return self.reach_luck_7
-        return self.reach_luck_8
+            return self.kept_reach_7
+        return self.kept_reach_8
+
+    def qualify_luck(self) -> float:
+        """Its number for whether a conversation qualifies it."""
+        return self.kept_qualify if self.luck_kept else self.luck[LUCK_QUALIFY]
+
+    def win_luck(self) -> float:
+        """Its number for whether it buys at its decision."""
+        return self.kept_win if self.luck_kept else self.luck[LUCK_WIN]
+
+    def stage_luck(self) -> float:
+        """The seed of its own generators: its decision stage, its life as a customer, its returns."""
+        return self.kept_stage if self.luck_kept else self.luck[LUCK_STAGE]
 
 
 @mypyc_attr(acyclic=True)
