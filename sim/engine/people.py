@@ -237,7 +237,8 @@ class Lead(Person):
         self.expected_value = 0.0
         """What reps can estimate the lead is worth per rep minute (value-ordered queues only)."""
         self.luck = luck
-        """Its own uniform numbers as drawn (:attr:`sim.engine.arrivals.LeadDraw.luck`)."""
+        """Its own uniform numbers as drawn (:attr:`sim.engine.arrivals.LeadDraw.luck`); empty
+        once :meth:`keep_luck` has copied what it may still read."""
         # From its second attempt or its qualification on, days after it arrived, the numbers
         # it may still read live in fields of their own (:meth:`keep_luck`): by then its array
         # has left the processor's cache, and each read of it would be two more reads from
@@ -259,6 +260,7 @@ class Lead(Person):
         self.kept_qualify = luck[LUCK_QUALIFY]
         self.kept_win = luck[LUCK_WIN]
         self.kept_stage = luck[LUCK_STAGE]
+        self.luck = ()  # read no more (screening and the first attempt come before): freed
 
     def reach_luck(self, attempt: int) -> float:
         """Its number for whether attempt *attempt* (1 to ``LUCK_ATTEMPTS``) reaches it."""
