@@ -97,7 +97,7 @@ def measure(experiment: Experiment, scale: int, simpy_clock: bool) -> VolumeRun:
     return VolumeRun(clock_name, scale, floor.events, cpu_seconds, collector.seconds)
 
 
-def added(a: VolumeRun, b: VolumeRun) -> VolumeRun:
+def _added(a: VolumeRun, b: VolumeRun) -> VolumeRun:
     """Two runs of one scale and clock as one: their events and CPU seconds added."""
     return VolumeRun(
         a.clock,
@@ -165,6 +165,6 @@ def run_volume(scales: Sequence[int] = SCALES, repeats: int = 2) -> str:
                     if fastest is None or run.cpu_seconds < fastest.cpu_seconds:
                         best[run.clock, scale] = run
                     total = totals.get((run.clock, scale))
-                    totals[run.clock, scale] = run if total is None else added(total, run)
+                    totals[run.clock, scale] = run if total is None else _added(total, run)
     report = volume_report(list(best.values()), list(totals.values()))
     return f"{report}\n  load average {load_before:.1f} before, {os.getloadavg()[0]:.1f} after"
