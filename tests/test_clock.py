@@ -184,7 +184,7 @@ def test_a_finished_floor_is_freed_as_soon_as_it_is_dropped(name: str, changes: 
     assert leads > 0
     assert not left
     # A run leaves 1-3 KiB (the interpreter's own caches); 40 open leads kept with
-    # their tasks (392 bytes each) would hold more than this.
+    # their tasks (456 bytes each, compiled) would hold more than this.
     assert held < 16 * 1024, f"{held:,} bytes still held after the floor was dropped"
 
 
