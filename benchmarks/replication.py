@@ -74,9 +74,9 @@ class ReplicationMeasurement:
     rss_growth_bytes: int
     """maxrss growth over the first replication."""
     active_leads: int
-    """Leads still open when the replication ends (-1: not available)."""
+    """Leads still open when the replication ends."""
     active_others: int
-    """Other people still active when it ends: customers (-1: not available)."""
+    """Other people still active when it ends: customers."""
     kernel: str
     """The engine measured: compiled or pure Python (:func:`sim.engine.kernel`)."""
 
@@ -102,7 +102,7 @@ def measure_one_replication(horizon_weeks: int, repeats: int) -> ReplicationMeas
     rss_growth = 0
     best = best_cpu = float("inf")
     events = leads = 0
-    active_leads = active_others = -1
+    active_leads = active_others = 0
     for repeat in range(max(1, repeats)):
         start, start_cpu = time.perf_counter(), time.process_time()
         floor = SalesFloor(scenario, policy, seed)
@@ -138,15 +138,10 @@ def measure_one_replication(horizon_weeks: int, repeats: int) -> ReplicationMeas
 
 
 def _active_people(floor: SalesFloor) -> tuple[int, int]:
-    """Leads and other people (customers) the finished replication still holds.
-
-    Reads the engine's private registry of active people, the thing its memory is meant
-    to be bounded by; ``(-1, -1)`` if the engine no longer has one.
-    """
-    active = getattr(floor, "_active", None)
-    if not isinstance(active, dict):
-        return -1, -1
-    leads = sum(isinstance(person, Lead) for person in active.values())
+    """Leads and other people (customers) the finished replication still holds as active:
+    what its memory is meant to be bounded by."""
+    active = floor.still_active()
+    leads = sum(isinstance(person, Lead) for person in active)
     return leads, len(active) - leads
 
 
@@ -229,7 +224,7 @@ def replication_report(sizes: Sequence[ReplicationMeasurement], repeats: int) ->
             _mib(m.traced_peak_bytes),
             _mib(m.rss_growth_bytes),
             _mib(m.rss_before_bytes),
-            f"{m.active_leads:,} / {m.active_others:,}" if m.active_leads >= 0 else "n/a",
+            f"{m.active_leads:,} / {m.active_others:,}",
         ]
         for m in sizes
     ]

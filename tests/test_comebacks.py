@@ -74,7 +74,7 @@ def _returns(floor: SalesFloor, remembered_touches: float, leads: int) -> float:
             index, 0, 0.0, 0.3, 0.5, 2400.0, True, [luck.random() for _ in range(LUCK_SIZE)], False
         )
         lead.fatigue = remembered_touches
-        floor._active[lead.id] = lead
+        floor._active[lead] = None
         floor._follow_ups_ended(lead, 0.0)
         back += lead.outcome != LOST_NEVER_REACHED
     return back / leads

@@ -435,8 +435,10 @@ def test_every_cohort_lead_ends_in_exactly_one_outcome(
         closed = sum(record.closes[lead][0] == outcome for lead in closed_cohort)
         assert floor.meter.outcomes[outcome] == closed, outcome
     # Only leads still being worked remain active; every closed lead has left.
-    assert not set(record.closes) & set(floor._active)
-    assert {lead for lead in record.arrived_at if lead not in record.closes} <= set(floor._active)
+    still_active = [person.id for person in floor.still_active()]
+    assert still_active == sorted(still_active)  # in the order they came: ids count up
+    assert not set(record.closes) & set(still_active)
+    assert {lead for lead in record.arrived_at if lead not in record.closes} <= set(still_active)
 
 
 @pytest.mark.pure_python_engine

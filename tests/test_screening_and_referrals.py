@@ -151,7 +151,7 @@ def _customer_yield_per_ask(relationship_days: int, seed: np.random.SeedSequence
         },
     )
     floor, _ = _kpis(experiment, seed)
-    pools = [c.contacts for c in floor._active.values() if getattr(c, "contacts", None)]
+    pools = [c.contacts for c in floor._active if getattr(c, "contacts", None)]
     asks = sum(pool.requests for pool in pools)
     assert asks > 100
     return sum(pool.referred for pool in pools) / asks

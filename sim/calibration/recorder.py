@@ -135,7 +135,7 @@ class CrmRecorder:
     def finish(self, floor: SalesFloor) -> CrmRecorder:
         """Add the leads still open when the simulation ended (no closed_at)."""
         if not self._finished:
-            for person in floor._active.values():
+            for person in floor.still_active():
                 if isinstance(person, Lead):
                     self.leads.append(self._lead_row(person, None, math.inf))
             self._finished = True

@@ -106,7 +106,7 @@ class CustomerCare(LeadScreening):
     def _churn(self, customer: Customer, opted_out: bool) -> None:
         customer.active = False
         self._drop_pending(customer)
-        del self._active[customer.id]
+        del self._active[customer]
         if customer.cohort:
             self.meter.churned += 1
             self.meter.customer_opt_outs += opted_out

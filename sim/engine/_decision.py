@@ -176,7 +176,7 @@ class DecisionStage(CustomerCare):
         customer = Customer(next(self._ids), lead.cohort, lead.reachability, now)
         # Its own luck as a customer, independent of how its decision stage went.
         customer.rng = own_generator(lead.stage_luck(), offset=1)
-        self._active[customer.id] = customer
+        self._active[customer] = None
         if customer.cohort:
             self.meter.customers += 1
         self._next_retention_touch(customer, now)

@@ -49,8 +49,11 @@ class FloorState:
     clock: Clock
     meter: Meter
     reps: list[Rep]
-    _active: dict[int, Person]
-    """Open leads and active customers by id."""
+    _active: dict[Person, None]
+    """Open leads and active customers, in the order they came (a dictionary as an ordered set).
+    Keyed by the person, a close finds its entry by identity. Keyed by id, as it was, each close
+    boxed the id anew and read the stored id object, last touched when the person came: with
+    the default team scaled 8x, a read from memory (docs/performance.md, "Session 11")."""
     _ids: Iterator[int]
     _begin: dict[str, Begin]
     _end: dict[str, End]
@@ -108,6 +111,10 @@ class FloorState:
     _nurture_gap: Gap
     _retention_gap: Callable[[float], float | None]
 
+    def still_active(self) -> list[Person]:
+        """Open leads and active customers, in the order they came (after a run: at its end)."""
+        return list(self._active)
+
     def _let_go(self) -> None:
         """Break the finished run's reference cycles, so that dropping the floor frees it at once.
 
@@ -117,7 +124,7 @@ class FloorState:
         after the run (the meter, the people still active, the reps) stays.
         """
         self.clock.drop_pending()
-        for person in self._active.values():
+        for person in self._active:
             person.task = None
         for steps in (self._begin, self._end, self._next_gap):
             steps.clear()

@@ -255,7 +255,7 @@ class SalesFloor(DecisionStage):
     def _setup_measurement(self) -> None:
         self._seq = count()
         self._ids = count()
-        self._active: dict[int, Person] = {}
+        self._active: dict[Person, None] = {}
         self.meter = meter = Meter(
             self.scenario.window,
             [
@@ -306,7 +306,7 @@ class SalesFloor(DecisionStage):
                 self._let_go()
         meter = self.meter
         meter.finish(self.clock.now)
-        for person in self._active.values():
+        for person in self._active:
             if isinstance(person, Lead) and person.cohort:
                 meter.lead_closed(person, OPEN)
         return self
@@ -352,7 +352,7 @@ class SalesFloor(DecisionStage):
         lead.local_offset, lead.time_zone = draw.local_offset, draw.time_zone
         if cohort and draw.source == self._referral_source:
             self.meter.cohort_referral_leads += 1
-        self._active[lead.id] = lead
+        self._active[lead] = None
         lead.patience_ends = now + draw.patience
         if self._needs_value:
             lead.expected_value = self._source_value[draw.source]
@@ -388,7 +388,7 @@ class SalesFloor(DecisionStage):
         if self._recorder is not None:
             self._recorder.lead_closed(lead, outcome, self.clock.now)
         self._drop_pending(lead)
-        del self._active[lead.id]
+        del self._active[lead]
         if lead.cohort:
             self.meter.lead_closed(lead, outcome)
 

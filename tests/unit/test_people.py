@@ -66,7 +66,7 @@ def test_one_event_watches_a_prospects_interest_however_often_it_is_reached(
     floor = SalesFloor(experiment.scenario, experiment.policy, np.random.SeedSequence(2))
     lasts = floor._interest_lasts
     lead = _lead([0.5] * LUCK_SIZE)
-    floor._active[lead.id] = lead
+    floor._active[lead] = None
     try:
         pending = floor.clock.pending
         for reached_at in (100.0, 130.0, 170.0):  # three touches reach it
