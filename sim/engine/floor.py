@@ -571,6 +571,7 @@ class SalesFloor(DecisionStage):
         if gap is None:
             self._follow_ups_ended(lead, now)
             return
+        lead.keep_luck()  # now, while the lead is in the cache, not at the follow-up days later
         self._due_task(FOLLOW_UP, lead, now + gap, self._on_time_window)
         if not lead.patience_watched:
             self._watch_patience(lead)

@@ -239,11 +239,12 @@ class Lead(Person):
         self.luck = luck
         """Its own uniform numbers as drawn (:attr:`sim.engine.arrivals.LeadDraw.luck`); empty
         once :meth:`keep_luck` has copied what it may still read."""
-        # From its second attempt or its qualification on, days after it arrived, the numbers
-        # it may still read live in fields of their own (:meth:`keep_luck`): by then its array
-        # has left the processor's cache, and each read of it would be two more reads from
-        # memory (docs/performance.md, "Session 10"). A lead closed at its first attempt never
-        # copies: 40% of the default run's leads, every customer of the M/M/c+M benchmark.
+        # Once a lead has a follow-up or a decision stage ahead, days away, the numbers it may
+        # still read live in fields of their own (:meth:`keep_luck`, called as the follow-up is
+        # scheduled or the lead qualifies, while the array is still in the processor's cache):
+        # days later each read of the array would be two more reads from memory
+        # (docs/performance.md, "Session 10" and "Session 11"). A lead closed at its first
+        # attempt never copies: 40% of the default run's leads, every M/M/c+M customer.
         self.kept_reach_2 = self.kept_reach_3 = self.kept_reach_4 = self.kept_reach_5 = 0.0
         self.kept_reach_6 = self.kept_reach_7 = self.kept_reach_8 = 0.0
         self.kept_qualify = self.kept_win = self.kept_stage = 0.0
