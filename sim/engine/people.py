@@ -185,7 +185,9 @@ class Lead(Person):
         cohort: bool,
     ) -> None:
         super().__init__(lead_id, cohort, reachability, arrived_at)
-        # The flags first (see Person).
+        # The fields a follow-up attempt reads come first, so that touching a lead again days
+        # later reads few of its cache lines (docs/performance.md, "Session 11"); the flags
+        # first of all (see Person).
         self.fit = fit
         self.qualified = False
         self.patience_watched = False
@@ -195,21 +197,32 @@ class Lead(Person):
         """Whether the follow-ups ended unreached and the lead is left to come back on its own."""
         self.luck_kept = False
         """Whether :meth:`keep_luck` copied its luck into its own fields."""
-        self.source = source
-        self.arrived_at = arrived_at
-        self.intent = intent
-        self.value = value
+        self.attempts = 0
+        self.outcome: str | None = None
+        self.reached_at = math.inf
+        self.reached_attempt = 0
+        """The attempt that first reached the lead (0: not reached)."""
+        # Once a lead has a follow-up or a decision stage ahead, days away, the numbers it may
+        # still read live in fields of their own (:meth:`keep_luck`, called as the follow-up is
+        # scheduled or the lead qualifies, while the array is still in the processor's cache):
+        # days later each read of the array would be two more reads from memory
+        # (docs/performance.md, "Session 10" and "Session 11"). A lead closed at its first
+        # attempt never copies: 40% of the default run's leads, every M/M/c+M customer.
+        self.kept_reach_2 = self.kept_reach_3 = self.kept_reach_4 = self.kept_reach_5 = 0.0
+        self.kept_reach_6 = self.kept_reach_7 = self.kept_reach_8 = 0.0
         self.local_offset = 0.0
         """Minutes the lead's local clock is ahead of the reps' (its time zone); for a lead in
         a named zone, the offset on its arrival or at its latest call (clocks change, see
         sim.config.time_zones)."""
         self.time_zone: str | None = None
         """The lead's IANA zone if its source names one (None: a fixed offset)."""
-        self.attempts = 0
+        self.arrived_at = arrived_at
+        self.source = source
         self.first_attempt_at = math.inf
-        self.reached_at = math.inf
-        self.reached_attempt = 0
-        """The attempt that first reached the lead (0: not reached)."""
+        self.owner = -1
+        """The rep who made the first attempt (-1: none yet)."""
+        self.intent = intent
+        self.value = value
         self.sequence_step = 0
         """The step of a sequence cadence scheduled last (0: the first call)."""
         self.channel_touches = 0
@@ -219,9 +232,6 @@ class Lead(Person):
         self.callback_rng: OwnStream | None = None
         """The lead's own generator for voicemail call-backs, made at its first voicemail: the
         same lead has the same call-back luck under every cadence."""
-        self.outcome: str | None = None
-        self.owner = -1
-        """The rep who made the first attempt (-1: none yet)."""
         self.patience_ends = math.inf
         self.decide_at = math.inf
         self.earliest_decision_at = math.inf
@@ -239,14 +249,6 @@ class Lead(Person):
         self.luck = luck
         """Its own uniform numbers as drawn (:attr:`sim.engine.arrivals.LeadDraw.luck`); empty
         once :meth:`keep_luck` has copied what it may still read."""
-        # Once a lead has a follow-up or a decision stage ahead, days away, the numbers it may
-        # still read live in fields of their own (:meth:`keep_luck`, called as the follow-up is
-        # scheduled or the lead qualifies, while the array is still in the processor's cache):
-        # days later each read of the array would be two more reads from memory
-        # (docs/performance.md, "Session 10" and "Session 11"). A lead closed at its first
-        # attempt never copies: 40% of the default run's leads, every M/M/c+M customer.
-        self.kept_reach_2 = self.kept_reach_3 = self.kept_reach_4 = self.kept_reach_5 = 0.0
-        self.kept_reach_6 = self.kept_reach_7 = self.kept_reach_8 = 0.0
         self.kept_qualify = self.kept_win = self.kept_stage = 0.0
 
     def keep_luck(self) -> None:
