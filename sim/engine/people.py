@@ -203,9 +203,10 @@ class Lead(Person):
         self.reached_attempt = 0
         """The attempt that first reached the lead (0: not reached)."""
         # Once a lead has a follow-up or a decision stage ahead, days away, the numbers it may
-        # still read live in fields of their own (:meth:`keep_luck`, called as the follow-up is
-        # scheduled or the lead qualifies, while the array is still in the processor's cache):
-        # days later each read of the array would be two more reads from memory
+        # still read live in fields of their own (:meth:`keep_luck`, called as a follow-up call
+        # is scheduled or the lead qualifies, while the array is still in the processor's cache;
+        # at the latest at its second attempt, whatever brought it): days later each read of
+        # the array would be two more reads from memory
         # (docs/performance.md, "Session 10" and "Session 11"). A lead closed at its first
         # attempt never copies: 40% of the default run's leads, every M/M/c+M customer.
         self.kept_reach_2 = self.kept_reach_3 = self.kept_reach_4 = self.kept_reach_5 = 0.0
