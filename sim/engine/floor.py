@@ -43,7 +43,7 @@ from sim.engine.arrivals import (
     lead_batches,
 )
 from sim.engine.clock import Clock, garbage_collector_off, heappop, heappush
-from sim.engine.meter import Meter
+from sim.engine.meter import TASKS_PER_FOLD, Meter
 from sim.engine.observers import Recorder, Trace
 from sim.engine.people import (
     CLOSER_QUEUE,
@@ -71,6 +71,7 @@ from sim.engine.people import (
     Person,
     Rep,
     Task,
+    expected_value_per_minute,
     shift_windows_until,
 )
 from sim.engine.streams import Draws, Streams
@@ -188,7 +189,7 @@ class SalesFloor(DecisionStage):
         self._nurture_gap = cadence.nurture.gap_after
         self._retention_gap = cadence.retention.gap_at
         self._source_value = [
-            self._expected_value_per_minute(s)
+            expected_value_per_minute(s, scenario.actions, self._win_rate)
             for s in [*scenario.sources, scenario.referrals.traits]
         ]
         self._begin = {
@@ -269,19 +270,7 @@ class SalesFloor(DecisionStage):
         self._task_started_at = meter.task_starts.append
         self._task_ended_at = meter.task_ends.append
         self._task_shift_ended_at = meter.task_shift_ends.append
-
-    def _expected_value_per_minute(self, traits: Any) -> float:
-        """What a fresh lead of this kind is worth per rep minute, as reps can estimate it."""
-        actions = self.scenario.actions
-        reach = traits.reachability.mean
-        minutes = reach * actions.conversation.mean + (1 - reach) * (
-            self._voicemail_share * actions.voicemail.mean
-            + (1 - self._voicemail_share) * actions.no_answer.mean
-        )
-        won_value = (
-            reach * traits.fit_rate * traits.intent.mean * self._win_rate * traits.deal_value.mean
-        )
-        return won_value / minutes
+        self._tasks_unfolded = 0
 
     # -- scheduling and the run --------------------------------------------------
 
@@ -496,6 +485,10 @@ class SalesFloor(DecisionStage):
         self._task_started_at(started)
         self._task_ended_at(now)
         self._task_shift_ended_at(rep.started_shift_ends)
+        self._tasks_unfolded += 1
+        if self._tasks_unfolded == TASKS_PER_FOLD:
+            self._tasks_unfolded = 0
+            self.meter.fold_times()
         if self._recorder is not None:
             self._recorder.action(task, rep.id, started, now, OUTCOME_NAMES[outcome])
         self._end[task.kind](task, outcome, now)

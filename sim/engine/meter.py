@@ -10,7 +10,8 @@ Measured after, not during: time accounting would cost a Python call per task
 and per backlog change inside the event loop, so the engine only appends raw
 times to the meter's arrays (a few C-level appends) and the meter turns them
 into integrals and hour-of-week tables with numpy, a simulated week at a time
-(:meth:`Meter.fold`, so memory stays bounded) and once more at the end. A closed
+(:meth:`Meter.fold`, so memory stays bounded), every :data:`TASKS_PER_FOLD` finished tasks
+(:meth:`Meter.fold_times`) and once more at the end. A closed
 lead is eight numbers appended to one flat list, packed into an array every
 4,096 leads and tallied with numpy at the same folds. The sums are
 taken in the order the events happened (``np.cumsum`` and ``np.bincount`` add
@@ -42,6 +43,12 @@ CLOSED_LEADS_PACKED: Final = 4096
 """Closed leads whose numbers are packed into a numpy array at a time, between the folds: a
 week of them as Python floats (the M/M/c+M benchmark closes 90,000 leads a week) would be out
 of the processor's cache by the fold."""
+
+
+TASKS_PER_FOLD: Final = 4096
+"""Finished tasks after which the floor folds the raw times (besides once a week): folded a
+week at a time, a large team's arrays (70,000 tasks a week with the default team scaled 8x)
+and numpy's temporaries would not fit the processor's cache (docs/performance.md, "Session 12")."""
 
 
 class Meter:
@@ -159,10 +166,17 @@ class Meter:
         return self._local_hours
 
     def fold(self) -> None:
-        """Turn the raw times appended so far into the time integrals, and empty the arrays."""
+        """Turn the raw times appended so far into the time integrals and tally the closed leads."""
+        self.fold_times()
+        self._fold_closed_leads()
+
+    def fold_times(self) -> None:
+        """Turn the raw times appended so far into the time integrals, and empty the arrays.
+
+        The integrals are the same to the last bit however the times are split between folds,
+        so the floor folds every :data:`TASKS_PER_FOLD` finished tasks as well as weekly."""
         self._fold_backlog()
         self._fold_busy()
-        self._fold_closed_leads()
 
     def finish(self, now: float) -> None:
         """The run ended at *now*: account the backlog until then and fold the rest."""

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Final
 from mypy_extensions import mypyc_attr
 
 from sim.config.calendar import WeeklyCalendar
-from sim.config.scenario import RepGroup
+from sim.config.scenario import Actions, LeadTraits, RepGroup
 from sim.config.units import MINUTES_PER_DAY, MINUTES_PER_WEEK
 from sim.engine.arrivals import LUCK_QUALIFY, LUCK_STAGE, LUCK_WIN
 from sim.engine.streams import OwnStream
@@ -417,6 +417,19 @@ class Rep:
         """When the rep started it."""
         self.started_shift_ends = 0.0
         """When the shift in which the rep started it ends (later work is overtime)."""
+
+
+def expected_value_per_minute(traits: LeadTraits, actions: Actions, win_rate: float) -> float:
+    """What a fresh lead with *traits* is worth per rep minute, as reps can estimate it: the
+    value it may bring over the minutes its first call is expected to take (what value-ordered
+    queues rank by, :attr:`Lead.expected_value`)."""
+    reach = traits.reachability.mean
+    minutes = reach * actions.conversation.mean + (1 - reach) * (
+        actions.voicemail_share * actions.voicemail.mean
+        + (1 - actions.voicemail_share) * actions.no_answer.mean
+    )
+    won_value = reach * traits.fit_rate * traits.intent.mean * win_rate * traits.deal_value.mean
+    return won_value / minutes
 
 
 def own_generator(luck: float, offset: int = 0) -> OwnStream:
