@@ -105,28 +105,53 @@ class LeadDraw:
 
 
 LEADS_PER_BATCH = 1024
-"""Leads made into :class:`LeadDraw` objects at a time. A week's draws are made as numpy arrays
-at once (each stream's numbers in the same order whatever the batch), but their Python objects
-(about 300 bytes a lead with its luck) a batch at a time, as the floor reaches them: a week of
-them at once would not stay in the processor's cache."""
+"""Leads made into :class:`LeadDraw` objects at a time. A week's arrival times and attributes are
+drawn as numpy arrays at once, but the leads' luck and their Python objects (about 300 bytes a
+lead with its luck) a batch at a time, as the floor reaches them: a week of them at once would
+not stay in the processor's cache (docs/performance.md, "Session 12")."""
 
 
 class LeadColumns:
-    """Leads' draws as numpy arrays, in arrival order; :meth:`draws` makes their objects."""
+    """Leads' draws in arrival order: their attributes as numpy arrays, their luck still to draw.
 
-    def __init__(self, fields: list[np.ndarray], luck: np.ndarray) -> None:
+    :meth:`draws` makes their objects and draws their luck as it goes, from each source's own
+    luck stream. A stream gives the same numbers whether they are drawn at once or a batch at a
+    time, so the leads are the same whatever the batch, provided :meth:`draws` walks them once,
+    in order.
+    """
+
+    def __init__(self, fields: list[np.ndarray], luck: dict[int, np.random.Generator]) -> None:
         self.fields = fields
         """Each field of :class:`LeadDraw` but the luck, in its order: one array each."""
-        self.luck = luck
-        """The leads' luck, one row of ``LUCK_SIZE`` numbers a lead."""
+        self._luck = luck
+        """Each source's luck stream, by the source's index (``fields[1]``)."""
+        self._drawn = 0
 
     @property
     def size(self) -> int:
         """How many leads."""
-        return len(self.luck)
+        return len(self.fields[0])
+
+    def _luck_rows(self, start: int, stop: int) -> np.ndarray:
+        """The luck of leads *start* to *stop*, ``LUCK_SIZE`` numbers a lead, each from its
+        source's stream."""
+        if start != self._drawn:
+            raise ValueError(f"leads drawn out of order: {start} after {self._drawn}")
+        self._drawn = stop
+        if len(self._luck) == 1:
+            (stream,) = self._luck.values()
+            return stream.random((stop - start, LUCK_SIZE))
+        sources = self.fields[1][start:stop]
+        rows = np.empty((stop - start, LUCK_SIZE))
+        for source, stream in self._luck.items():
+            chosen = sources == source
+            rows[chosen] = stream.random((int(np.count_nonzero(chosen)), LUCK_SIZE))
+        return rows
 
     def draws(self, start: int = 0, stop: int | None = None) -> list[LeadDraw]:
-        """The :class:`LeadDraw` of leads *start* to *stop* (all by default)."""
+        """The :class:`LeadDraw` of leads *start* to *stop* (all by default), the first time
+        each lead is asked for: leads are drawn once, in arrival order."""
+        stop = self.size if stop is None else min(stop, self.size)
         # Typed lists: compiled, each element is read and unboxed natively.
         arrived_at: list[float] = self.fields[0][start:stop].tolist()
         source: list[int] = self.fields[1][start:stop].tolist()
@@ -140,7 +165,7 @@ class LeadColumns:
         # Each lead's luck is its own small array of doubles, copied from its row (a list
         # would cost a float object per number; a view of the row would keep the whole
         # batch's numbers alive as long as any of its leads): indexing it gives the same floats.
-        rows = array("d", self.luck[start:stop].tobytes())
+        rows = array("d", self._luck_rows(start, stop).tobytes())
         return [
             LeadDraw(
                 arrived_at[i],
@@ -168,7 +193,7 @@ def merged(parts: list[LeadColumns]) -> LeadColumns:
             np.concatenate([part.fields[i] for part in parts])[order]
             for i in range(len(parts[0].fields))
         ],
-        np.concatenate([part.luck for part in parts])[order],
+        {source: stream for part in parts for source, stream in part._luck.items()},
     )
 
 
@@ -198,10 +223,10 @@ class TraitStreams:
         value = traits.deal_value.sample(rng, n)
         fit = rng.random(n) < traits.fit_rate
         patience = traits.patience.sample(rng, n) if traits.patience else np.full(n, np.inf)
-        luck = self._luck.random((n, LUCK_SIZE))
         offsets, names = zones(times) if zones else (np.zeros(n), np.full(n, None, dtype=object))
         return LeadColumns(
-            [times, np.full(n, source), intent, reach, value, fit, patience, offsets, names], luck
+            [times, np.full(n, source), intent, reach, value, fit, patience, offsets, names],
+            {source: self._luck},
         )
 
     def draws(self, times: np.ndarray, source: int) -> list[LeadDraw]:
@@ -297,8 +322,9 @@ def _week_of_leads(
     """Every source's leads arriving from *week_start* to *week_end*, merged in arrival order.
 
     A function of its own so that each source's arrays are freed once merged: kept in the
-    generator's frame, they would double the arrays held all week (about 2.6 MB with the
-    default team scaled 8x).
+    generator's frame, they would double the arrays held all week (about 1.0 MB with the
+    default team scaled 8x: 16,000 leads a week; their luck, 1.7 MB more, is drawn a batch at
+    a time).
     """
     week = int(week_start // MINUTES_PER_WEEK)
     parts = []

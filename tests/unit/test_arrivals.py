@@ -9,6 +9,7 @@ chi-square over the 168 hours below its 99.9% quantile.
 from __future__ import annotations
 
 import math
+from array import array
 
 import numpy as np
 import pytest
@@ -20,6 +21,7 @@ from sim.config.units import HOURS_PER_WEEK, MINUTES_PER_WEEK
 from sim.engine.arrivals import (
     LEADS_PER_BATCH,
     LUCK_SIZE,
+    LeadColumns,
     hourly_rates,
     lead_draws,
     thinned_arrivals,
@@ -115,32 +117,60 @@ def test_lead_draws_come_in_time_order_across_sources_and_weeks() -> None:
         assert abs(count - expected) < Z_LIMIT * math.sqrt(expected)
 
 
+def web_form_columns(times: np.ndarray) -> LeadColumns:
+    """The web form's leads arriving at *times*, from the streams of seed 7 (the same each call)."""
+    return trait_streams("web_form", source(), Streams(np.random.SeedSequence(7))).columns(times, 0)
+
+
 def test_leads_made_a_batch_at_a_time_are_the_leads_made_at_once() -> None:
-    # lead_draws makes a week's LeadDraw objects LEADS_PER_BATCH at a time from its arrays.
-    streams = Streams(np.random.SeedSequence(7))
+    # lead_draws makes a week's LeadDraw objects, and draws their luck, LEADS_PER_BATCH at a time.
     times = np.sort(np.random.default_rng(1).random(2 * LEADS_PER_BATCH + 5) * MINUTES_PER_WEEK)
-    columns = trait_streams("web_form", source(), streams).columns(times, 0)
+    columns = web_form_columns(times)
     in_batches = [
         draw
         for start in range(0, columns.size, LEADS_PER_BATCH)
         for draw in columns.draws(start, start + LEADS_PER_BATCH)
     ]
-    at_once = columns.draws()
+    at_once = web_form_columns(times).draws()
     assert in_batches == at_once
     assert len(at_once) == times.size
     assert [draw.arrived_at for draw in at_once] == times.tolist()
 
 
+def test_leads_are_drawn_once_in_order() -> None:
+    # Their luck is drawn as they are made: asking again, or skipping ahead, would give
+    # other leads' numbers.
+    columns = web_form_columns(np.arange(10.0))
+    columns.draws(0, 4)
+    with pytest.raises(ValueError, match="out of order"):
+        columns.draws(0, 4)
+    with pytest.raises(ValueError, match="out of order"):
+        columns.draws(5, 10)
+
+
+def test_each_leads_luck_comes_from_its_own_sources_stream_in_arrival_order() -> None:
+    """Drawn a batch at a time across sources, the luck is each source's stream, row by row."""
+    sources = three_sources()
+    draws = all_draws(sources, weeks=1.0)
+    streams = Streams(np.random.SeedSequence(7))
+    for index, one in enumerate(sources):
+        luck = [list(draw.luck) for draw in draws if draw.source == index]
+        expected = streams.rng(f"luck:{one.name}").random((len(luck), LUCK_SIZE))
+        assert luck == expected.tolist()
+    assert len({draw.source for draw in draws[:LEADS_PER_BATCH]}) == 3  # batches mix sources
+
+
 def test_a_leads_luck_is_its_own_copy_not_a_view_of_its_batch() -> None:
     """A lead open for months must not keep its whole batch's numbers alive."""
-    streams = Streams(np.random.SeedSequence(7))
-    times = np.sort(np.random.default_rng(1).random(10) * MINUTES_PER_WEEK)
-    columns = trait_streams("web_form", source(), streams).columns(times, 0)
-    draw = columns.draws()[3]
-    before = list(draw.luck)
-    assert before == columns.luck[3].tolist()
-    columns.luck[:] = -1.0  # the batch's numbers change (or are freed): the lead's do not
-    assert list(draw.luck) == before
+    draws = web_form_columns(
+        np.sort(np.random.default_rng(1).random(10) * MINUTES_PER_WEEK)
+    ).draws()
+    luck = draws[3].luck
+    assert isinstance(luck, array) and len(luck) == LUCK_SIZE
+    assert luck.buffer_info()[0] != draws[4].luck.buffer_info()[0]  # its own buffer
+    before = list(luck)
+    draws[2].luck[:] = array("d", [-1.0] * LUCK_SIZE)  # a neighbour's numbers change
+    assert list(luck) == before
 
 
 def test_each_source_has_its_own_streams() -> None:
