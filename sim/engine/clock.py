@@ -1,21 +1,26 @@
-"""The clock: the engine's event list, small records on a heap, later events in hourly buckets.
+"""The clock: the engine's event list, the hour's records in time order, later hours in buckets.
 
 Every event is a record of time, order, callback and payload: at *time* (minutes) the clock
 calls ``callback(payload)``. Events at the same time run in the order they were
 scheduled, exactly as SimPy orders its events, so the engine gives the same
 numbers on this clock as on ``simpy.Environment`` (``tests/test_clock.py`` runs
 both). What it saves is SimPy's ``Event`` object per callback and its generic
-``step``: one record, one heap push, one call.
+``step``: one record, one insertion, one call.
 
 Most events fall due within minutes (a call ends, a queued task starts), but a
 replication also holds thousands that wait days or months (follow-ups days
 ahead, decisions, repeat-purchase and churn chances). Those wait in one list per
-hour and join the heap only when their hour comes, so the heap holds the next
+hour and join the current list only when their hour comes, so it holds the next
 hour's events, not every pending one. (Measured on the default team scaled 1x and
 8x, with the collector still on: CPU per event grew 21% with hourly buckets, 27%
 with daily ones, 33% on SimPy's single heap; see docs/performance.md for the rest.)
 An hour crowded with events (a large team) opens in parts of about :data:`PART_SIZE`
-events, split by time, so that the heap stays about as shallow whatever the volume.
+events, split by time, so that the current list stays about as short whatever the volume.
+The current list is sorted once as its hour (or part) opens, latest first, so each event is
+then taken from its end with no comparison; an event scheduled within the hour is put in its
+place by a binary search (compiled, a direct call of :meth:`_Event.__lt__`). A heap made
+more comparisons, and later: with 128 events, 7.3 an event against the sort's 5.7, made
+while the part's events are still in the processor's cache (docs/performance.md, "Session 12").
 While it runs, :func:`garbage_collector_off` keeps the cyclic collector off.
 """
 
@@ -42,7 +47,7 @@ heappop: Final = heapq.heappop
 
 PART_SIZE: Final = 128
 """An hour whose bucket holds at least twice this many events opens in parts of about this
-many, split by time, so that the heap stays about as shallow at 8x the volume as at 1x."""
+many, split by time, so that the current list stays about as short at 8x the volume as at 1x."""
 
 
 class EventList(Protocol):
@@ -101,9 +106,9 @@ class Clock:
         "_bucket_minutes",
         "_buckets",
         "_days",
+        "_due",
         "_events",
         "_frontier",
-        "_heap",
         "_part",
         "_part_minutes",
         "_parts",
@@ -120,14 +125,15 @@ class Clock:
         self.scheduled = 0
         """Events scheduled so far (also the order that breaks ties in time)."""
         self._bucket_minutes = bucket_minutes
-        self._heap: list[_Event] = []
+        self._due: list[_Event] = []
+        """The events of the current hour (or part of it), latest first: the next is the last."""
         self._events = events
-        # Every event before this time is on the heap. With *events*, none is: at() never
+        # Every event before this time is in _due. With *events*, none is: at() never
         # takes its common path, so only its rare path asks whether another list keeps them.
         self._frontier = 0.0 if events is None else -math.inf
         self._buckets: dict[int, list[_Event]] = {}
         self._days: list[int] = []  # bucket keys (hours since time 0), as a heap
-        # A crowded hour is split into parts by time when it opens: the heap holds the
+        # A crowded hour is split into parts by time when it opens: _due holds the
         # current part (index _part); later parts wait in _parts. Empty when not split.
         self._parts: list[list[_Event]] = []
         self._part = 0
@@ -144,7 +150,7 @@ class Clock:
                 if part > self._part:
                     self._parts[part].append(_Event(time, order, callback, payload))
                     return
-            heappush(self._heap, _Event(time, order, callback, payload))
+            _insert(self._due, _Event(time, order, callback, payload))
             return
         events = self._events
         if events is not None:
@@ -166,7 +172,7 @@ class Clock:
         return min(int((time - self._parts_from) / self._part_minutes), len(self._parts) - 1)
 
     def _open_hour(self, events: list[_Event], hour: int) -> None:
-        """Make *hour*'s bucket current: one heap, or parts of it if it is crowded."""
+        """Make *hour*'s bucket current: all of it, or parts of it if it is crowded."""
         self._frontier = (hour + 1) * self._bucket_minutes
         self._parts, self._part = [], 0
         parts = len(events) // PART_SIZE
@@ -177,18 +183,18 @@ class Clock:
             for event in events:
                 self._parts[self._part_of(event.time)].append(event)
             events, self._parts[0] = self._parts[0], []
-        heapq.heapify(events)
-        self._heap = events
+        events.sort(reverse=True)
+        self._due = events
 
     def _open_next_part(self) -> bool:
-        """The heap ran out: make the next part of the hour current (False: none is left)."""
+        """The current list ran out: make the next part of the hour current (False: none is left)."""
         while self._part + 1 < len(self._parts):
             self._part += 1
             events = self._parts[self._part]
             if events:
                 self._parts[self._part] = []
-                heapq.heapify(events)
-                self._heap = events
+                events.sort(reverse=True)
+                self._due = events
                 return True
         self._parts = []
         return False
@@ -206,21 +212,21 @@ class Clock:
             self.now = until
             return
         while True:
-            heap = self._heap
-            if heap:
+            due = self._due
+            if due:
                 if self._frontier <= until:
-                    # Every event on the heap is due before the frontier, so before *until*:
+                    # Every event in _due is due before the frontier, so before *until*:
                     # the common case needs no test of the time against *until*.
-                    while heap:
-                        event = heappop(heap)
+                    while due:
+                        event = due.pop()
                         self.now = event.time
                         event.callback(event.payload)
                 else:  # the last hour of the run: stop at *until*
-                    while heap and heap[0].time < until:
-                        event = heappop(heap)
+                    while due and due[-1].time < until:
+                        event = due.pop()
                         self.now = event.time
                         event.callback(event.payload)
-                    if heap:
+                    if due:
                         break
             if self._parts and self._open_next_part():
                 continue
@@ -232,15 +238,27 @@ class Clock:
 
     def drop_pending(self) -> None:
         """Forget the events still to come: the run is over, and they hold what it used."""
-        self._heap, self._buckets, self._days, self._parts = [], {}, [], []
+        self._due, self._buckets, self._days, self._parts = [], {}, [], []
         if self._events is not None:
             self._events.drop_pending()
 
     @property
     def pending(self) -> int:
         """Events scheduled and not yet processed."""
-        waiting = [self._heap, *self._parts, *self._buckets.values()]
+        waiting = [self._due, *self._parts, *self._buckets.values()]
         return sum(len(events) for events in waiting)
+
+
+def _insert(due: list[_Event], event: _Event) -> None:
+    """Put *event* in its place in *due*, kept latest first (so the next is ``due.pop()``)."""
+    low, high = 0, len(due)
+    while low < high:
+        middle = (low + high) // 2
+        if event < due[middle]:
+            low = middle + 1
+        else:
+            high = middle
+    due.insert(low, event)
 
 
 @contextmanager
