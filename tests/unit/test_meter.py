@@ -77,7 +77,7 @@ def metered_times(folds_every: int) -> Meter:
         meter.task_ends.append(start + took)
         meter.task_shift_ends.append(start + left)
         meter.backlog_changed_at.append(start)
-        meter.backlog_steps.append(1 if index % 3 else -1)
+        meter.backlog_steps.append(-1 if index % 3 == 2 else 1)  # never below zero
         if (index + 1) % folds_every == 0:
             meter.fold_times()
     meter.finish(3 * MINUTES_PER_WEEK)
