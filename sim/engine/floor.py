@@ -1,9 +1,9 @@
 """The simulation engine: one replication of a scenario under a cadence.
 
 Design (for speed): the model schedules callbacks on a lean event list
-(:class:`~sim.engine.clock.Clock`: records on a heap, far-future events in hourly
-buckets, ordered exactly as SimPy orders them), not a SimPy process per lead or
-rep: a callback costs one heap push and one call. Memory is bounded by the people
+(:class:`~sim.engine.clock.Clock`: the hour's records in time order, far-future events in
+hourly buckets, ordered exactly as SimPy orders them), not a SimPy process per lead or
+rep: a callback costs one insertion and one call. Memory is bounded by the people
 still active: arrivals come a week at a time and closed leads are only counted.
 
 The sales rhythm, in one paragraph. Leads arrive from each source (and from

@@ -10,13 +10,12 @@ Measured after, not during: time accounting would cost a Python call per task
 and per backlog change inside the event loop, so the engine only appends raw
 times to the meter's arrays (a few C-level appends) and the meter turns them
 into integrals and hour-of-week tables with numpy, a simulated week at a time
-(:meth:`Meter.fold`, so memory stays bounded), every :data:`TASKS_PER_FOLD` finished tasks
-(:meth:`Meter.fold_times`) and once more at the end. A closed
-lead is eight numbers appended to one flat list, packed into an array every
-4,096 leads and tallied with numpy at the same folds. The sums are
-taken in the order the events happened (``np.cumsum`` and ``np.bincount`` add
-one by one), so every total is the same to the last bit as the running sums it
-replaces.
+(:meth:`Meter.fold`, so memory stays bounded), every :data:`TASKS_PER_FOLD` finished
+tasks (:meth:`Meter.fold_times`) and once more at the end. A closed lead is eight
+numbers appended to one flat list, packed into an array every 4,096 leads and tallied
+with numpy at the same folds. The sums are taken in the order the events happened
+(``np.cumsum`` and ``np.bincount`` add one by one), so every total is the same to the
+last bit as the running sums it replaces.
 """
 
 from __future__ import annotations
